@@ -1,0 +1,1 @@
+"""Kubernetes components written in Python."""

@@ -1,0 +1,1 @@
+"""Object model helpers shared by every component (like apimachinery)."""
