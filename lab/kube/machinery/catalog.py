@@ -102,3 +102,23 @@ def groups() -> dict[str, list[str]]:
         if r.version not in versions:
             versions.append(r.version)
     return out
+
+
+def _named(plural: str, group: str = "") -> Resource:
+    res = next((r for r in RESOURCES if r.plural == plural and r.group == group), None)
+    assert res is not None, plural
+    return res
+
+
+NAMESPACES = _named("namespaces")
+PODS = _named("pods")
+NODES = _named("nodes")
+SERVICES = _named("services")
+ENDPOINTS = _named("endpoints")
+EVENTS = _named("events")
+CONFIGMAPS = _named("configmaps")
+SECRETS = _named("secrets")
+DEPLOYMENTS = _named("deployments", "apps")
+REPLICASETS = _named("replicasets", "apps")
+ENDPOINTSLICES = _named("endpointslices", "discovery.k8s.io")
+LEASES = _named("leases", "coordination.k8s.io")
