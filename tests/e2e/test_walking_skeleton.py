@@ -1,0 +1,152 @@
+"""The walking skeleton, as the README's tour: nodes Ready, a Deployment of the lab's
+`web` image behind a ClusterIP Service, answered from a node and from a pod on another
+node, self-healing after a pod is deleted, an idempotent second deploy, and upstream
+errors for bad input. The tests run in file order and build on each other.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import REPO, STATE, Lab
+
+pytestmark = pytest.mark.e2e
+
+WORKERS = ("w1", "w2")
+REQUESTS = 40
+
+
+def web_image(lab: Lab) -> str:
+    return f"{lab.hosts['cp1'].ip}:5000/kubelab/web:1"
+
+
+def running_web_pods(lab: Lab) -> list[dict]:
+    pods = lab.get_json("pods", "-l", "app=web")["items"]
+    return [
+        p for p in pods
+        if p["status"].get("phase") == "Running" and p["status"].get("podIP")
+        and not p["metadata"].get("deletionTimestamp")
+    ]
+
+
+def cluster_ip(lab: Lab) -> str:
+    return lab.get_json("service", "web")["spec"]["clusterIP"]
+
+
+def names_seen(output: str) -> set[str]:
+    return {line.strip() for line in output.splitlines() if line.strip()}
+
+
+def fetch_loop(ip: str) -> str:
+    """Shell that asks the Service REQUESTS times and prints each answer on its own line."""
+    return (f"for i in $(seq {REQUESTS}); do wget -qO- -T 2 http://{ip}/ 2>/dev/null; echo; done")
+
+
+def test_workers_register_and_become_ready(lab: Lab) -> None:
+    def ready() -> bool:
+        nodes = lab.get_json("nodes")["items"]
+        ready = {
+            n["metadata"]["name"] for n in nodes
+            if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions", []))
+        }
+        return set(WORKERS) <= ready
+
+    lab.wait("w1 and w2 Ready", ready, timeout=120)
+    for minor in (27, 33):
+        out = lab.kubectl("get", "nodes", minor=minor).stdout
+        assert "w1" in out and "Ready" in out
+
+
+def test_deployment_runs_three_pods_across_workers(lab: Lab) -> None:
+    created = time.monotonic()
+    lab.kubectl("create", "deployment", "web", f"--image={web_image(lab)}", "--replicas=3")
+    lab.kubectl("expose", "deployment", "web", "--port=80", "--target-port=8080")
+
+    pods = lab.wait("3 web pods Running", lambda: len(running_web_pods(lab)) == 3 and running_web_pods(lab),
+                    timeout=240)
+    print(f"\npod create -> 3 Running: {time.monotonic() - created:.1f}s")
+    assert {p["spec"]["nodeName"] for p in pods} <= set(WORKERS)
+    assert len({p["spec"]["nodeName"] for p in pods}) == 2, "pods should spread over both workers"
+    wide = lab.kubectl("get", "pods", "-o", "wide").stdout
+    for p in pods:
+        assert p["status"]["podIP"] in wide
+    assert cluster_ip(lab).startswith("10.")
+
+
+def test_cluster_ip_answers_from_a_node(lab: Lab) -> None:
+    expected = {p["metadata"]["name"] for p in running_web_pods(lab)}
+    ip = cluster_ip(lab)
+
+    def all_answer() -> bool:
+        seen = names_seen(lab.ssh("w1", fetch_loop(ip), check=False))
+        return expected <= seen
+
+    lab.wait(f"all three pods answering {ip} from w1", all_answer, timeout=90, interval=3)
+
+
+def test_cluster_ip_answers_from_a_pod_on_another_node(lab: Lab) -> None:
+    pods = running_web_pods(lab)
+    expected = {p["metadata"]["name"] for p in pods}
+    client = next(p for p in pods if p["spec"]["nodeName"] == "w2")
+    container_id = client["status"]["containerStatuses"][0]["containerID"].split("://", 1)[1]
+    ip = cluster_ip(lab)
+
+    def all_answer() -> bool:
+        exec_id = f"e2e-{int(time.time() * 1000)}"
+        cmd = (f"sudo ctr -n k8s.io tasks exec --exec-id {exec_id} {container_id} "
+               f"sh -c '{fetch_loop(ip)}'")
+        return expected <= names_seen(lab.ssh("w2", cmd, check=False))
+
+    lab.wait(f"all three pods answering {ip} inside pod {client['metadata']['name']}", all_answer,
+             timeout=90, interval=3)
+
+
+def test_deleted_pod_is_replaced_and_served(lab: Lab) -> None:
+    victim = running_web_pods(lab)[0]["metadata"]["name"]
+    lab.kubectl("delete", "pod", victim, "--wait=true", timeout=120)
+
+    def replaced() -> list[dict] | None:
+        pods = running_web_pods(lab)
+        names = {p["metadata"]["name"] for p in pods}
+        return pods if len(pods) == 3 and victim not in names else None
+
+    pods = lab.wait("a replacement pod Running", replaced, timeout=180)
+    expected = {p["metadata"]["name"] for p in pods}
+    ip = cluster_ip(lab)
+    lab.wait("the Service answering from the new pod",
+             lambda: expected <= names_seen(lab.ssh("w1", fetch_loop(ip), check=False)),
+             timeout=90, interval=3)
+
+
+def test_second_site_run_reports_no_changes(lab: Lab) -> None:
+    from lab.deploy.ansible import run_playbook
+
+    result = run_playbook(REPO / "playbooks" / "site.yml", STATE / "inventory" / "hosts.ini")
+    assert result.rc == 0
+    changed = {host: counts.get("changed", 0) for host, counts in result.recap.items()}
+    assert changed and all(v == 0 for v in changed.values()), changed
+
+
+def test_bad_input_gets_upstream_errors_and_the_server_keeps_serving(lab: Lab, tmp_path: Path) -> None:
+    malformed = tmp_path / "malformed.yaml"
+    malformed.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: broken\nspec:\n  containers: []\n")
+    out = lab.kubectl("apply", "-f", str(malformed), check=False)
+    assert out.returncode != 0
+    assert 'The Pod "broken" is invalid' in out.stderr and "spec.containers" in out.stderr
+
+    wrong_type = {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "wrong-type"},
+        "spec": {"containers": [{"name": "c", "image": web_image(lab), "ports": "8080"}]},
+    }
+    out = lab.kubectl("create", "-f", "-", stdin=json.dumps(wrong_type), check=False)
+    assert out.returncode != 0 and "Error from server (BadRequest)" in out.stderr, out.stderr
+
+    out = lab.kubectl("create", "deployment", "web", f"--image={web_image(lab)}", check=False)
+    assert out.returncode != 0
+    assert 'Error from server (AlreadyExists): deployments.apps "web" already exists' in out.stderr
+
+    assert lab.kubectl("get", "--raw", "/readyz").stdout.strip() == "ok"
