@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import REPO, STATE, Lab
+from tests.e2e.labdriver import REPO, STATE, Lab
 
 pytestmark = pytest.mark.e2e
 
