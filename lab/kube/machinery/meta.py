@@ -4,8 +4,6 @@ Every component reads names, labels and owners through these helpers instead of
 indexing dicts by hand, so a missing `metadata` never raises a KeyError.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime, timezone
 from typing import Any

@@ -1,0 +1,93 @@
+"""All definitions by upstream name, the `<Kind>List` of each served resource, and lookups.
+
+The catalog decides what is served; this module maps a resource to its definitions.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from lab.kube.machinery import catalog
+
+from . import apps_v1, autoscaling_v1, coordination_v1, core_v1, discovery_v1, meta_v1
+from . import core_v1_pod, core_v1_volume  # noqa: F401  (they add to core_v1.core)
+from .types import S, Arr, Definition, MapOf, Ref, Type, field_type
+
+_PACKAGES = {
+    "": "io.k8s.api.core.v1",
+    "apps": "io.k8s.api.apps.v1",
+    "autoscaling": "io.k8s.api.autoscaling.v1",
+    "discovery.k8s.io": "io.k8s.api.discovery.v1",
+    "coordination.k8s.io": "io.k8s.api.coordination.v1",
+}
+
+
+def _package(group: str, version: str) -> str:
+    return _PACKAGES.get(group, f"io.k8s.api.{group.split('.')[0]}.{version}")
+
+
+def _list_definition(res: catalog.Resource) -> Definition:
+    kind = res.list_kind_name
+    return Definition(
+        f"{_package(res.group, res.version)}.{kind}",
+        {"apiVersion": S, "items": Arr(Ref(kind_name(res))), "kind": S, "metadata": meta_v1.LIST_META},
+        required=("items",),
+        description=f"{kind} is a list of {res.kind} objects.",
+        gvk=((res.group, res.version, kind),),
+    )
+
+
+@cache
+def definitions() -> dict[str, Definition]:
+    """Every definition, keyed by upstream name (`io.k8s.api.core.v1.Pod`)."""
+    out: dict[str, Definition] = {}
+    for group in (core_v1.core, apps_v1.apps, autoscaling_v1.autoscaling, discovery_v1.discovery,
+                  coordination_v1.coordination):
+        out.update(group.defs)
+    out.update(meta_v1.DEFINITIONS)
+    for res in catalog.RESOURCES:
+        lst = _list_definition(res)
+        out[lst.name] = lst
+    return out
+
+
+def kind_name(res: catalog.Resource) -> str:
+    return f"{_package(res.group, res.version)}.{res.kind}"
+
+
+def list_name(res: catalog.Resource) -> str:
+    return f"{_package(res.group, res.version)}.{res.list_kind_name}"
+
+
+def subresource_kind(res: catalog.Resource, sub: str) -> str:
+    """The definition a subresource reads and writes (`scale` → autoscaling/v1 Scale)."""
+    if sub == "scale":
+        return "io.k8s.api.autoscaling.v1.Scale"
+    if sub == "binding":
+        return "io.k8s.api.core.v1.Binding"
+    return kind_name(res)
+
+
+def _refs(t: Type) -> list[str]:
+    if isinstance(t, Ref):
+        return [t.name]
+    if isinstance(t, Arr):
+        return _refs(t.items)
+    if isinstance(t, MapOf):
+        return _refs(t.values)
+    return []
+
+
+def reachable(roots: list[str]) -> list[str]:
+    """The named definitions plus everything they reference, sorted."""
+    defs = definitions()
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for spec in defs[name].props.values():
+            todo.extend(_refs(field_type(spec)))
+    return sorted(seen)

@@ -1,0 +1,133 @@
+"""Deployments and ReplicaSets: replicas/strategy defaults, selector-vs-template validation,
+generation on spec changes, and their kubectl tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lab.kube.apiserver.printers import age, joined, label_selector_text
+from lab.kube.apiserver.strategies import validation as v
+from lab.kube.apiserver.strategies.base import NAME_COLUMN, Obj, Strategy, column
+from lab.kube.apiserver.strategies.pods import default_pod_spec, validate_pod_spec
+from lab.kube.machinery import catalog, meta
+from lab.kube.machinery.errors import BadRequest, Cause
+from lab.kube.machinery.selectors import LabelSelector
+
+AGE = column("Age", description="CreationTimestamp is a timestamp representing the server time when this object was created.")
+WIDE = [column("Containers", priority=1, description="Names of each container in the template."),
+        column("Images", priority=1, description="Images referenced by each container in the template."),
+        column("Selector", priority=1, description="Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.")]
+
+
+def _template_cells(obj: Obj) -> list[str]:
+    spec = obj.get("spec") or {}
+    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+    return [joined([c.get("name", "") for c in containers]),
+            joined([c.get("image", "") for c in containers]),
+            label_selector_text(spec.get("selector"))]
+
+
+def validate_selector_template(spec: Any) -> list[Cause]:
+    if not isinstance(spec, dict):
+        return [v.required("spec")]
+    causes: list[Cause] = []
+    selector = spec.get("selector")
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    if not selector:
+        causes.append(v.required("spec.selector"))
+    else:
+        try:
+            sel = LabelSelector.from_object(selector)
+        except BadRequest as exc:
+            return [v.invalid("spec.selector", selector, exc.message)]
+        if sel.empty:
+            causes.append(v.invalid("spec.selector", selector, "empty selector is invalid for deployment"))
+        elif not sel.matches(labels):
+            causes.append(v.invalid("spec.template.metadata.labels", labels,
+                                    "`selector` does not match template `labels`"))
+    replicas = spec.get("replicas")
+    if replicas is not None and (not isinstance(replicas, int) or replicas < 0):
+        causes.append(v.invalid("spec.replicas", replicas, "must be greater than or equal to 0"))
+    causes += validate_pod_spec((spec.get("template") or {}).get("spec"), "spec.template.spec")
+    return causes
+
+
+@dataclass
+class WorkloadStrategy(Strategy):
+    tracks_generation: bool = True
+
+    def defaults(self, obj: Obj) -> None:
+        spec = obj.setdefault("spec", {})
+        if not isinstance(spec, dict):
+            return
+        spec.setdefault("replicas", 1)
+        template = spec.get("template")
+        if isinstance(template, dict):
+            template.setdefault("metadata", {})
+            if isinstance(template.get("spec"), dict):
+                default_pod_spec(template["spec"])
+
+    def validate(self, obj: Obj) -> list[Cause]:
+        return super().validate(obj) + validate_selector_template(obj.get("spec"))
+
+    def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
+        causes = self.validate(new)
+        old_sel, new_sel = (old.get("spec") or {}).get("selector"), (new.get("spec") or {}).get("selector")
+        if old_sel != new_sel:
+            causes.append(v.immutable("spec.selector", new_sel))
+        return causes
+
+    def fields(self, obj: Obj) -> dict[str, str]:
+        return {**super().fields(obj), "status.replicas": str((obj.get("status") or {}).get("replicas", 0))}
+
+
+@dataclass
+class DeploymentStrategy(WorkloadStrategy):
+    def defaults(self, obj: Obj) -> None:
+        super().defaults(obj)
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            return
+        strategy = spec.setdefault("strategy", {})
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            ru = strategy.setdefault("rollingUpdate", {})
+            ru.setdefault("maxUnavailable", "25%")
+            ru.setdefault("maxSurge", "25%")
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("progressDeadlineSeconds", 600)
+
+    def columns(self) -> list[dict[str, Any]]:
+        return [NAME_COLUMN,
+                column("Ready", description="Number of the pod with ready state"),
+                column("Up-to-date", "integer", "Total number of non-terminated pods targeted by this deployment that have the desired template spec."),
+                column("Available", "integer", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."),
+                AGE, *WIDE]
+
+    def row(self, obj: Obj) -> list[Any]:
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        return [meta.name(obj), f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}",
+                int(status.get("updatedReplicas", 0)), int(status.get("availableReplicas", 0)),
+                age(obj), *_template_cells(obj)]
+
+
+@dataclass
+class ReplicaSetStrategy(WorkloadStrategy):
+    extra_fields: tuple[str, ...] = field(default=())
+
+    def columns(self) -> list[dict[str, Any]]:
+        return [NAME_COLUMN,
+                column("Desired", "integer", "Replicas is the number of desired replicas."),
+                column("Current", "integer", "Replicas is the most recently observed number of replicas."),
+                column("Ready", "integer", "The number of ready replicas for this replica set."),
+                AGE, *WIDE]
+
+    def row(self, obj: Obj) -> list[Any]:
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        return [meta.name(obj), int(spec.get("replicas", 0)), int(status.get("replicas", 0)),
+                int(status.get("readyReplicas", 0)), age(obj), *_template_cells(obj)]
+
+
+DEPLOYMENTS = DeploymentStrategy(catalog.DEPLOYMENTS)
+REPLICASETS = ReplicaSetStrategy(catalog.REPLICASETS)

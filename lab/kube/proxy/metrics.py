@@ -1,0 +1,65 @@
+"""The few kube-proxy metrics we keep, rendered in the Prometheus text format.
+
+Names follow upstream (`kubeproxy_` subsystem, pkg/proxy/metrics/metrics.go) so dashboards
+and habits carry over; no client library is needed for three series.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+# upstream: prometheus.ExponentialBuckets(0.001, 2, 15)
+SYNC_BUCKETS = tuple(0.001 * 2**i for i in range(15))
+
+
+@dataclass
+class Histogram:
+    name: str
+    help: str
+    buckets: tuple[float, ...] = SYNC_BUCKETS
+    counts: list[int] = field(default_factory=list)
+    total: float = 0.0
+    count: int = 0
+
+    def observe(self, value: float) -> None:
+        if not self.counts:
+            self.counts = [0] * len(self.buckets)
+        i = bisect.bisect_left(self.buckets, value)
+        for j in range(i, len(self.buckets)):
+            self.counts[j] += 1
+        self.total += value
+        self.count += 1
+
+    def render(self) -> list[str]:
+        counts = self.counts or [0] * len(self.buckets)
+        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
+        lines += [f'{self.name}_bucket{{le="{b:g}"}} {n}' for b, n in zip(self.buckets, counts)]
+        lines += [f'{self.name}_bucket{{le="+Inf"}} {self.count}', f"{self.name}_sum {self.total:g}",
+                  f"{self.name}_count {self.count}"]
+        return lines
+
+
+@dataclass
+class ProxyMetrics:
+    sync_duration: Histogram = field(default_factory=lambda: Histogram(
+        "kubeproxy_sync_proxy_rules_duration_seconds", "SyncProxyRules latency in seconds"))
+    last_sync_timestamp: float = 0.0
+    restore_failures: int = 0
+    programmed_services: int = 0
+    programmed_endpoints: int = 0
+
+    def render(self) -> str:
+        lines = self.sync_duration.render()
+        for name, kind, help_, value in (
+            ("kubeproxy_sync_proxy_rules_last_timestamp_seconds", "gauge",
+             "The last time proxy rules were successfully synced", f"{self.last_sync_timestamp:.3f}"),
+            ("kubeproxy_sync_proxy_rules_iptables_restore_failures_total", "counter",
+             "Cumulative proxy iptables restore failures", str(self.restore_failures)),
+            ("kubeproxy_sync_proxy_rules_service_changes_total", "gauge",
+             "Services programmed by the last sync", str(self.programmed_services)),
+            ("kubeproxy_sync_proxy_rules_endpoint_changes_total", "gauge",
+             "Endpoints programmed by the last sync", str(self.programmed_endpoints)),
+        ):
+            lines += [f"# HELP {name} {help_}", f"# TYPE {name} {kind}", f"{name} {value}"]
+        return "\n".join(lines) + "\n"
