@@ -61,7 +61,8 @@ class KeyAllocator:
             if not self.contains(wanted):
                 raise OutOfRange(wanted)
             try:
-                await self.storage.create(self._key(self.parse(wanted)), {"owner": owner})
+                await self.storage.create(self._key(self.parse(wanted)),
+                                          {"owner": owner, "value": self.render(self.parse(wanted))})
             except KeyExists as exc:
                 raise AlreadyAllocated(wanted) from exc
             return self.render(self.parse(wanted))

@@ -46,8 +46,7 @@ class ProxyMetrics:
         "kubeproxy_sync_proxy_rules_duration_seconds", "SyncProxyRules latency in seconds"))
     last_sync_timestamp: float = 0.0
     restore_failures: int = 0
-    programmed_services: int = 0
-    programmed_endpoints: int = 0
+    rules: dict[str, int] = field(default_factory=dict)  # rules programmed per table
 
     def render(self) -> str:
         lines = self.sync_duration.render()
@@ -56,10 +55,9 @@ class ProxyMetrics:
              "The last time proxy rules were successfully synced", f"{self.last_sync_timestamp:.3f}"),
             ("kubeproxy_sync_proxy_rules_iptables_restore_failures_total", "counter",
              "Cumulative proxy iptables restore failures", str(self.restore_failures)),
-            ("kubeproxy_sync_proxy_rules_service_changes_total", "gauge",
-             "Services programmed by the last sync", str(self.programmed_services)),
-            ("kubeproxy_sync_proxy_rules_endpoint_changes_total", "gauge",
-             "Endpoints programmed by the last sync", str(self.programmed_endpoints)),
         ):
             lines += [f"# HELP {name} {help_}", f"# TYPE {name} {kind}", f"{name} {value}"]
+        name = "kubeproxy_sync_proxy_rules_iptables_total"
+        lines += [f"# HELP {name} Number of proxy iptables rules programmed", f"# TYPE {name} gauge"]
+        lines += [f'{name}{{table="{t}"}} {n}' for t, n in sorted(self.rules.items())]
         return "\n".join(lines) + "\n"

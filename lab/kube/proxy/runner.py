@@ -23,36 +23,41 @@ class BoundedFrequencyRunner:
         self.min_interval = min_interval
         self.max_interval = max_interval
         self.runs = 0
-        self._wake = asyncio.Event()
+        self._requested = True  # the first run happens at once
+        self._poke = asyncio.Event()  # wakes the loop to look at its deadlines again
         self._retry_at: float | None = None
 
     def run_soon(self) -> None:
         """Ask for a run as soon as `min_interval` allows."""
-        self._wake.set()
+        self._requested = True
+        self._poke.set()
 
     def retry_after(self, seconds: float) -> None:
         """Ask for a run in `seconds` (earlier if something else asks first)."""
         at = asyncio.get_running_loop().time() + seconds
         if self._retry_at is None or at < self._retry_at:
             self._retry_at = at
+            self._poke.set()
 
     async def run(self) -> None:
         """Loop until cancelled; the first run happens at once."""
         loop = asyncio.get_running_loop()
         last = float("-inf")
-        self._wake.set()
         while True:
             deadline = last + self.max_interval
             if self._retry_at is not None:
                 deadline = min(deadline, self._retry_at)
-            try:
-                await asyncio.wait_for(self._wake.wait(), max(0.0, deadline - loop.time()))
-            except asyncio.TimeoutError:
-                pass  # the periodic (or retry) run is due
+            if not self._requested and loop.time() < deadline:
+                self._poke.clear()
+                try:
+                    await asyncio.wait_for(self._poke.wait(), deadline - loop.time())
+                except asyncio.TimeoutError:
+                    pass  # the periodic (or retry) run is due
+                continue  # look at the deadlines again
             wait = last + self.min_interval - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)  # requests arriving meanwhile fold into this run
-            self._wake.clear()
+            self._requested = False
             self._retry_at = None
             last = loop.time()
             self.runs += 1

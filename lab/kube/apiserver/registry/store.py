@@ -54,7 +54,8 @@ class Registry:
         with api_errors(self.resource, name):
             return await self.storage.get(self._key(self._ns(namespace), name))
 
-    def _check_fields(self, selector: FieldSelector) -> None:
+    def check_fields(self, selector: FieldSelector) -> None:
+        """400 for a field selector naming a field this resource cannot select on."""
         supported = set(self.strategy.fields({"metadata": {}}))
         for req in getattr(selector, "requirements", ()):
             if req.field not in supported:
@@ -65,7 +66,7 @@ class Registry:
 
     async def list(self, namespace: str | None, opts: ListOptions | None = None) -> Obj:
         opts = opts or ListOptions()
-        self._check_fields(opts.field_selector)
+        self.check_fields(opts.field_selector)
         prefix = self.ctx.collection_prefix(self.resource, self._ns(namespace))
         with api_errors(self.resource):
             items, rev = await self.storage.list(prefix)
@@ -218,6 +219,11 @@ class Registry:
             return await self._remove(ns, name, updated)
         return updated
 
+    async def raw_update(self, namespace: str | None, name: str, fn: Any) -> Obj:
+        """CAS update without the strategy's update rules (pods/binding changes spec.nodeName)."""
+        with api_errors(self.resource, name):
+            return await self.storage.guaranteed_update(self._key(self._ns(namespace), name), fn)
+
     # --- delete ------------------------------------------------------------------------------
     async def _remove(self, ns: str, name: str, obj: Obj) -> Obj:
         with api_errors(self.resource, name):
@@ -291,7 +297,7 @@ class Registry:
     # --- watch -------------------------------------------------------------------------------
     async def watch(self, namespace: str | None, opts: ListOptions) -> AsyncIterator[WatchEvent]:
         """Initial ADDED events when RV is unset/"0", then filtered changes after the RV."""
-        self._check_fields(opts.field_selector)
+        self.check_fields(opts.field_selector)
         ns = self._ns(namespace)
         prefix = self.ctx.collection_prefix(self.resource, ns)
         labels, fields = opts.label_selector, opts.field_selector

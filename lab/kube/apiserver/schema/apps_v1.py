@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .core_v1_pod import POD_TEMPLATE_SPEC
 from .meta_v1 import INT_OR_STRING, LABEL_SELECTOR, OBJECT_META, TIME
-from .types import B, I32, I64, S, Arr, Desc, Group
+from .types import I32, I64, Arr, B, Desc, Group, S
 
 apps = Group("io.k8s.api.apps.v1")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .meta_v1 import OBJECT_META
-from .types import I32, S, Desc, Group
+from .types import I32, Desc, Group, S
 
 autoscaling = Group("io.k8s.api.autoscaling.v1")
 

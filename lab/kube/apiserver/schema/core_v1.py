@@ -7,7 +7,7 @@ ConfigMap, Secret, Binding and the small reference types they share.
 from __future__ import annotations
 
 from .meta_v1 import CONDITION, INT_OR_STRING, MICRO_TIME, OBJECT_META, QUANTITY, TIME
-from .types import B, BYTES, I32, I64, S, SMAP, Arr, Desc, Group, MapOf
+from .types import BYTES, I32, I64, SMAP, Arr, B, Desc, Group, MapOf, S
 
 core = Group("io.k8s.api.core.v1")
 V1 = ("", "v1")

@@ -6,21 +6,23 @@ kubectl's strategic merge patch reads it from the served OpenAPI documents.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .core_v1 import LOCAL_OBJECT_REFERENCE, RESOURCES, core
 from .core_v1_volume import OBJECT_FIELD_SELECTOR, RESOURCE_FIELD_SELECTOR, VOLUME
 from .meta_v1 import INT_OR_STRING, LABEL_SELECTOR, OBJECT_META, TIME
-from .types import B, I32, I64, S, SMAP, Arr, Desc, MapOf
+from .types import I32, I64, SMAP, Arr, B, Desc, FieldSpec, MapOf, S
 
 ATOMIC_STRINGS = Arr(S, list_type="atomic")
 
 
-def _by(key: str, *extra: str) -> dict:
+def _by(key: str, *extra: str) -> dict[str, Any]:
     """Patch metadata of a list merged by `key` (kubectl strategic merge patch)."""
     return {"merge_key": key, "strategy": "merge", "list_type": "map", "map_keys": (key, *extra)}
 
 
 # --- containers --------------------------------------------------------------------------------
-KEY_SELECTOR = {"key": S, "name": S, "optional": B}
+KEY_SELECTOR: dict[str, FieldSpec] = {"key": S, "name": S, "optional": B}
 ENV_VAR = core.define("EnvVar", {
     "name": S, "value": S,
     "valueFrom": core.define("EnvVarSource", {
@@ -77,7 +79,7 @@ SECURITY_CONTEXT = core.define("SecurityContext", {
     "runAsUser": I64, "seLinuxOptions": SE_LINUX, "seccompProfile": SECCOMP,
 }, desc="SecurityContext holds security configuration that will be applied to a container.")
 
-CONTAINER_FIELDS = {
+CONTAINER_FIELDS: dict[str, FieldSpec] = {
     "args": ATOMIC_STRINGS,
     "command": Desc(ATOMIC_STRINGS, "Entrypoint array. Not executed within a shell."),
     "env": Arr(ENV_VAR, **_by("name")),
@@ -128,7 +130,7 @@ POD_AFFINITY_TERM = core.define("PodAffinityTerm", {
 }, required=("topologyKey",))
 WEIGHTED_TERM = core.define("WeightedPodAffinityTerm", {"podAffinityTerm": POD_AFFINITY_TERM, "weight": I32},
                             required=("weight", "podAffinityTerm"))
-POD_AFFINITY_FIELDS = {
+POD_AFFINITY_FIELDS: dict[str, FieldSpec] = {
     "preferredDuringSchedulingIgnoredDuringExecution": Arr(WEIGHTED_TERM, list_type="atomic"),
     "requiredDuringSchedulingIgnoredDuringExecution": Arr(POD_AFFINITY_TERM, list_type="atomic"),
 }
@@ -174,6 +176,9 @@ POD_SPEC = core.define("PodSpec", {
     "priorityClassName": S,
     "readinessGates": Arr(core.define("PodReadinessGate", {"conditionType": S}, required=("conditionType",)),
                           list_type="atomic"),
+    "resourceClaims": Arr(core.define("PodResourceClaim", {
+        "name": S, "resourceClaimName": S, "resourceClaimTemplateName": S}, required=("name",)),
+        merge_key="name", strategy="merge,retainKeys", list_type="map", map_keys=("name",)),
     "resources": RESOURCE_REQUIREMENTS,
     "restartPolicy": Desc(S, "Restart policy for all containers within the pod: Always, OnFailure, Never."),
     "runtimeClassName": S,
@@ -212,7 +217,7 @@ CONTAINER_STATUS = core.define("ContainerStatus", {
     "lastState": STATE, "name": S, "ready": B, "resources": RESOURCE_REQUIREMENTS, "restartCount": I32,
     "started": B, "state": STATE,
 }, required=("name", "ready", "restartCount", "image", "imageID"))
-IP = {"ip": S}
+IP: dict[str, FieldSpec] = {"ip": S}
 POD_STATUS = core.define("PodStatus", {
     "conditions": Arr(core.define("PodCondition", {
         "lastProbeTime": TIME, "lastTransitionTime": TIME, "message": S, "observedGeneration": I64,

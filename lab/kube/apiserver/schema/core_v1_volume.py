@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .core_v1 import LOCAL_OBJECT_REFERENCE, core
 from .meta_v1 import QUANTITY
-from .types import B, I32, I64, S, SMAP, Arr, Desc
+from .types import I32, I64, SMAP, Arr, B, Desc, S
 
 KEY_TO_PATH = core.define("KeyToPath", {"key": S, "mode": I32, "path": S}, required=("key", "path"),
                           desc="Maps a string key to a path within a volume.")

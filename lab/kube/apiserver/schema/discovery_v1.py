@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .core_v1 import OBJECT_REFERENCE
 from .meta_v1 import OBJECT_META
-from .types import B, I32, S, SMAP, Arr, Desc, Group
+from .types import I32, SMAP, Arr, B, Desc, Group, S
 
 discovery = Group("io.k8s.api.discovery.v1")
 

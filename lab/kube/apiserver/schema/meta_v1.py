@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .types import B, I32, I64, S, SMAP, Arr, Desc, Group
+from .types import I32, I64, SMAP, Arr, B, Desc, Group, S
 
 meta = Group("io.k8s.apimachinery.pkg.apis.meta.v1")
 resource = Group("io.k8s.apimachinery.pkg.api.resource")

@@ -9,9 +9,8 @@ from functools import cache
 
 from lab.kube.machinery import catalog
 
-from . import apps_v1, autoscaling_v1, coordination_v1, core_v1, discovery_v1, meta_v1
-from . import core_v1_pod, core_v1_volume  # noqa: F401  (they add to core_v1.core)
-from .types import S, Arr, Definition, MapOf, Ref, Type, field_type
+from . import apps_v1, autoscaling_v1, coordination_v1, core_v1, core_v1_pod, core_v1_volume, discovery_v1, meta_v1  # noqa: F401  (they add to core_v1.core)
+from .types import Arr, Definition, MapOf, Ref, S, Type, field_type
 
 _PACKAGES = {
     "": "io.k8s.api.core.v1",

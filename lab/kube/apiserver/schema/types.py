@@ -7,8 +7,8 @@ names it in OpenAPI (`io.k8s.api.core.v1.Pod`); fields are typed with `Prim`,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Ref:
 class Arr:
     """A JSON array; the patch fields drive kubectl's strategic merge patch."""
 
-    items: "Type"
+    items: Type
     merge_key: str = ""  # x-kubernetes-patch-merge-key
     strategy: str = ""  # x-kubernetes-patch-strategy: merge | retainKeys | "merge,retainKeys"
     list_type: str = ""  # x-kubernetes-list-type: atomic | map | set
@@ -52,14 +52,14 @@ class Arr:
 class MapOf:
     """A JSON object with free keys and typed values (Go map[string]T)."""
 
-    values: "Type"
+    values: Type
 
     @property
     def go(self) -> str:
         return f"map[string]{self.values.go}"
 
 
-Type = Union[Prim, Ref, Arr, MapOf]
+Type = Prim | Ref | Arr | MapOf
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class Desc:
     text: str
 
 
-FieldSpec = Union[Type, Desc]
+FieldSpec = Type | Desc
 
 # Scalars that are Go structs with their own JSON decoding.
 SPECIAL_KINDS = ("quantity", "int-or-string", "time", "free-form")
@@ -119,14 +119,14 @@ class Group:
     def define(
         self,
         short: str,
-        props: dict[str, FieldSpec],
+        props: Mapping[str, FieldSpec],
         *,
         required: tuple[str, ...] = (),
         desc: str = "",
         gvk: tuple[str, str, str] | None = None,
     ) -> Ref:
         name = f"{self.prefix}.{short}"
-        self.defs[name] = Definition(name, props, required, desc, (gvk,) if gvk else ())
+        self.defs[name] = Definition(name, dict(props), required, desc, (gvk,) if gvk else ())
         return Ref(name)
 
     def scalar(self, short: str, special: str, *, type: str = "string", format: str = "", desc: str = "") -> Ref:

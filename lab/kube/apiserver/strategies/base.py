@@ -54,7 +54,10 @@ class Strategy:
         """Reset what a client may not set on create."""
         if self.has_status:
             obj["status"] = self.initial_status(obj)
-        obj["metadata"]["generation"] = 1
+        if self.tracks_generation:
+            obj["metadata"]["generation"] = 1
+        else:
+            obj["metadata"].pop("generation", None)
 
     def initial_status(self, obj: Obj) -> Any:
         return {}
@@ -66,8 +69,11 @@ class Strategy:
                 new["status"] = copy.deepcopy(old["status"])
             else:
                 new.pop("status", None)
+        if not self.tracks_generation:
+            new["metadata"].pop("generation", None)
+            return
         gen = meta.generation(old) or 1
-        if self.tracks_generation and new.get("spec") != old.get("spec"):
+        if new.get("spec") != old.get("spec"):
             gen += 1
         new["metadata"]["generation"] = gen
 

@@ -1,0 +1,1 @@
+"""The HTTP edge: routing, content negotiation, discovery, watch streams, Status errors."""

@@ -1,0 +1,141 @@
+"""The aiohttp application: one error edge (APIError -> Status), discovery, health, OpenAPI,
+and a catch-all that routes resource paths to the resource handler."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from lab.kube.apiserver.rest import discovery, paths
+from lab.kube.apiserver.rest.negotiation import json_response
+from lab.kube.apiserver.rest.resources import ResourceHandler
+from lab.kube.machinery import errors
+
+if TYPE_CHECKING:
+    from lab.kube.apiserver.server import APIServer
+
+log = logging.getLogger(__name__)
+# Go's mime parser rejects the "@" of the Accept form, so the answer uses a dot
+PROTOBUF_V2 = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+
+try:  # the OpenAPI documents are written alongside; optional so the server runs without them
+    from lab.kube.apiserver import openapi as _openapi
+except ImportError:
+    _openapi = None  # type: ignore[assignment]
+
+
+def _status_response(err: errors.APIError) -> web.Response:
+    headers = {"Retry-After": str(err.retry_after)} if err.retry_after is not None else None
+    return json_response(err.status(), err.code, headers)
+
+
+@web.middleware
+async def status_edge(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every error leaves as an upstream Status; the only place exceptions become HTTP."""
+    started = time.monotonic()
+    try:
+        resp = await handler(request)
+    except errors.APIError as err:
+        resp = _status_response(err)
+    except web.HTTPNotFound:
+        resp = _status_response(paths.not_found_path())
+    except web.HTTPMethodNotAllowed:
+        resp = _status_response(errors.MethodNotAllowed(
+            "the server does not allow this method on the requested resource"))
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        log.exception("%s %s failed", request.method, request.path_qs)
+        resp = _status_response(errors.InternalError(f"Internal error occurred: {exc}"))
+    log.debug("%s %s %s %.1fms", request.method, request.path_qs, resp.status,
+              (time.monotonic() - started) * 1000)
+    return resp
+
+
+def make_app(server: APIServer) -> web.Application:
+    app = web.Application(middlewares=[status_edge], client_max_size=3 * 1024 * 1024)
+    resources = ResourceHandler(server)
+
+    async def version(_: web.Request) -> web.Response:
+        return json_response(discovery.version())
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def readyz(request: web.Request) -> web.Response:
+        problem = await server.storage_problem()
+        verbose = "verbose" in request.query
+        if problem:
+            text = f"[-]etcd failed: {problem}\nreadyz check failed" if verbose else "readyz check failed"
+            return web.Response(text=text, status=500)
+        return web.Response(text="[+]ping ok\n[+]etcd ok\nreadyz check passed" if verbose else "ok")
+
+    async def api(_: web.Request) -> web.Response:
+        return json_response(discovery.api_versions(server.settings.server_address))
+
+    async def apis(_: web.Request) -> web.Response:
+        return json_response(discovery.api_group_list())
+
+    async def group(request: web.Request) -> web.Response:
+        doc = discovery.api_group(request.match_info["group"])
+        if doc is None:
+            raise paths.not_found_path()
+        return json_response(doc)
+
+    async def core_version(request: web.Request) -> web.Response:
+        doc = discovery.resource_list("", request.match_info["version"])
+        if doc is None:
+            raise paths.not_found_path()
+        return json_response(doc)
+
+    async def group_version(request: web.Request) -> web.Response:
+        doc = discovery.resource_list(request.match_info["group"], request.match_info["version"])
+        if doc is None:
+            raise paths.not_found_path()
+        return json_response(doc)
+
+    async def openapi_v2(request: web.Request) -> web.Response:
+        if _openapi is None:
+            raise paths.not_found_path()
+        accept = request.headers.get("Accept", "")
+        if "protobuf" in accept or request.path.endswith(".pb-v1"):
+            return web.Response(body=_openapi.v2_protobuf(), headers={"Content-Type": PROTOBUF_V2})
+        return json_response(_openapi.v2_json())
+
+    async def openapi_v3(request: web.Request) -> web.Response:
+        if _openapi is None:
+            raise paths.not_found_path()
+        sub = request.match_info.get("path", "")
+        doc = _openapi.v3_index() if not sub else _openapi.v3_document(sub)
+        if doc is None:
+            raise paths.not_found_path()
+        return json_response(doc)
+
+    async def any_resource(request: web.Request) -> web.StreamResponse:
+        info = paths.parse(request.path)
+        if info is None:
+            raise paths.not_found_path()
+        return await resources.handle(request, info)
+
+    r = app.router
+    r.add_get("/version", version)
+    r.add_get("/version/", version)
+    for p in ("/healthz", "/livez"):
+        r.add_get(p, healthz)
+    r.add_get("/readyz", readyz)
+    r.add_get("/api", api)
+    r.add_get("/api/", api)
+    r.add_get("/apis", apis)
+    r.add_get("/apis/", apis)
+    r.add_get("/openapi/v2", openapi_v2)
+    r.add_get("/swagger-2.0.0.pb-v1", openapi_v2)
+    r.add_get("/openapi/v3", openapi_v3)
+    r.add_get("/openapi/v3/{path:.*}", openapi_v3)
+    r.add_get("/api/{version}", core_version)
+    r.add_get("/apis/{group}", group)
+    r.add_get("/apis/{group}/{version}", group_version)
+    r.add_route("*", "/{tail:.*}", any_resource)
+    return app

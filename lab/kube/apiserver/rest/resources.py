@@ -1,0 +1,190 @@
+"""CRUD, patch, delete and watch for catalog resources: from HTTP request to registry call.
+
+Handlers only translate: parse the request, call the registry, render JSON or a Table.
+Errors are raised as `APIError` and become a Status in the middleware.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from lab.kube.apiserver.patches import APPLY_PATCH, apply_patch
+from lab.kube.apiserver.registry import Registry
+from lab.kube.apiserver.registry.errors import conflict
+from lab.kube.apiserver.registry.options import DeleteOptions, ListOptions
+from lab.kube.apiserver.rest import negotiation as neg
+from lab.kube.apiserver.rest import subresources as subs
+from lab.kube.apiserver.rest.fieldcheck import check_fields, check_shape
+from lab.kube.apiserver.rest.paths import RequestInfo, not_found_path
+from lab.kube.apiserver.rest.watch import serve_watch
+from lab.kube.machinery import meta
+from lab.kube.machinery.errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
+
+if TYPE_CHECKING:
+    from lab.kube.apiserver.server import APIServer
+
+Obj = dict[str, Any]
+
+
+def _warning_headers(warnings: list[str]) -> list[tuple[str, str]]:
+    return [("Warning", '299 - "' + w.replace('"', '\\"') + '"') for w in warnings]
+
+
+def _respond(request: web.Request, registry: Registry, body: Obj, status: int = 200,
+             warnings: list[str] | None = None) -> web.Response:
+    if neg.wants_table(request) and body.get("kind") == registry.resource.kind:
+        body = neg.to_table(registry.strategy, [body], {"resourceVersion": meta.resource_version(body)},
+                            request.query.get("includeObject", "Metadata"))
+    resp = neg.json_response(body, status)
+    for k, val in _warning_headers(warnings or []):
+        resp.headers.add(k, val)
+    return resp
+
+
+def _status_success(registry: Registry, obj: Obj) -> Obj:
+    details = {"name": meta.name(obj), "kind": registry.resource.plural, "uid": meta.uid(obj)}
+    if registry.resource.group:
+        details["group"] = registry.resource.group
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "details": details}
+
+
+class ResourceHandler:
+    def __init__(self, server: APIServer) -> None:
+        self.server = server
+
+    async def handle(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
+        registry = self.server.registries[info.resource]
+        if info.resource.namespaced and info.name and info.namespace is None:
+            raise not_found_path()
+        neg.check_acceptable(request)
+        method = request.method
+        watching = info.watch_path or request.query.get("watch") in ("1", "true", "True")
+        if method == "GET":
+            if watching:
+                if info.name:  # watch on one object: a name field selector
+                    fs = f"metadata.name={info.name}"
+                    q = dict(request.query, fieldSelector=",".join(
+                        x for x in (request.query.get("fieldSelector"), fs) if x))
+                    opts = ListOptions.from_query(q)
+                else:
+                    opts = ListOptions.from_query(dict(request.query))
+                return await self._watch(request, registry, info, opts)
+            if info.name:
+                return await self._get(request, registry, info)
+            return await self._list(request, registry, info)
+        if method == "POST":
+            if info.subresource == "binding":
+                body = await neg.read_body(request)
+                return neg.json_response(await subs.bind(registry, info.namespace or "", info.name or "", body), 201)
+            if info.name:
+                raise MethodNotAllowed(f"the server does not allow this method on the requested resource")
+            return await self._create(request, registry, info)
+        if method == "PUT" and info.name:
+            return await self._update(request, registry, info)
+        if method == "PATCH" and info.name:
+            return await self._patch(request, registry, info)
+        if method == "DELETE":
+            if info.name:
+                return await self._delete(request, registry, info)
+            return await self._delete_collection(request, registry, info)
+        raise MethodNotAllowed("the server does not allow this method on the requested resource")
+
+    # --- reads -------------------------------------------------------------------------------
+    async def _get(self, request: web.Request, registry: Registry, info: RequestInfo) -> web.Response:
+        if info.subresource == "scale":
+            return neg.json_response(await subs.get_scale(registry, info.namespace or "", info.name or ""))
+        obj = await registry.get(info.namespace, info.name or "")
+        return _respond(request, registry, obj)
+
+    async def _list(self, request: web.Request, registry: Registry, info: RequestInfo) -> web.Response:
+        listed = await registry.list(info.namespace, ListOptions.from_query(dict(request.query)))
+        if neg.wants_table(request):
+            return neg.json_response(neg.to_table(registry.strategy, listed["items"], listed["metadata"],
+                                                  request.query.get("includeObject", "Metadata")))
+        return neg.json_response(listed)
+
+    async def _watch(self, request: web.Request, registry: Registry, info: RequestInfo,
+                     opts: ListOptions) -> web.StreamResponse:
+        include = request.query.get("includeObject", "Metadata")
+        as_table = neg.wants_table(request)
+        first = [True]
+
+        def render(obj: Obj) -> Any:
+            if not as_table:
+                return obj
+            table = neg.to_table(registry.strategy, [obj], {"resourceVersion": meta.resource_version(obj)},
+                                 include, with_columns=first[0])
+            first[0] = False
+            return table
+        return await serve_watch(request, registry, info.namespace, opts, render,
+                                 self.server.settings.watch_bookmark_interval)
+
+    # --- writes ------------------------------------------------------------------------------
+    async def _body(self, request: web.Request, registry: Registry, verb: str) -> tuple[Obj, list[str]]:
+        raw = await request.read()
+        ctype = request.headers.get("Content-Type", neg.JSON)
+        body = neg.decode_body(raw, ctype)
+        warnings = check_fields(registry.resource, body, request.query.get("fieldValidation"),
+                                raw=raw if neg.is_json(ctype) else None, verb=verb)
+        return check_shape(registry.resource, body), warnings
+
+    async def _create(self, request: web.Request, registry: Registry, info: RequestInfo) -> web.Response:
+        body, warnings = await self._body(request, registry, "create")
+        obj = await registry.create(info.namespace, body, dry_run=bool(request.query.get("dryRun")))
+        return _respond(request, registry, obj, 201, warnings)
+
+    async def _update(self, request: web.Request, registry: Registry, info: RequestInfo) -> web.Response:
+        if info.subresource == "scale":
+            body = await neg.read_body(request)
+            return neg.json_response(await subs.update_scale(registry, info.namespace or "", info.name or "", body))
+        body, warnings = await self._body(request, registry, "update")
+        obj = await registry.update(info.namespace, info.name or "", body, subresource=info.subresource,
+                                    dry_run=bool(request.query.get("dryRun")))
+        return _respond(request, registry, obj, 200, warnings)
+
+    async def _patch(self, request: web.Request, registry: Registry, info: RequestInfo) -> web.Response:
+        ctype = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype == APPLY_PATCH:
+            raise UnsupportedMediaType("server-side apply is not supported: use client-side "
+                                       "`kubectl apply` (the default)")
+        patch = await neg.read_body(request)
+        if patch is None:
+            raise BadRequest("the body of the request is empty")
+        if info.subresource == "scale":
+            return neg.json_response(await subs.update_scale(registry, info.namespace or "", info.name or "",
+                                                             patch, ctype))
+        directive = request.query.get("fieldValidation")
+        warnings: list[str] = []
+
+        def patched(current: Obj) -> Obj:
+            new = apply_patch(ctype, current, patch)
+            warnings[:] = check_fields(registry.resource, new, directive, verb="patch")
+            check_shape(registry.resource, new)
+            rv = meta.resource_version(new)
+            if rv and rv != meta.resource_version(current):
+                raise conflict(registry.resource, info.name or "")
+            return new
+        obj = await registry.guaranteed_update(info.namespace, info.name or "", patched,
+                                               subresource=info.subresource,
+                                               dry_run=bool(request.query.get("dryRun")))
+        return _respond(request, registry, obj, 200, warnings)
+
+    async def _delete(self, request: web.Request, registry: Registry, info: RequestInfo) -> web.Response:
+        body = await neg.read_body(request)
+        opts = DeleteOptions.from_dict(body if isinstance(body, dict) else None, dict(request.query))
+        obj, removed = await registry.delete(info.namespace, info.name or "", opts)
+        if not removed:
+            return _respond(request, registry, obj, 202 if not opts.dry_run else 200)
+        if registry.strategy.return_deleted_object:
+            return _respond(request, registry, obj)
+        return neg.json_response(_status_success(registry, obj))
+
+    async def _delete_collection(self, request: web.Request, registry: Registry,
+                                 info: RequestInfo) -> web.Response:
+        body = await neg.read_body(request)
+        dopts = DeleteOptions.from_dict(body if isinstance(body, dict) else None, dict(request.query))
+        return neg.json_response(await registry.delete_collection(
+            info.namespace, ListOptions.from_query(dict(request.query)), dopts))

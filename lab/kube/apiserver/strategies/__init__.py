@@ -1,0 +1,22 @@
+"""Per-resource strategies, one small module per resource family; `for_resource` picks one."""
+
+from __future__ import annotations
+
+from lab.kube.apiserver.strategies import apps, core, namespaces, nodes, pods, services
+from lab.kube.apiserver.strategies.base import Strategy
+from lab.kube.machinery.catalog import Resource
+
+_BY_RESOURCE: dict[Resource, Strategy] = {
+    s.resource: s
+    for s in (pods.STRATEGY, namespaces.STRATEGY, nodes.STRATEGY, services.STRATEGY,
+              apps.DEPLOYMENTS, apps.REPLICASETS, core.CONFIGMAPS, core.SECRETS, core.EVENTS,
+              core.ENDPOINTS, core.ENDPOINTSLICES, core.LEASES)
+}
+
+
+def for_resource(resource: Resource) -> Strategy:
+    """The resource's strategy, or the generic one for catalog entries without their own."""
+    return _BY_RESOURCE.get(resource) or Strategy(resource)
+
+
+__all__ = ["Strategy", "for_resource"]

@@ -1,0 +1,161 @@
+"""`kube-controller-manager`: flags, leader election, shared informers, the enabled controllers.
+
+    kube-controller-manager --kubeconfig cm.kubeconfig --allocate-node-cidrs=true \
+        --cluster-cidr 10.244.0.0/16 --node-cidr-mask-size 24 --controllers='*' --leader-elect=true
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import signal
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from lab.kube.client import Client, LeaderElector, load_kubeconfig
+from lab.kube.controllers import healthz, klog
+from lab.kube.controllers.deployment import DeploymentController
+from lab.kube.controllers.endpoints import EndpointsController
+from lab.kube.controllers.endpointslice import EndpointSliceController
+from lab.kube.controllers.garbagecollector import GarbageCollector
+from lab.kube.controllers.informers import SharedInformers
+from lab.kube.controllers.nodeipam import NodeIpamController
+from lab.kube.controllers.replicaset import ReplicaSetController
+
+log = logging.getLogger("kube-controller-manager")
+KNOWN = ("deployment", "replicaset", "endpoint", "endpointslice", "garbagecollector", "nodeipam")
+SYNC_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """kube-controller-manager settings from flags."""
+
+    kubeconfig: str
+    cluster_cidr: str
+    """Pod network, carved into node CIDRs when allocate_node_cidrs is set."""
+    service_cluster_ip_range: str
+    """Accepted for parity; node CIDRs must not overlap it."""
+    allocate_node_cidrs: bool
+    node_cidr_mask_size: int
+    controllers: tuple[str, ...]
+    """Upstream syntax: `*` (all), `name` (enable), `-name` (disable)."""
+    leader_elect: bool
+    secure_port: int
+    bind_address: str
+    concurrent_syncs: int
+    verbosity: int
+
+
+def _bool(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean {text!r}")
+
+
+def parse_args(argv: list[str] | None = None) -> Settings:
+    p = argparse.ArgumentParser(prog="kube-controller-manager", description="The kubelab controller manager.")
+    p.add_argument("--kubeconfig", default="")
+    p.add_argument("--cluster-cidr", default="")
+    p.add_argument("--service-cluster-ip-range", default="")
+    p.add_argument("--allocate-node-cidrs", type=_bool, nargs="?", const=True, default=False)
+    p.add_argument("--node-cidr-mask-size", type=int, default=24)
+    p.add_argument("--controllers", default="*")
+    p.add_argument("--leader-elect", type=_bool, nargs="?", const=True, default=True)
+    p.add_argument("--secure-port", type=int, default=10257)
+    p.add_argument("--bind-address", default="127.0.0.1")
+    p.add_argument("--concurrent-syncs", type=int, default=5, help="workers per controller")
+    p.add_argument("-v", "--v", type=int, default=0, dest="verbosity")
+    a = p.parse_args(argv)
+    if a.allocate_node_cidrs and not a.cluster_cidr:
+        p.error("--allocate-node-cidrs requires --cluster-cidr")
+    if a.cluster_cidr and a.service_cluster_ip_range and ipaddress.ip_network(a.cluster_cidr).overlaps(
+            ipaddress.ip_network(a.service_cluster_ip_range)):
+        p.error("--cluster-cidr and --service-cluster-ip-range overlap")
+    return Settings(a.kubeconfig, a.cluster_cidr, a.service_cluster_ip_range, a.allocate_node_cidrs,
+                    a.node_cidr_mask_size, tuple(c.strip() for c in a.controllers.split(",") if c.strip()),
+                    a.leader_elect, a.secure_port, a.bind_address, a.concurrent_syncs, a.verbosity)
+
+
+def enabled(name: str, wanted: tuple[str, ...]) -> bool:
+    if f"-{name}" in wanted:
+        return False
+    return name in wanted or "*" in wanted
+
+
+def build(client: Client, informers: SharedInformers, settings: Settings) -> list[Any]:
+    factories = {
+        "deployment": lambda: DeploymentController(client, informers),
+        "replicaset": lambda: ReplicaSetController(client, informers),
+        "endpoint": lambda: EndpointsController(client, informers),
+        "endpointslice": lambda: EndpointSliceController(client, informers),
+        "garbagecollector": lambda: GarbageCollector(client, informers),
+        "nodeipam": lambda: NodeIpamController(client, informers, settings.cluster_cidr, settings.node_cidr_mask_size),
+    }
+    out = []
+    for name in KNOWN:
+        if name == "nodeipam" and not settings.allocate_node_cidrs:
+            continue
+        if enabled(name, settings.controllers):
+            out.append(factories[name]())
+    return out
+
+
+async def run_controllers(client: Client, settings: Settings) -> None:
+    """Informers, wait for their caches, then every controller's workers (upstream start order)."""
+    informers = SharedInformers(client)
+    controllers = build(client, informers, settings)
+    async with asyncio.TaskGroup() as tg:
+        informers.start(tg)
+        await informers.wait_synced(SYNC_TIMEOUT)
+        for c in controllers:
+            log.info("Started controller %s", c.name)
+            tg.create_task(c.run(settings.concurrent_syncs), name=f"controller-{c.name}")
+
+
+async def run(settings: Settings) -> None:
+    client_cfg = load_kubeconfig(settings.kubeconfig or None)
+    identity = f"{socket.gethostname()}_{uuid.uuid4()}"
+    health = await healthz.start(settings.bind_address, settings.secure_port) if settings.secure_port else None
+    log.info("serving healthz on http://%s:%d/healthz", settings.bind_address, settings.secure_port)
+    try:
+        async with Client(client_cfg) as client:
+            if not settings.leader_elect:
+                await run_controllers(client, settings)
+                return
+            elector = LeaderElector(client, "kube-controller-manager", "kube-system", identity)
+            log.info("attempting to acquire leader lease kube-system/kube-controller-manager...")
+            await elector.run(lambda: run_controllers(client, settings))
+            log.error("leaderelection lost")  # as upstream: exit, the supervisor restarts us
+            raise SystemExit(1)
+    finally:
+        if health is not None:
+            await health.cleanup()
+
+
+async def _main(settings: Settings) -> None:
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await run(settings)
+    except asyncio.CancelledError:
+        log.info("received termination signal, shutting down")
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = parse_args(argv)
+    klog.setup(settings.verbosity)
+    asyncio.run(_main(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""PodSyncer: close the gap between one pod's spec and what the runtime runs (upstream SyncPod/KillPod).
+
+Level-triggered and idempotent: it reads the runtime, starts a sandbox if there is no ready one,
+then starts each container that should run (pulling its image by imagePullPolicy, with crash
+back-off between restarts). `kill` stops and removes everything a pod uid owns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lab.kube.kubelet import podconfig
+from lab.kube.kubelet.backoff import Backoff
+from lab.kube.kubelet.cri import api_pb2 as pb
+from lab.kube.kubelet.cri.runtime import CRIError, Runtime
+from lab.kube.kubelet.pod_status import Waiting
+from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime, read_pod
+from lab.kube.machinery import meta
+
+log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+
+
+@dataclass
+class SyncResult:
+    runtime: PodRuntime
+    waiting: dict[str, Waiting] = field(default_factory=dict)
+    requeue_after: float | None = None  # come back then (a back-off ends)
+
+    def retry_in(self, seconds: float) -> None:
+        self.requeue_after = seconds if self.requeue_after is None else min(self.requeue_after, seconds)
+
+
+def pull_policy(container: Obj) -> str:
+    """The API server defaults this; fall back to its rule (`:latest` or no tag means Always)."""
+    if container.get("imagePullPolicy"):
+        return str(container["imagePullPolicy"])
+    image = container.get("image", "")
+    if "@" in image:
+        return "IfNotPresent"
+    last = image.rsplit("/", 1)[-1]
+    return "Always" if ":" not in last or last.endswith(":latest") else "IfNotPresent"
+
+
+def should_restart(pod: Obj, c: ContainerRecord) -> bool:
+    policy = (pod.get("spec") or {}).get("restartPolicy") or "Always"
+    return policy == "Always" or (policy == "OnFailure" and c.exit_code != 0)
+
+
+class PodSyncer:
+    def __init__(self, runtime: Runtime, node: podconfig.NodeFacts, clock: Callable[[], float] = time.time) -> None:
+        self.runtime, self.node, self.clock = runtime, node, clock
+        self.crash_backoff = Backoff(clock=clock)
+        self.pull_backoff = Backoff(clock=clock)
+        self._pull_failed_at: dict[str, float] = {}
+
+    async def sync(self, pod: Obj) -> SyncResult:
+        uid = meta.uid(pod)
+        rt = await read_pod(self.runtime, uid)
+        result = SyncResult(rt)
+        sandbox = rt.sandbox
+        if sandbox is None or not sandbox.ready:
+            policy = (pod.get("spec") or {}).get("restartPolicy") or "Always"
+            if sandbox is not None and policy == "Never" and rt.containers:
+                return result  # upstream: a Never pod whose sandbox died is not started again
+            await self._start_sandbox(pod, rt)
+            rt = result.runtime = await read_pod(self.runtime, uid)
+            sandbox = rt.sandbox
+        assert sandbox is not None
+        config = podconfig.sandbox_config(pod, self.node, sandbox.attempt)
+        changed = False
+        for spec in (pod.get("spec") or {}).get("containers") or []:
+            changed |= await self._sync_container(pod, spec, rt, sandbox.id, sandbox.ip, config, result)
+        if changed:
+            result.runtime = await read_pod(self.runtime, uid)
+        return result
+
+    async def _start_sandbox(self, pod: Obj, rt: PodRuntime) -> None:
+        old = rt.sandbox
+        for s in rt.sandboxes:  # a dead sandbox takes its containers with it; stop leftovers first
+            await self.runtime.stop_pod_sandbox(s.id)
+        attempt = old.attempt + 1 if old else 0
+        log.info("Creating sandbox for pod %s/%s (attempt %d)", meta.namespace(pod), meta.name(pod), attempt)
+        await self.runtime.run_pod_sandbox(podconfig.sandbox_config(pod, self.node, attempt))
+
+    async def _sync_container(self, pod: Obj, spec: Obj, rt: PodRuntime, sandbox_id: str, pod_ip: str,
+                              config: pb.PodSandboxConfig, result: SyncResult) -> bool:
+        """Returns True when it changed something in the runtime."""
+        name, key = spec["name"], f"{meta.uid(pod)}/{spec['name']}"
+        latest = rt.latest(name)
+        in_sandbox = latest is not None and latest.sandbox_id == sandbox_id
+        if latest is not None and in_sandbox and latest.running:
+            if latest.spec_hash and latest.spec_hash != podconfig.container_hash(spec):
+                log.info("Container %s of pod %s changed, restarting it", name, meta.key(pod))
+                await self.runtime.stop_container(latest.id, _grace(pod))
+                return await self._start(pod, spec, latest.restart_count + 1, sandbox_id, pod_ip, config, result)
+            return False
+        if latest is not None and in_sandbox and latest.state == pb.CONTAINER_CREATED:
+            await self.runtime.start_container(latest.id)  # created before a kubelet restart, never started
+            return True
+        if latest is not None and in_sandbox and latest.exited:
+            if not should_restart(pod, latest):
+                return False
+            wait = self.crash_backoff.remaining(key, latest.finished_at / 1e9)
+            if wait > 0:
+                result.waiting[name] = Waiting("CrashLoopBackOff", (
+                    f"back-off {int(self.crash_backoff.get(key))}s restarting failed container={name} "
+                    f"pod={meta.name(pod)}_{meta.namespace(pod)}({meta.uid(pod)})"))
+                result.retry_in(wait)
+                return False
+            self.crash_backoff.next(key)
+        restarts = latest.restart_count + 1 if latest is not None else 0
+        return await self._start(pod, spec, restarts, sandbox_id, pod_ip, config, result)
+
+    async def _start(self, pod: Obj, spec: Obj, restarts: int, sandbox_id: str, pod_ip: str,
+                     config: pb.PodSandboxConfig, result: SyncResult) -> bool:
+        name = spec["name"]
+        waiting = await self._ensure_image(pod, spec, config, result)
+        if waiting is not None:
+            result.waiting[name] = waiting
+            return False
+        cfg = podconfig.container_config(pod, spec, self.node, restarts, pod_ip)
+        try:
+            cid = await self.runtime.create_container(sandbox_id, cfg, config)
+        except CRIError as exc:
+            result.waiting[name] = Waiting("CreateContainerError", exc.details)
+            result.retry_in(self.crash_backoff.initial)
+            return False
+        try:
+            await self.runtime.start_container(cid)
+        except CRIError as exc:
+            result.waiting[name] = Waiting("RunContainerError", exc.details)
+            result.retry_in(self.crash_backoff.initial)
+        log.info("Started container %s of pod %s (restartCount %d)", name, meta.key(pod), restarts)
+        await self._prune(result.runtime, name, keep=cid)
+        return True
+
+    async def _prune(self, rt: PodRuntime, name: str, keep: str) -> None:
+        """Keep the new instance and the one before it (for `kubectl logs --previous`); remove older ones."""
+        for old in rt.instances(name)[1:]:
+            if old.id != keep and old.exited:
+                await self.runtime.remove_container(old.id)
+
+    async def _ensure_image(self, pod: Obj, spec: Obj, config: pb.PodSandboxConfig,
+                            result: SyncResult) -> Waiting | None:
+        image, policy = spec.get("image", ""), pull_policy(spec)
+        key = f"{meta.uid(pod)}/{spec['name']}/pull"
+        if policy != "Always" and await self.runtime.image_status(image) is not None:
+            return None
+        if policy == "Never":
+            return Waiting("ErrImageNeverPull", f'Container image "{image}" is not present with pull policy of Never')
+        wait = self.pull_backoff.remaining(key, self._pull_failed_at.get(key, 0.0))
+        if wait > 0:
+            result.retry_in(wait)
+            return Waiting("ImagePullBackOff", f'Back-off pulling image "{image}"')
+        try:
+            await self.runtime.pull_image(image, config)
+        except CRIError as exc:
+            self.pull_backoff.next(key)
+            self._pull_failed_at[key] = self.clock()
+            result.retry_in(self.pull_backoff.get(key))
+            return Waiting("ErrImagePull", exc.details)
+        self.pull_backoff.reset(key)
+        return None
+
+    async def stop_sandboxes(self, rt: PodRuntime) -> None:
+        """A finished pod keeps its containers (for logs) but gives its network back."""
+        for s in rt.sandboxes:
+            if s.ready:
+                await self.runtime.stop_pod_sandbox(s.id)
+
+    async def kill(self, uid: str, grace: int) -> None:
+        """Stop every container of pod `uid` (SIGTERM, SIGKILL after `grace`), then its sandboxes; remove all."""
+        rt = await read_pod(self.runtime, uid)
+        running = [c for c in rt.containers if c.running]
+        await asyncio.gather(*(self.runtime.stop_container(c.id, grace) for c in running))
+        for s in rt.sandboxes:
+            await self.runtime.stop_pod_sandbox(s.id)
+        for c in rt.containers:
+            await self.runtime.remove_container(c.id)
+        for s in rt.sandboxes:
+            await self.runtime.remove_pod_sandbox(s.id)
+        self.crash_backoff.forget_prefix(f"{uid}/")
+        self.pull_backoff.forget_prefix(f"{uid}/")
+
+
+def _grace(pod: Obj) -> int:
+    md = pod.get("metadata") or {}
+    if md.get("deletionGracePeriodSeconds") is not None:
+        return int(md["deletionGracePeriodSeconds"])
+    return int((pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
+
+
+grace_period = _grace

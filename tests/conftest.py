@@ -1,0 +1,1 @@
+"""Test-wide settings: integration fixtures live in tests/integration/conftest.py."""

@@ -1,0 +1,160 @@
+"""The lab's images, built offline and then used for real: the pod images go through a
+throwaway local registry into Docker and serve; the node image boots systemd with sshd.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from lab.machines import node_image, pod_images
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+# the flags the Vagrantfile gives machine containers (no --privileged on this kind of host)
+MACHINE_FLAGS = ["--cap-add=ALL", "--cap-drop=SYS_RESOURCE", "--security-opt", "seccomp=unconfined",
+                 "--security-opt", "apparmor=unconfined", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+                 "--tmpfs", "/run", "--tmpfs", "/run/lock"]
+
+
+def need(*tools: str) -> None:
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"not installed: {', '.join(missing)} (run scripts/host-setup.sh)")
+    if "docker" in tools and subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        pytest.skip("docker daemon is not running")
+
+
+def sh(*cmd: str, timeout: float = 120) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(cmd)}: {proc.stderr.strip()}"
+    return proc.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pod_images.PodImage]:
+    need("gcc", "apt-get", "dpkg-deb")
+    dest = tmp_path_factory.mktemp("images")
+    return {image.name: image for image in pod_images.build_all(REPO, dest)}
+
+
+@pytest.fixture()
+def registry(tmp_path: Path) -> Iterator[str]:
+    """A Debian docker-registry on 127.0.0.1:<free port>, storing into tmp_path."""
+    need("docker-registry")
+    port = free_port()
+    config = tmp_path / "registry.yml"
+    config.write_text(json.dumps({"version": 0.1, "storage": {"filesystem": {"rootdirectory": str(tmp_path / "data")}},
+                                  "http": {"addr": f"127.0.0.1:{port}"}, "log": {"level": "warn"}}))
+    proc = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "docker-registry did not start"
+                time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def containers() -> Iterator[list[str]]:
+    started: list[str] = []
+    yield started
+    for name in started:
+        subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
+
+
+def test_skopeo_reads_the_layouts_with_their_tags_and_config(layouts: dict[str, pod_images.PodImage]) -> None:
+    need("skopeo")
+    web = json.loads(sh("skopeo", "inspect", "--config", f"oci:{layouts['web'].layout}:1"))
+    assert web["config"]["Cmd"] == ["/entrypoint.sh"]
+    assert web["config"]["ExposedPorts"] == {"8080/tcp": {}}
+    pause = json.loads(sh("skopeo", "inspect", f"oci:{layouts['pause'].layout}:3.9"))
+    assert pause["Digest"] == layouts["pause"].digest
+    assert pause["Architecture"] == "amd64"
+
+
+def push_and_pull(image: pod_images.PodImage, registry: str) -> str:
+    reference = f"{registry}/kubelab/{image.name}:{image.tag}"
+    sh("skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{image.layout}:{image.tag}", f"docker://{reference}")
+    sh("docker", "pull", "-q", reference)  # Docker trusts plain-HTTP registries on 127.0.0.0/8
+    return reference
+
+
+def test_web_serves_its_pod_name_after_a_trip_through_a_registry(
+        layouts: dict[str, pod_images.PodImage], registry: str, containers: list[str]) -> None:
+    need("docker", "skopeo")
+    reference = push_and_pull(layouts["web"], registry)
+    name = f"web-{uuid.uuid4().hex[:8]}"
+    containers.append(name)
+    sh("docker", "run", "-d", "--name", name, "--hostname", name, "--network", "none", reference)
+    # ask from inside the pod's own network namespace: no traffic leaves the container
+    deadline = time.monotonic() + 15
+    while True:
+        proc = subprocess.run(["docker", "exec", name, "wget", "-qO-", "http://127.0.0.1:8080/"],
+                              capture_output=True, text=True)
+        if proc.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert proc.stdout.strip() == name, proc.stderr
+
+
+def test_pause_holds_the_sandbox_until_asked_to_stop(
+        layouts: dict[str, pod_images.PodImage], registry: str, containers: list[str]) -> None:
+    need("docker", "skopeo")
+    reference = push_and_pull(layouts["pause"], registry)
+    name = f"pause-{uuid.uuid4().hex[:8]}"
+    containers.append(name)
+    sh("docker", "run", "-d", "--name", name, "--network", "none", reference)
+    time.sleep(0.5)
+    assert sh("docker", "inspect", "-f", "{{.State.Running}}", name).strip() == "true"
+    started = time.monotonic()
+    sh("docker", "stop", "-t", "10", name)  # SIGTERM: pause exits 0 at once, no SIGKILL after 10 s
+    assert time.monotonic() - started < 5
+    assert sh("docker", "inspect", "-f", "{{.State.ExitCode}}", name).strip() == "0"
+
+
+def test_the_node_image_boots_systemd_with_sshd_and_leaves_lab_services_off(containers: list[str]) -> None:
+    need("docker", "mmdebstrap", "vagrant")
+    tag, _ = node_image.build(REPO)  # cached by the hash of its inputs
+    name = f"kubelab-node-test-{uuid.uuid4().hex[:8]}"
+    containers.append(name)
+    sh("docker", "run", "-d", "--name", name, "--hostname", "node-test", "--network", "none", *MACHINE_FLAGS, tag)
+    state, deadline = "", time.monotonic() + 90
+    while state not in ("running", "degraded") and time.monotonic() < deadline:
+        # before systemd's bus is up even `--wait` fails at once: ask again
+        state = subprocess.run(["docker", "exec", name, "systemctl", "is-system-running", "--wait"],
+                               capture_output=True, text=True, timeout=120).stdout.strip()
+        time.sleep(0.2)
+    failed = sh("docker", "exec", name, "systemctl", "--failed", "--no-legend")
+    assert state == "running", failed
+    assert sh("docker", "exec", name, "systemctl", "is-active", "ssh").strip() == "active"
+    enabled = subprocess.run(["docker", "exec", name, "systemctl", "is-enabled", "etcd", "containerd",
+                              "docker-registry"], capture_output=True, text=True).stdout.split()
+    assert enabled == ["disabled", "disabled", "disabled"]
+    keys = sh("docker", "exec", name, "cat", "/home/vagrant/.ssh/authorized_keys")
+    assert keys.startswith("ssh-rsa ") and "vagrant" in keys
+    assert sh("docker", "exec", name, "sudo", "-u", "vagrant", "sudo", "-n", "id", "-u").strip() == "0"
+    assert sh("docker", "exec", name, "ls", "/var/lib/etcd") == ""

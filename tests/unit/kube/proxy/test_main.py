@@ -1,0 +1,71 @@
+"""kube-proxy as a whole against the FakeAPI: informers drive syncs, /healthz and /metrics answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Callable
+
+import aiohttp
+
+from lab.kube.client import Client
+from lab.kube.client.fake import FakeAPI
+from lab.kube.machinery.catalog import ENDPOINTSLICES, SERVICES
+from lab.kube.proxy.chains import endpoint_chain
+from lab.kube.proxy.config import ProxySettings
+from lab.kube.proxy.main import run
+from lab.kube.proxy.syncer import RecordingApplier
+
+from .objects import endpoint, endpoint_slice, service
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_kube_proxy_follows_services_and_endpoint_slices() -> None:
+    healthz, metrics = free_port(), free_port()
+    settings = ProxySettings(kubeconfig="unused", hostname_override="w1", cluster_cidr="10.244.0.0/16",
+                             min_sync_period=0.05, sync_period=0.5,
+                             healthz_bind_address=f"127.0.0.1:{healthz}", metrics_bind_address=f"127.0.0.1:{metrics}")
+    rec = RecordingApplier()
+    async with FakeAPI() as api:
+        api.seed(SERVICES, service("web", "10.96.0.10", ("http", 80, "TCP")))
+        api.seed(ENDPOINTSLICES, endpoint_slice("web", [endpoint("10.244.1.5"), endpoint("10.244.1.6")],
+                                                ("http", 8080, "TCP")))
+        proxy = asyncio.create_task(run(settings, applier=rec, client_config=api.config))
+        try:
+            await eventually(lambda: "--to-destination 10.244.1.6:8080" in rec.last)
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{healthz}/healthz") as resp:
+                    assert resp.status == 200
+                    body = json.loads(await resp.text())
+                    assert set(body) == {"lastUpdated", "currentTime"} and body["lastUpdated"].endswith("UTC")
+                async with http.get(f"http://127.0.0.1:{metrics}/metrics") as resp:
+                    assert "kubeproxy_sync_proxy_rules_duration_seconds_count" in await resp.text()
+
+            # an endpoint goes away: its chain goes with it
+            async with Client(api.config) as client:
+                await client.update(ENDPOINTSLICES, {**api.object(ENDPOINTSLICES, "web-abcde", "default"),
+                                                     "endpoints": [endpoint("10.244.1.5")]})
+            gone = endpoint_chain("default/web:http", "tcp", "10.244.1.6:8080")
+            await eventually(lambda: gone not in rec.chains["nat"])
+
+            # someone flushes iptables: the canary notices and everything comes back
+            rec.flush_all()
+            await eventually(lambda: "KUBE-SERVICES" in rec.chains["nat"] and rec.chains["nat"] != set())
+            assert "--to-destination 10.244.1.5:8080" in rec.last
+        finally:
+            proxy.cancel()
+            await asyncio.gather(proxy, return_exceptions=True)

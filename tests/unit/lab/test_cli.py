@@ -1,0 +1,96 @@
+"""The `lab` command as a user meets it: one-line errors, and `up` wiring the phases
+together (with Vagrant and the image build replaced by fakes)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import lab.cli as cli
+from lab.machines.inventory import SshEndpoint
+from lab.machines.vagrant import Vagrant
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture()
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch checkout: the repo's Vagrantfile, lab.yml and image inputs."""
+    for name in ("Vagrantfile", "lab.yml", "images/node/packages.txt", "images/node/customize.sh"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+
+
+def test_a_broken_lab_file_is_one_line_and_a_failure(checkout: Path) -> None:
+    (checkout / "lab.yml").write_text("network: 192.168.56.0/24\nmachines:\n"
+                                      "  - {name: cp1, ip: 10.1.1.1, roles: [etcd, control_plane]}\n")
+    result = invoke("status")
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: lab.yml: machines[0] (cp1): ip 10.1.1.1 is outside network 192.168.56.0/24"
+
+
+def test_kubeconfig_before_deploy_says_what_to_do(checkout: Path) -> None:
+    result = invoke("kubeconfig")
+    assert result.exit_code == 1
+    assert "run `lab up`" in result.output
+
+
+def test_kubeconfig_prints_an_export_line(checkout: Path) -> None:
+    (checkout / ".lab").mkdir()
+    (checkout / ".lab" / "admin.kubeconfig").write_text("apiVersion: v1\n")
+    assert invoke("kubeconfig").output == f"export KUBECONFIG={checkout / '.lab' / 'admin.kubeconfig'}\n"
+    assert invoke("kubeconfig", "--path").output == f"{checkout / '.lab' / 'admin.kubeconfig'}\n"
+
+
+def test_deploy_without_machines_asks_for_lab_up(checkout: Path) -> None:
+    result = invoke("deploy")
+    assert result.exit_code == 1
+    assert "inventory/hosts.ini is missing: run `lab up` first" in result.output
+
+
+def test_ssh_to_an_unknown_machine_is_refused(checkout: Path) -> None:
+    result = invoke("ssh", "w9", "--", "true")
+    assert result.exit_code == 1
+    assert "no machine named 'w9'" in result.output
+
+
+def test_up_builds_the_image_starts_machines_and_writes_the_inventory(
+        checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(cli.node_image, "build", lambda repo, force=False: (calls.append("image") or ("kubelab/node:t", 1.0)))
+
+    def fake_up(self: Vagrant) -> None:
+        calls.append(f"up {self.provider} {self.node_image} {' '.join(self.lab.names())}")
+
+    monkeypatch.setattr(Vagrant, "up", fake_up)
+    monkeypatch.setattr(Vagrant, "ssh_config", lambda self: {
+        name: SshEndpoint("127.0.0.1", 2200 + i, "vagrant", "") for i, name in enumerate(self.lab.names())})
+
+    result = invoke("up", "--no-deploy")
+    assert result.exit_code == 0, result.output
+    assert calls == ["image", "up docker kubelab/node:t cp1 w1 w2"]
+    hosts = (checkout / ".lab" / "inventory" / "hosts.ini").read_text()
+    assert "w1 ansible_host=127.0.0.1 ansible_port=2201 ansible_user=vagrant" in hosts
+    assert "timings" in result.output and "vagrant up" in result.output
+
+
+def test_a_failing_vagrant_up_stops_before_the_inventory(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli.node_image, "build", lambda repo, force=False: ("kubelab/node:t", 0.0))
+
+    def broken_up(self: Vagrant) -> None:
+        raise cli.MachineError("vagrant up --provider failed (exit 1): Docker is not running")
+
+    monkeypatch.setattr(Vagrant, "up", broken_up)
+    result = invoke("up")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == "Error: vagrant up --provider failed (exit 1): Docker is not running"
+    assert not (checkout / ".lab" / "inventory" / "hosts.ini").exists()
