@@ -69,12 +69,20 @@ class Context:
     def phase(self, name: str) -> Iterator[None]:
         console.print(f"[bold cyan]==>[/] {name}")
         started = time.monotonic()
-        yield
+        try:
+            yield
+        except BaseException:
+            elapsed = time.monotonic() - started
+            self.timings.append((f"{name} (failed)", elapsed))
+            console.print(f"[red]failed[/] {name} [dim]({elapsed:.1f}s)[/]")
+            raise
         elapsed = time.monotonic() - started
         self.timings.append((name, elapsed))
         console.print(f"[green]ok[/] {name} [dim]({elapsed:.1f}s)[/]")
 
     def print_timings(self) -> None:
+        if not self.timings:
+            return
         table = Table("phase", "seconds", title="timings")
         for name, elapsed in self.timings:
             table.add_row(name, f"{elapsed:.1f}")
@@ -126,22 +134,26 @@ def write_inventory(c: Context, vagrant: Vagrant) -> Path:
 def up(c: Context, no_deploy: bool) -> None:
     """Create the lab's machines, write the inventory, deploy."""
     lab = c.lab()
-    tag = ensure_node_image(c) if c.provider() == "docker" else ""
-    vagrant = c.vagrant(tag)
-    with c.phase(f"vagrant up ({c.provider()}: {', '.join(lab.names())})"):
-        vagrant.up()
-    write_inventory(c, vagrant)
-    if not no_deploy:
-        run_deploy(c)
-    c.print_timings()
+    try:
+        tag = ensure_node_image(c) if c.provider() == "docker" else ""
+        vagrant = c.vagrant(tag)
+        with c.phase(f"vagrant up ({c.provider()}: {', '.join(lab.names())})"):
+            vagrant.up()
+        write_inventory(c, vagrant)
+        if not no_deploy:
+            run_deploy(c)
+    finally:
+        c.print_timings()
 
 
 @main.command()
 @pass_context
 def deploy(c: Context) -> None:
     """Build the wheelhouse and pod images, then run playbooks/site.yml."""
-    run_deploy(c)
-    c.print_timings()
+    try:
+        run_deploy(c)
+    finally:
+        c.print_timings()
 
 
 def run_deploy(c: Context) -> None:
@@ -156,8 +168,8 @@ def run_deploy(c: Context) -> None:
             console.print(f"    {image.reference} {image.digest[:19]}")
     with c.phase("ansible playbooks/site.yml"):
         rc = ansible.run_playbook(c.repo / "playbooks" / "site.yml", c.inventory)
-    if int(rc) != 0:
-        raise click.ClickException(f"playbooks/site.yml failed (exit {int(rc)})")
+        if int(rc) != 0:
+            raise click.ClickException(f"playbooks/site.yml failed (exit {int(rc)})")
 
 
 @main.command()
@@ -180,7 +192,10 @@ def status(c: Context) -> None:
         return
     proc = subprocess.run([kubectl, "--kubeconfig", str(c.admin_kubeconfig), "get", "nodes", "-o", "wide",
                            "--request-timeout=10s"], capture_output=True, text=True)
-    console.print(proc.stdout.rstrip() if proc.returncode == 0 else f"[red]kubectl: {proc.stderr.strip()}[/]")
+    if proc.returncode != 0:
+        console.print(f"[red]kubectl: {proc.stderr.strip()}[/]")
+    else:  # "No resources found" comes on stderr
+        console.print(proc.stdout.rstrip() or proc.stderr.strip())
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -230,5 +245,7 @@ def down(c: Context) -> None:
         with c.phase("docker leftovers"):
             for what in vagrant.remove_docker_leftovers():
                 console.print(f"    removed {what}")
+    # both describe machines that are gone; PKI and built artifacts stay for the next `up`
     c.inventory.unlink(missing_ok=True)
+    c.admin_kubeconfig.unlink(missing_ok=True)
     c.print_timings()

@@ -136,6 +136,49 @@ def test_pause_holds_the_sandbox_until_asked_to_stop(
     assert sh("docker", "inspect", "-f", "{{.State.ExitCode}}", name).strip() == "0"
 
 
+@pytest.fixture()
+def containerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private containerd (no CRI) with its own root, state and socket: the runtime
+    kubelet drives on the machines, without touching any containerd of the host."""
+    need("containerd", "ctr", "runc")
+    base = tmp_path_factory.mktemp("ctrd")
+    socket_path = base / "containerd.sock"
+    config = base / "config.toml"
+    config.write_text(f"""version = 2
+root = "{base / 'root'}"
+state = "{base / 'state'}"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "{socket_path}"
+[ttrpc]
+  address = "{socket_path}.ttrpc"
+""")
+    proc = subprocess.Popen(["containerd", "--config", str(config)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while subprocess.run(["ctr", "-a", str(socket_path), "version"], capture_output=True).returncode != 0:
+            assert proc.poll() is None and time.monotonic() < deadline, "containerd did not start"
+            time.sleep(0.2)
+        yield str(socket_path)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def test_containerd_pulls_web_from_the_registry_and_runs_it(
+        layouts: dict[str, pod_images.PodImage], registry: str, containerd: str) -> None:
+    need("skopeo")
+    reference = f"{registry}/kubelab/web:1"
+    sh("skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layouts['web'].layout}:1", f"docker://{reference}")
+    sh("ctr", "-a", containerd, "images", "pull", "--plain-http", reference)
+    # in the task's own network namespace: start the entrypoint, then ask it
+    script = "ip link set lo up; /entrypoint.sh & sleep 0.5; wget -qO- http://127.0.0.1:8080/; hostname"
+    out = sh("ctr", "-a", containerd, "run", "--rm", reference, f"web-{uuid.uuid4().hex[:8]}", "sh", "-c", script)
+    served, hostname = out.split()
+    assert served == hostname
+
+
 def test_the_node_image_boots_systemd_with_sshd_and_leaves_lab_services_off(containers: list[str]) -> None:
     need("docker", "mmdebstrap", "vagrant")
     tag, _ = node_image.build(REPO)  # cached by the hash of its inputs

@@ -16,7 +16,11 @@ from lab.kube.client import WorkQueue, run_controller
 from lab.kube.controllers import deployment_util as du
 from lab.kube.controllers.deployment_status import calculate_status, is_complete
 from lab.kube.controllers.equality import semantically_equal
-from lab.kube.controllers.informers import NAMESPACE_INDEX, OWNER_UID_INDEX, SharedInformers
+from lab.kube.controllers.informers import (
+    NAMESPACE_INDEX,
+    OWNER_UID_INDEX,
+    SharedInformers,
+)
 from lab.kube.controllers.podutil import is_active
 from lab.kube.controllers.refmanager import claim
 from lab.kube.machinery import catalog, errors, meta
@@ -79,8 +83,8 @@ class DeploymentController:
         if meta.is_deleting(d):
             await self.sync_status(d, rses, du.find_new_rs(d, rses))
             return
-        if (d.get("spec") or {}).get("paused"):
-            await self.sync_status(d, rses, du.find_new_rs(d, rses))
+        if (d.get("spec") or {}).get("paused") or du.is_scaling_event(d, rses):
+            await self.scale_only(d, rses)
             return
         if ((d.get("spec") or {}).get("strategy") or {}).get("type") == "Recreate":
             await self.rollout_recreate(d, rses)
@@ -153,6 +157,20 @@ class DeploymentController:
         status = await self.sync_status(d, old + [new_rs], new_rs)
         if is_complete(d, status):
             await self.cleanup(d, old)
+
+    async def scale_only(self, d: Obj, rses: list[Obj]) -> None:
+        """A replicas change (or a paused deployment): resize what runs, roll nothing (upstream `sync`)."""
+        new_rs = du.find_new_rs(d, rses)
+        active = [rs for rs in rses if du.replicas_of(rs) > 0]
+        if len(active) <= 1:
+            target = active[0] if active else new_rs
+            if target is not None:
+                await self.scale(d, target, du.replicas_of(d))
+        else:
+            targets = du.proportional_targets(d, active)
+            for rs in active:
+                await self.scale(d, rs, targets[meta.uid(rs)])
+        await self.sync_status(d, rses, new_rs)
 
     # --- ReplicaSet writes ---------------------------------------------------------------------------
     async def get_new_rs(self, d: Obj, rses: list[Obj], create: bool) -> tuple[Obj | None, list[Obj]]:

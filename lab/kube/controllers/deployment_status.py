@@ -9,7 +9,7 @@ ProgressDeadlineExceeded).
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lab.kube.controllers.deployment_util import replicas_of, rolling_params
@@ -69,7 +69,7 @@ def calculate_status(d: Obj, all_rses: list[Obj], new_rs: Obj | None, now: datet
         set_condition(status, AVAILABLE, "True", MIN_AVAILABLE, "Deployment has minimum availability.")
     else:
         set_condition(status, AVAILABLE, "False", MIN_UNAVAILABLE, "Deployment does not have minimum availability.")
-    _progress(d, status, new_rs, now or datetime.now(timezone.utc))
+    _progress(d, status, new_rs, now or datetime.now(UTC))
     return status
 
 

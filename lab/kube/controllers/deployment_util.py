@@ -145,6 +145,8 @@ def new_rs_new_replicas(d: Obj, all_rses: list[Obj], new_rs: Obj) -> int:
     """How many replicas the new RS may have now (upstream `NewRSNewReplicas`)."""
     if ((d.get("spec") or {}).get("strategy") or {}).get("type") == "Recreate":
         return replicas_of(d)
+    if replicas_of(new_rs) > replicas_of(d):
+        return replicas_of(d)  # scaled down while (or after) rolling: the new RS shrinks at once
     surge, _ = rolling_params(d)
     current = sum(replicas_of(rs) for rs in all_rses)
     max_total = replicas_of(d) + surge
@@ -163,3 +165,30 @@ def max_scaled_down(d: Obj, all_rses: list[Obj], new_rs: Obj | None) -> int:
     if new_rs is not None:
         new_unavailable = replicas_of(new_rs) - int((new_rs.get("status") or {}).get("availableReplicas") or 0)
     return all_pods - min_available - new_unavailable
+
+
+def is_scaling_event(d: Obj, rses: list[Obj]) -> bool:
+    """An active RS was sized for another `spec.replicas` (its desired-replicas annotation)."""
+    for rs in rses:
+        desired = meta.annotations(rs).get(DESIRED_REPLICAS)
+        if replicas_of(rs) > 0 and desired is not None and desired != str(replicas_of(d)):
+            return True
+    return False
+
+
+def proportional_targets(d: Obj, active: list[Obj]) -> dict[str, int]:
+    """Spread a replicas change over several active RSes in proportion to their size
+    (upstream `scale`): the total may reach replicas + maxSurge; leftovers go to the largest."""
+    surge, _ = rolling_params(d)
+    current = sum(replicas_of(rs) for rs in active)
+    to_add = replicas_of(d) + surge - current
+    ordered = sorted(active, key=lambda rs: (replicas_of(rs), revision_of(rs)), reverse=True)
+    targets, given = {}, 0
+    for rs in ordered:
+        share = int(replicas_of(rs) * to_add / current) if current else 0
+        targets[meta.uid(rs)] = replicas_of(rs) + share
+        given += share
+    if ordered:
+        first = meta.uid(ordered[0])
+        targets[first] = max(targets[first] + to_add - given, 0)
+    return targets

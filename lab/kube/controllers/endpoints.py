@@ -14,7 +14,12 @@ from lab.kube.client import WorkQueue, run_controller
 from lab.kube.controllers.informers import NAMESPACE_INDEX, SharedInformers
 from lab.kube.controllers.podutil import is_ready, pod_ips
 from lab.kube.controllers.servicepods import (
-    endpoint_ports, pod_handlers, publishes_not_ready, selects_pods, service_pods, target_ref,
+    endpoint_ports,
+    pod_handlers,
+    publishes_not_ready,
+    selects_pods,
+    service_pods,
+    target_ref,
 )
 from lab.kube.machinery import catalog, errors, meta
 
@@ -57,7 +62,7 @@ class EndpointsController:
         self.pods = informers.get(catalog.PODS)
         self.endpoints = informers.get(catalog.ENDPOINTS)
         self.queue = WorkQueue("endpoint")
-        enqueue = lambda obj: self.queue.add(meta.key(obj))  # noqa: E731
+        enqueue = lambda obj: self.queue.add(meta.key(obj))
         self.services.add_handler(enqueue, lambda old, new: enqueue(new), enqueue)
         on_pod, on_pod_update = pod_handlers(self.services, self.queue)
         self.pods.add_handler(on_pod, on_pod_update, on_pod)

@@ -9,6 +9,7 @@ finalizer; the collector releases or deletes their dependents, then removes the 
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -34,13 +35,15 @@ class GarbageCollector:
         self.informers = {res.group_resource: informers.get(res) for res in resources}
         self.resources = {res.group_resource: res for res in resources}
         for gr, informer in self.informers.items():
-            informer.add_handler(lambda o, gr=gr: self._changed(gr, o),
-                                 lambda old, new, gr=gr: self._changed(gr, new),
-                                 lambda o, gr=gr: self._deleted(o))
+            informer.add_handler(functools.partial(self._changed, gr),
+                                 functools.partial(self._updated, gr), self._deleted)
 
     def _changed(self, gr: str, obj: Obj) -> None:
         if meta.owner_references(obj) or (meta.is_deleting(obj) and {ORPHAN, FOREGROUND} & set(meta.finalizers(obj))):
             self.queue.add(f"{gr}|{meta.key(obj)}")
+
+    def _updated(self, gr: str, old: Obj, new: Obj) -> None:
+        self._changed(gr, new)
 
     def _deleted(self, obj: Obj) -> None:
         for gr, dep in self.dependents(meta.uid(obj)):

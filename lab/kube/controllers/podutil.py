@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lab.kube.machinery import meta
@@ -41,7 +41,7 @@ def is_available(pod: Obj, min_ready_seconds: int, now: datetime | None = None) 
     since = cond.get("lastTransitionTime")
     if not since:
         return False
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return meta.parse_time(since) + timedelta(seconds=min_ready_seconds) <= now
 
 

@@ -38,7 +38,8 @@ def terminated(c: ContainerRecord, runtime_name: str) -> Obj:
                   "finishedAt": rfc3339(c.finished_at), "containerID": f"{runtime_name}://{c.id}"}
     if c.message:
         state["message"] = c.message
-    return {"terminated": state}
+    # no nulls: a merge patch would read them as "delete this field"
+    return {"terminated": {k: v for k, v in state.items() if v is not None}}
 
 
 def container_status(spec: Obj, rt: PodRuntime, waiting: Waiting | None, runtime_name: str) -> Obj:
@@ -54,7 +55,8 @@ def container_status(spec: Obj, rt: PodRuntime, waiting: Waiting | None, runtime
     status.update(restartCount=latest.restart_count, imageID=latest.image_ref,
                   containerID=f"{runtime_name}://{latest.id}")
     if latest.running:
-        status.update(state={"running": {"startedAt": rfc3339(latest.started_at)}}, ready=True, started=True)
+        status.update(state={"running": {"startedAt": rfc3339(latest.started_at) or rfc3339(latest.created_at)}},
+                      ready=True, started=True)
         if previous is not None and previous.exited:
             status["lastState"] = terminated(previous, runtime_name)
     elif latest.exited and waiting is not None:  # about to restart (or backing off)
@@ -117,8 +119,9 @@ def conditions(pod: Obj, statuses: list[Obj], pod_phase: str, now: str) -> list[
     for kind in ("Initialized", "Ready", "ContainersReady", "PodScheduled"):
         status, reason, message = wanted[kind]
         prev = old.get(kind) or {}
-        cond: Obj = {"type": kind, "status": status, "lastProbeTime": None,
-                     "lastTransitionTime": prev.get("lastTransitionTime") if prev.get("status") == status else now}
+        changed = prev.get("status") != status or not prev.get("lastTransitionTime")
+        cond: Obj = {"type": kind, "status": status,
+                     "lastTransitionTime": now if changed else prev["lastTransitionTime"]}
         if reason:
             cond["reason"] = reason
         if message:

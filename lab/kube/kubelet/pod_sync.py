@@ -97,7 +97,7 @@ class PodSyncer:
         if latest is not None and in_sandbox and latest.running:
             if latest.spec_hash and latest.spec_hash != podconfig.container_hash(spec):
                 log.info("Container %s of pod %s changed, restarting it", name, meta.key(pod))
-                await self.runtime.stop_container(latest.id, _grace(pod))
+                await self.runtime.stop_container(latest.id, grace_period(pod))
                 return await self._start(pod, spec, latest.restart_count + 1, sandbox_id, pod_ip, config, result)
             return False
         if latest is not None and in_sandbox and latest.state == pb.CONTAINER_CREATED:
@@ -189,11 +189,10 @@ class PodSyncer:
         self.pull_backoff.forget_prefix(f"{uid}/")
 
 
-def _grace(pod: Obj) -> int:
+def grace_period(pod: Obj) -> int:
+    """The grace a deletion asked for, else the pod's terminationGracePeriodSeconds (default 30)."""
     md = pod.get("metadata") or {}
     if md.get("deletionGracePeriodSeconds") is not None:
         return int(md["deletionGracePeriodSeconds"])
     return int((pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
 
-
-grace_period = _grace

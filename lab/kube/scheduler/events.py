@@ -13,6 +13,8 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+import aiohttp
+
 from lab.kube.machinery import catalog, errors, meta
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ class EventRecorder:
             }
             await self.client.create(catalog.EVENTS, ev, namespace)
             self._remember(key, name, 1)
-        except Exception as exc:  # events are best effort: never fail the caller's work for one
+        except (errors.APIError, OSError, aiohttp.ClientError, TimeoutError) as exc:  # best effort: never fail the caller
             log.warning("could not record event %s %s for %s: %r", type_, reason, meta.key(obj), exc)
 
     def _remember(self, key: tuple[str, str, str, str], name: str, count: int) -> None:

@@ -10,7 +10,14 @@ from typing import Any
 
 from lab.kube.scheduler import config
 from lab.kube.scheduler.framework import (
-    MAX_NODE_SCORE, SUCCESS, CycleState, NodeInfo, QueuedPodInfo, ScoreExtensions, Status, error,
+    MAX_NODE_SCORE,
+    SUCCESS,
+    CycleState,
+    NodeInfo,
+    QueuedPodInfo,
+    ScoreExtensions,
+    Status,
+    error,
 )
 from lab.kube.scheduler.plugins import REGISTRY, Factory
 

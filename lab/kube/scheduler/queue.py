@@ -24,6 +24,11 @@ MAX_IN_UNSCHEDULABLE = 300.0  # upstream podMaxInUnschedulablePodsDuration: retr
 FLUSH_PERIOD = 1.0
 
 
+def _scheduling_relevant(pod: Obj) -> tuple[Any, Any, Any]:
+    """What a user can change to make a pod fit: spec, labels, annotations (upstream isPodUpdated)."""
+    return pod.get("spec"), meta.labels(pod), meta.annotations(pod)
+
+
 class _Entry:
     """A heap slot; ordering delegates to the QueueSort plugin."""
 
@@ -72,12 +77,15 @@ class SchedulingQueue:
             if key in where:
                 where[key].pod = pod
                 return
-        info = self._unschedulable.pop(key, None)
+        info = self._unschedulable.get(key)
         if info is None:
             self.add(pod)
             return
+        changed = _scheduling_relevant(info.pod) != _scheduling_relevant(pod)
         info.pod = pod
-        self._requeue(info)
+        if changed:  # our own status writes (PodScheduled=False) must not retry the pod
+            del self._unschedulable[key]
+            self._requeue(info)
 
     def delete(self, pod: Obj) -> None:
         key = meta.key(pod)

@@ -11,12 +11,14 @@ import copy
 import logging
 from typing import Any
 
+import aiohttp
+
 from lab.kube.machinery import catalog, errors, meta
 from lab.kube.scheduler.algorithm import Algorithm, FitError
 from lab.kube.scheduler.cache import SchedulerCache, is_terminal, node_name_of
 from lab.kube.scheduler.config import SchedulerConfig
 from lab.kube.scheduler.events import EventRecorder
-from lab.kube.scheduler.framework import CycleState, QueuedPodInfo
+from lab.kube.scheduler.framework import CycleState, QueuedPodInfo, error
 from lab.kube.scheduler.profile import Framework
 from lab.kube.scheduler.queue import SchedulingQueue
 
@@ -177,12 +179,10 @@ class Scheduler:
                     node_name: str, cycle: int) -> None:
         try:
             status = await fwk.run_bind(state, assumed, node_name)
-        except Exception as exc:  # connection errors: treat like a rejected binding and retry later
-            status = None
-            message = f"binding failed: {exc!r}"
-        else:
-            message = status.message()
-        if status is not None and status.is_success:
+        except (OSError, aiohttp.ClientError, TimeoutError) as exc:  # treat like a rejected binding: retry later
+            status = error(f"binding failed: {exc!r}")
+        message = status.message()
+        if status.is_success:
             self.cache.finish_binding(assumed)
             log.info("Successfully bound pod to node pod=%s node=%s", info.key, node_name)
             self.recorder.event(assumed, "Normal", "Scheduled",
@@ -212,5 +212,5 @@ class Scheduler:
                                     meta.namespace(pod), subresource="status")
         except errors.NotFound:
             pass  # deleted meanwhile: nothing to report on
-        except Exception as exc:
+        except (errors.APIError, OSError, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("could not update PodScheduled condition of %s: %r", meta.key(pod), exc)

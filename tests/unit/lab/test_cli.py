@@ -94,3 +94,52 @@ def test_a_failing_vagrant_up_stops_before_the_inventory(checkout: Path, monkeyp
     assert result.exit_code == 1
     assert result.output.splitlines()[-1] == "Error: vagrant up --provider failed (exit 1): Docker is not running"
     assert not (checkout / ".lab" / "inventory" / "hosts.ini").exists()
+
+
+def test_the_failed_phase_is_named_in_the_timings(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli.node_image, "build", lambda repo, force=False: ("kubelab/node:t", 0.0))
+    monkeypatch.setattr(Vagrant, "up", lambda self: (_ for _ in ()).throw(cli.MachineError("boom")))
+    result = invoke("up")
+    assert "vagrant up (docker: cp1, w1, w2) (failed)" in result.output
+
+
+def test_deploy_builds_wheelhouse_and_images_then_runs_site_yml(
+        checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lab.deploy.ansible as ansible
+    import lab.deploy.wheelhouse as wheelhouse
+
+    (checkout / ".lab" / "inventory").mkdir(parents=True)
+    (checkout / ".lab" / "inventory" / "hosts.ini").write_text("[all]\n")
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(wheelhouse, "build", lambda dest: calls.append(("wheelhouse", str(dest))) or dest)
+    monkeypatch.setattr(cli.pod_images, "build_all", lambda repo, dest: calls.append(("images", str(dest))) or [])
+    monkeypatch.setattr(ansible, "run_playbook", lambda playbook, inventory, **kw: calls.append(
+        ("playbook", str(playbook), str(inventory))) or 2)
+
+    result = invoke("deploy")
+    state = checkout / ".lab"
+    assert calls == [("wheelhouse", str(state / "wheelhouse")), ("images", str(state / "images")),
+                     ("playbook", str(checkout / "playbooks" / "site.yml"), str(state / "inventory" / "hosts.ini"))]
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == "Error: playbooks/site.yml failed (exit 2)"
+
+
+def test_down_destroys_machines_and_forgets_their_inventory(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(Vagrant, "destroy", lambda self: calls.append("destroy"))
+    monkeypatch.setattr(Vagrant, "remove_docker_leftovers",
+                        lambda self: calls.append("leftovers") or ["volume kubelab-w1-containerd"])
+    state = checkout / ".lab"
+    (state / "inventory").mkdir(parents=True)
+    (state / "inventory" / "hosts.ini").write_text("[all]\n")
+    (state / "admin.kubeconfig").write_text("apiVersion: v1\n")
+    (state / "pki").mkdir()
+
+    result = invoke("down")
+    assert result.exit_code == 0, result.output
+    assert calls == ["destroy", "leftovers"]
+    assert "removed volume kubelab-w1-containerd" in result.output
+    assert not (state / "inventory" / "hosts.ini").exists() and not (state / "admin.kubeconfig").exists()
+    assert (state / "pki").is_dir()
+    # nothing up: down again is fine
+    assert invoke("down").exit_code == 0

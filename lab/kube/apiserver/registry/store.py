@@ -200,7 +200,7 @@ class Registry:
         result: dict[str, Obj] = {}
 
         async def step(current: Obj) -> Obj:
-            desired = fn(current)
+            desired = fn(copy.deepcopy(current))  # fn may edit in place; `current` stays the old
             if hasattr(desired, "__await__"):
                 desired = await desired
             merged = self._merge_update(desired, current, subresource)

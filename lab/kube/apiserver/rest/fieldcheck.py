@@ -22,8 +22,6 @@ except ImportError:  # main logs that only shape checks run
     _schema_check_raw = None
 
 DIRECTIVES = ("Ignore", "Warn", "Strict")
-_GO_TYPES = {dict: "map[string]interface {}", list: "[]interface {}", str: "string", bool: "bool",
-             int: "int64", float: "float64", type(None): "null"}
 
 
 def _json_type(value: Any) -> str:
@@ -40,7 +38,7 @@ def check_shape(resource: Resource, obj: Any, url_namespace: str | None = None) 
     if kind not in (None, "", resource.kind):
         raise BadRequest(f"the kind in the body ({kind}) does not match the kind on the URL "
                          f"({resource.kind})" if isinstance(kind, str) else
-                         f"Object 'Kind' is invalid: kind must be a string")
+                         "Object 'Kind' is invalid: kind must be a string")
     if api_version not in (None, "", resource.api_version):
         raise BadRequest(f"the API version in the data ({api_version}) does not match the expected "
                          f"API version ({resource.api_version})")

@@ -11,6 +11,7 @@ import orjson
 import yaml
 from aiohttp import web
 
+from lab.kube.apiserver import protobuf
 from lab.kube.apiserver.strategies.base import Strategy
 from lab.kube.machinery import meta
 from lab.kube.machinery.errors import BadRequest, NotAcceptable, UnsupportedMediaType
@@ -58,9 +59,12 @@ def decode_body(raw: bytes, content_type: str) -> Any:
             return yaml.safe_load(raw)
         except yaml.YAMLError as exc:
             raise BadRequest(f"error converting YAML to JSON: {exc}") from exc
-    if ctype.startswith("application/vnd.kubernetes.protobuf"):
-        raise UnsupportedMediaType(f'the body of the request was in an unknown format - accepted '
-                                   f'media types include: application/json, application/yaml')
+    if ctype == protobuf.MEDIA_TYPE:
+        return protobuf.decode(raw)
+    if ctype not in ("", JSON) and not ctype.endswith("+json"):
+        raise UnsupportedMediaType(f"the body of the request was in an unknown format - accepted "
+                                   f"media types include: application/json, application/yaml, "
+                                   f"{protobuf.MEDIA_TYPE}")
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -80,7 +80,7 @@ class ResourceHandler:
                 body = await neg.read_body(request)
                 return neg.json_response(await subs.bind(registry, info.namespace or "", info.name or "", body), 201)
             if info.name:
-                raise MethodNotAllowed(f"the server does not allow this method on the requested resource")
+                raise MethodNotAllowed("the server does not allow this method on the requested resource")
             return await self._create(request, registry, info)
         if method == "PUT" and info.name:
             return await self._update(request, registry, info)
@@ -177,7 +177,9 @@ class ResourceHandler:
         opts = DeleteOptions.from_dict(body if isinstance(body, dict) else None, dict(request.query))
         obj, removed = await registry.delete(info.namespace, info.name or "", opts)
         if not removed:
-            return _respond(request, registry, obj, 202 if not opts.dry_run else 200)
+            # upstream answers 202 only for an explicit orphanDependents=false; else 200
+            accepted = isinstance(body, dict) and body.get("orphanDependents") is False
+            return _respond(request, registry, obj, 202 if accepted else 200)
         if registry.strategy.return_deleted_object:
             return _respond(request, registry, obj)
         return neg.json_response(_status_success(registry, obj))

@@ -5,6 +5,7 @@ Each only adds a few columns, selectable fields or defaults to the generic strat
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -29,6 +30,12 @@ class ConfigMapStrategy(Strategy):
 class SecretStrategy(Strategy):
     def defaults(self, obj: Obj) -> None:
         obj.setdefault("type", "Opaque")
+        # stringData is write-only: folded into data (base64), as upstream does on write
+        string_data = obj.pop("stringData", None)
+        if isinstance(string_data, dict) and string_data:
+            data = obj.setdefault("data", {})
+            for k, val in string_data.items():
+                data[k] = base64.b64encode(str(val).encode()).decode()
 
     def fields(self, obj: Obj) -> dict[str, str]:
         return {**super().fields(obj), "type": str(obj.get("type") or "")}

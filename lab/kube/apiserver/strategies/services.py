@@ -126,11 +126,17 @@ class ServiceStrategy(Strategy):
                              f"provided port is not in the valid range. The range of valid ports is "
                              f"{ports.first}-{ports.last}")
 
+    def prepare_for_update(self, new: Obj, old: Obj) -> None:
+        super().prepare_for_update(new, old)
+        # an update that leaves the allocated IP out keeps it (kubectl replace, PUT)
+        spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
+        if isinstance(spec, dict):
+            for k in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+                if not spec.get(k) and old_spec.get(k):
+                    spec[k] = old_spec[k]
+
     async def before_update(self, new: Obj, old: Obj, ctx: RegistryContext) -> None:
         spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
-        for k in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
-            if not spec.get(k) and old_spec.get(k):
-                spec[k] = old_spec[k]
         _, ports = _allocators(ctx)
         if spec.get("type") in ("NodePort", "LoadBalancer") and ports is not None:
             keep = {str(p.get("port")): p.get("nodePort") for p in old_spec.get("ports") or []

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lab.kube.scheduler.plugins.balanced_allocation import NodeResourcesBalancedAllocation
+from lab.kube.scheduler.plugins.balanced_allocation import (
+    NodeResourcesBalancedAllocation,
+)
 from lab.kube.scheduler.plugins.default_binder import DefaultBinder
 from lab.kube.scheduler.plugins.node_affinity import NodeAffinity
 from lab.kube.scheduler.plugins.node_name import NodeName

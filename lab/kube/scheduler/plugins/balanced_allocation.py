@@ -6,7 +6,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from lab.kube.scheduler.framework import MAX_NODE_SCORE, SUCCESS, CycleState, NodeInfo, Status, error
+from lab.kube.scheduler.framework import (
+    MAX_NODE_SCORE,
+    SUCCESS,
+    CycleState,
+    NodeInfo,
+    Status,
+    error,
+)
 from lab.kube.scheduler.resources import CPU, MEMORY, pod_requests
 
 NAME = "NodeResourcesBalancedAllocation"

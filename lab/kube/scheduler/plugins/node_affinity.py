@@ -11,7 +11,13 @@ from typing import Any
 
 from lab.kube.machinery import meta
 from lab.kube.scheduler.framework import (
-    MAX_NODE_SCORE, SUCCESS, CycleState, NodeInfo, Status, default_normalize_score, unschedulable,
+    MAX_NODE_SCORE,
+    SUCCESS,
+    CycleState,
+    NodeInfo,
+    Status,
+    default_normalize_score,
+    unschedulable,
 )
 
 NAME = "NodeAffinity"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.kube.scheduler.framework import SUCCESS, CycleState, NodeInfo, Status, unschedulable
+from lab.kube.scheduler.framework import (
+    SUCCESS,
+    CycleState,
+    NodeInfo,
+    Status,
+    unschedulable,
+)
 
 NAME = "NodeName"
 ERR_REASON = "node(s) didn't match the requested node name"

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.kube.scheduler.framework import SUCCESS, CycleState, NodeInfo, Status, host_ports, unschedulable
+from lab.kube.scheduler.framework import (
+    SUCCESS,
+    CycleState,
+    NodeInfo,
+    Status,
+    host_ports,
+    unschedulable,
+)
 
 NAME = "NodePorts"
 ERR_REASON = "node(s) didn't have free ports for the requested pod ports"

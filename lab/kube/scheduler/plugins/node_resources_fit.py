@@ -11,13 +11,25 @@ from __future__ import annotations
 from typing import Any
 
 from lab.kube.scheduler.framework import (
-    MAX_NODE_SCORE, SUCCESS, CycleState, NodeInfo, Status, error, unschedulable,
+    MAX_NODE_SCORE,
+    SUCCESS,
+    CycleState,
+    NodeInfo,
+    Status,
+    error,
+    unschedulable,
 )
-from lab.kube.scheduler.resources import CPU, EPHEMERAL_STORAGE, MEMORY, Resources, pod_requests
+from lab.kube.scheduler.resources import (
+    CPU,
+    EPHEMERAL_STORAGE,
+    MEMORY,
+    Resources,
+    pod_requests,
+)
 
 NAME = "NodeResourcesFit"
 LEAST_ALLOCATED, MOST_ALLOCATED = "LeastAllocated", "MostAllocated"
-DEFAULT_RESOURCES = [{"name": CPU, "weight": 1}, {"name": MEMORY, "weight": 1}]
+DEFAULT_RESOURCES: list[dict[str, Any]] = [{"name": CPU, "weight": 1}, {"name": MEMORY, "weight": 1}]
 Obj = dict[str, Any]
 
 
@@ -62,7 +74,7 @@ class NodeResourcesFit:
         self.strategy = strategy.get("type") or LEAST_ALLOCATED
         if self.strategy not in (LEAST_ALLOCATED, MOST_ALLOCATED):
             raise ValueError(f"scoringStrategy.type: Unsupported value: {self.strategy!r}")
-        self.resources = strategy.get("resources") or DEFAULT_RESOURCES
+        self.resources: list[dict[str, Any]] = strategy.get("resources") or DEFAULT_RESOURCES
 
     def pre_filter(self, state: CycleState, pod: Obj) -> Status:
         state[NAME] = pod_requests(pod)

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.kube.scheduler.framework import SUCCESS, CycleState, NodeInfo, Status, unschedulable
+from lab.kube.scheduler.framework import (
+    SUCCESS,
+    CycleState,
+    NodeInfo,
+    Status,
+    unschedulable,
+)
 from lab.kube.scheduler.plugins.taint_toleration import pod_tolerations, tolerated
 
 NAME = "NodeUnschedulable"

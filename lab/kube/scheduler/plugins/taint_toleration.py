@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from lab.kube.scheduler.framework import (
-    MAX_NODE_SCORE, SUCCESS, CycleState, NodeInfo, Status, default_normalize_score, unschedulable,
+    MAX_NODE_SCORE,
+    SUCCESS,
+    CycleState,
+    NodeInfo,
+    Status,
+    default_normalize_score,
+    unschedulable,
 )
 
 NAME = "TaintToleration"

@@ -34,7 +34,7 @@ def _node(name: str, cidr: str = "") -> dict:
 
 
 async def test_nodes_get_distinct_cidrs_and_existing_ones_are_respected() -> None:
-    factory = lambda c, i: NodeIpamController(c, i, "10.244.0.0/16", 24)  # noqa: E731
+    factory = lambda c, i: NodeIpamController(c, i, "10.244.0.0/16", 24)
     async with running(factory) as (api, _):
         api.seed(catalog.NODES, _node("old", "10.244.0.0/24"))  # as if allocated before a restart
         api.seed(catalog.NODES, _node("w1"))
@@ -55,7 +55,7 @@ async def test_restart_rebuilds_the_allocated_set_before_working() -> None:
         api.seed(catalog.NODES, _node("a-new"))
         api.seed(catalog.NODES, _node("z-old", "10.244.0.0/24"))  # allocated by the previous leader
 
-    factory = lambda c, i: NodeIpamController(c, i, "10.244.0.0/16", 24)  # noqa: E731
+    factory = lambda c, i: NodeIpamController(c, i, "10.244.0.0/16", 24)
     async with running(factory, seed=before) as (api, [ipam]):
         await eventually(lambda: (api.object(catalog.NODES, "a-new") or {}).get("spec", {}).get("podCIDR"))
         # "a-new" is synced first, yet must not get the CIDR "z-old" already holds

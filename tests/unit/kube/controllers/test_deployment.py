@@ -89,7 +89,7 @@ async def test_rolling_update_respects_max_surge_and_keeps_history() -> None:
                 return (len(rses) == 2 and du.replicas_of(rses[0]) == 0 and _complete(api, 4)
                         and _status(api).get("observedGeneration") == 2)
             await eventually(rolled, timeout=10)
-        old, new = _rses(api)
+        _, new = _rses(api)
         assert meta.annotations(new)[du.REVISION] == "2"
         assert meta.annotations(api.object(catalog.DEPLOYMENTS, "web", "default"))[du.REVISION] == "2"  # type: ignore[arg-type]
         assert peak[0] <= 5  # 4 replicas + maxSurge 25% (rounded up to 1)
@@ -125,3 +125,19 @@ async def test_history_beyond_revision_history_limit_is_deleted() -> None:
                     api.object(catalog.DEPLOYMENTS, "web", "default")))  # type: ignore[arg-type]
             await eventually(lambda: _complete(api, 1) and len(_rses(api)) == 2, timeout=10)
         assert [meta.annotations(rs)[du.REVISION] for rs in _rses(api)] == ["2", "3"]
+
+
+async def test_scaling_a_stable_deployment_down_and_up() -> None:
+    async with running(DeploymentController, ReplicaSetController) as (api, _):
+        peak = [0]
+        async with kubelet(api, peak):
+            api.seed(catalog.DEPLOYMENTS, _deployment(3))
+            await eventually(lambda: _complete(api, 3))
+            for replicas in (1, 4):
+                d = api.object(catalog.DEPLOYMENTS, "web", "default")
+                d["spec"]["replicas"] = replicas  # type: ignore[index]
+                api.store.update(catalog.DEPLOYMENTS, "default", "web", d, None)  # type: ignore[arg-type]
+                await eventually(lambda r=replicas: _complete(api, r) and len(
+                    [p for p in api.objects(catalog.PODS, "default") if not meta.is_deleting(p)]) == r)
+        [rs] = _rses(api)
+        assert meta.annotations(rs)[du.DESIRED_REPLICAS] == "4"

@@ -58,3 +58,19 @@ def test_new_replica_set_shape() -> None:
     assert rs["metadata"]["annotations"] == {du.REVISION: "2", du.DESIRED_REPLICAS: "3", du.MAX_REPLICAS: "4"}
     assert rs["metadata"]["ownerReferences"][0]["controller"] is True
     assert du.find_new_rs(_d(3), [rs]) is rs
+
+
+def test_scaling_event_is_seen_from_the_desired_replicas_annotation() -> None:
+    rs = du.new_replica_set(_d(3), "h1", 3, 1, 1)
+    assert not du.is_scaling_event(_d(3), [rs])
+    assert du.is_scaling_event(_d(5), [rs])
+
+
+def test_proportional_scaling_keeps_the_ratio() -> None:
+    d = _d(20)  # surge 5: the total may reach 25
+    old = du.new_replica_set(_d(10), "old", 8, 1, 3)
+    new = du.new_replica_set(_d(10), "new", 4, 2, 3)
+    old["metadata"]["uid"], new["metadata"]["uid"] = "o", "n"
+    targets = du.proportional_targets(d, [old, new])
+    assert sum(targets.values()) == 25
+    assert targets == {"o": 17, "n": 8}  # 8 + 13*8/12 = 16 (+1 leftover to the largest), 4 + 13*4/12 = 8

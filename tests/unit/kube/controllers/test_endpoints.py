@@ -2,7 +2,9 @@
 
 from lab.kube.controllers.endpoints import EndpointsController, build_subsets
 from lab.kube.controllers.endpointslice import (
-    CONTROLLER_NAME, EndpointSliceController, desired_slices,
+    CONTROLLER_NAME,
+    EndpointSliceController,
+    desired_slices,
 )
 from lab.kube.machinery import catalog, meta
 from tests.unit.kube.controllers.harness import eventually, ready, running, template

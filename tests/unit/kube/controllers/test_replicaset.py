@@ -2,7 +2,11 @@
 
 import asyncio
 
-from lab.kube.controllers.replicaset import ReplicaSetController, deletion_order, slow_start_batches
+from lab.kube.controllers.replicaset import (
+    ReplicaSetController,
+    deletion_order,
+    slow_start_batches,
+)
 from lab.kube.machinery import catalog, meta
 from tests.unit.kube.controllers.harness import eventually, ready, running, template
 

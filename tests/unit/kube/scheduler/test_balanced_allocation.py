@@ -1,7 +1,10 @@
 """NodeResourcesBalancedAllocation: prefer nodes where cpu and memory use stay in step."""
 
 from lab.kube.scheduler.framework import CycleState
-from lab.kube.scheduler.plugins.balanced_allocation import NodeResourcesBalancedAllocation, balanced_score
+from lab.kube.scheduler.plugins.balanced_allocation import (
+    NodeResourcesBalancedAllocation,
+    balanced_score,
+)
 from tests.unit.kube.scheduler.builders import node, node_info, pod
 
 

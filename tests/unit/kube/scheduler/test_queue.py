@@ -79,3 +79,16 @@ async def test_deleted_pod_is_never_popped_and_close_releases_waiters() -> None:
     await asyncio.sleep(0)
     q.close()
     assert await asyncio.wait_for(waiter, 1) is None
+
+
+async def test_status_only_updates_leave_an_unschedulable_pod_waiting() -> None:
+    q = _queue(Clock())
+    q.add(pod("p", cpu="8"))
+    info = await q.pop()
+    q.add_unschedulable(info, q.scheduling_cycle)  # type: ignore[arg-type]
+    with_condition = pod("p", cpu="8")
+    with_condition["status"] = {"conditions": [{"type": "PodScheduled", "status": "False"}]}
+    q.update(with_condition)
+    assert q.pending()["unschedulable"] == 1
+    q.update(pod("p", cpu="1"))  # the user lowered the request: worth another try
+    assert q.pending()["unschedulable"] == 0

@@ -1,0 +1,93 @@
+"""Kubelet.run: wire the parts together in upstream's order and run them until cancelled.
+
+Host sysctls, CRI Version (the runtime must answer first), Node registration, then the node
+informer (CNI config + routes), the Lease, node status and the pod workers. Cancelling stops
+the loops but leaves pods running, as upstream does on its own shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from lab.kube.client import Client, ClientConfig, Informer, load_kubeconfig
+from lab.kube.kubelet import podconfig
+from lab.kube.kubelet.cri.client import RemoteRuntime
+from lab.kube.kubelet.cri.runtime import CRIError, Runtime
+from lab.kube.kubelet.healthz import healthz_app, serve
+from lab.kube.kubelet.host import CommandRunner, SubprocessRunner, prepare_host
+from lab.kube.kubelet.lease import NodeLease
+from lab.kube.kubelet.node_network import NodeNetwork
+from lab.kube.kubelet.node_status import NodeFactsProvider, NodeStatusManager
+from lab.kube.kubelet.pod_sync import PodSyncer
+from lab.kube.kubelet.pod_workers import PodWorkers
+from lab.kube.kubelet.routes import RouteManager
+from lab.kube.kubelet.settings import KubeletSettings
+from lab.kube.machinery import catalog
+
+log = logging.getLogger(__name__)
+
+
+async def runtime_version(runtime: Runtime, retry: float = 2.0) -> tuple[str, str]:
+    """(runtime name, version) from CRI Version; waits for the runtime like upstream does at start."""
+    while True:
+        try:
+            v = await runtime.version()
+            return v.runtime_name, v.runtime_version.removeprefix("v")
+        except CRIError as exc:
+            log.warning("Container runtime %s not ready, retrying: %s", getattr(runtime, "endpoint", ""), exc)
+            await asyncio.sleep(retry)
+
+
+def node_facts(settings: KubeletSettings) -> podconfig.NodeFacts:
+    try:
+        resolv = Path(settings.resolv_conf).read_text()
+    except OSError as exc:
+        log.warning("Could not read %s, pods get no host DNS: %s", settings.resolv_conf, exc)
+        resolv = ""
+    return podconfig.NodeFacts(node_name=settings.node_name, node_ip=settings.node_ip,
+                               cluster_dns=settings.cluster_dns, cluster_domain=settings.cluster_domain,
+                               host_dns=podconfig.parse_resolv_conf(resolv))
+
+
+async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_config: ClientConfig | None = None,
+              runner: CommandRunner | None = None, proc_sys: Path = Path("/proc/sys")) -> None:
+    """Run until cancelled; tests pass a FakeRuntime, a FakeAPI config, a RecordingRunner and a fake /proc/sys."""
+    runner = runner or SubprocessRunner()
+    await prepare_host(runner, proc_sys)
+    own_runtime = runtime is None
+    rt: Runtime = runtime or RemoteRuntime(settings.container_runtime_endpoint)
+    config = client_config or load_kubeconfig(settings.kubeconfig)
+    healthz: web.AppRunner | None = None
+    try:
+        name, version = await runtime_version(rt)
+        log.info("Container runtime %s %s; node %s, node IP %s", name, version, settings.node_name,
+                 settings.node_ip or "<none>")
+        async with Client(config) as client:
+            nodes = Informer(client, catalog.NODES)
+            routes = RouteManager(runner, settings.node_name) if settings.pod_cidr_routes else None
+            network = NodeNetwork(nodes, settings.node_name, settings.cni_conf_dir, routes)
+            facts = NodeFactsProvider(name=settings.node_name, node_ip=settings.node_ip,
+                                      hostname=settings.node_name, root_dir=settings.root_dir,
+                                      max_pods=settings.max_pods, runtime_version=f"{name}://{version}",
+                                      extra_labels=settings.node_labels)
+            status = NodeStatusManager(client, facts, lambda: network.ready, settings.node_status_update_frequency)
+            await status.register()
+            workers = PodWorkers(client, PodSyncer(rt, node_facts(settings)), settings.node_name, name,
+                                 network_ready=lambda: network.ready)
+            if settings.healthz_port:
+                healthz = await serve(healthz_app(), settings.healthz_bind_address, settings.healthz_port)
+            async with asyncio.TaskGroup() as group:
+                group.create_task(nodes.run(), name="node-informer")
+                group.create_task(network.run(), name="node-network")
+                group.create_task(NodeLease(client, settings.node_name).run(), name="node-lease")
+                group.create_task(status.run(), name="node-status")
+                group.create_task(workers.run(), name="pod-workers")
+    finally:
+        if healthz is not None:
+            await healthz.cleanup()
+        if own_runtime and isinstance(rt, RemoteRuntime):
+            await rt.close()

@@ -1,0 +1,119 @@
+"""PodWorkers: the kubelet's pod reconcile loop, keyed by `namespace/name`.
+
+An Informer on pods bound to this node (fieldSelector spec.nodeName=<node>) and a relist tick
+(like upstream's PLEG) put keys on a WorkQueue; `sync(key)` runs the pod through PodSyncer,
+PATCHes pods/<name>/status when it changed, finishes deletions and removes orphaned sandboxes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from lab.kube.client import Client, Informer, WorkQueue, run_controller
+from lab.kube.kubelet import labels as lbl
+from lab.kube.kubelet import podconfig
+from lab.kube.kubelet.pod_status import TERMINAL, pod_status
+from lab.kube.kubelet.pod_sync import PodSyncer, grace_period
+from lab.kube.machinery import catalog, errors, meta
+
+log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+RELIST_PERIOD = 2.0  # upstream PLEG relists every 1 s; status lag of 2 s is fine for a lab
+
+
+class PodWorkers:
+    def __init__(self, client: Client, syncer: PodSyncer, node_name: str, runtime_name: str = "containerd",
+                 network_ready: Callable[[], bool] = lambda: True, workers: int = 4,
+                 relist_period: float = RELIST_PERIOD) -> None:
+        self.client, self.syncer, self.node_name = client, syncer, node_name
+        self.runtime_name, self.network_ready = runtime_name, network_ready
+        self.workers, self.relist_period = workers, relist_period
+        self.informer = Informer(client, catalog.PODS, field_selector=f"spec.nodeName={node_name}")
+        self.queue = WorkQueue("kubelet-pods")
+        enqueue = self._enqueue
+        self.informer.add_handler(on_add=enqueue, on_update=lambda old, new: enqueue(new), on_delete=enqueue)
+
+    def _enqueue(self, pod: Obj) -> None:
+        self.queue.add(meta.key(pod))
+
+    async def run(self) -> None:
+        """Run until cancelled: informer first, then (once synced) the relist tick and the workers."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.informer.run(), name="pod-informer")
+            await self.informer.wait_synced()
+            group.create_task(self._relist_loop(), name="pod-relist")
+            try:
+                await run_controller(self.queue, self.sync, workers=self.workers)
+            finally:
+                self.queue.shutdown()
+
+    async def _relist_loop(self) -> None:
+        while True:
+            await self.relist()
+            await asyncio.sleep(self.relist_period)
+
+    async def relist(self) -> None:
+        """Queue every known pod and every pod the runtime still runs (orphans included)."""
+        keys = set(self.informer.store.keys())
+        try:
+            sandboxes = await self.syncer.runtime.list_pod_sandbox()
+        except Exception as exc:  # the runtime being down must not stop the loop; the sync will report it
+            log.warning("relist: listing sandboxes failed: %s", exc)
+            sandboxes = []
+        keys.update(k for s in sandboxes if (k := lbl.pod_key(s.labels)))
+        for key in keys:
+            self.queue.add(key)
+
+    async def sync(self, key: str) -> None:
+        namespace, name = meta.split_key(key)
+        cached = self.informer.store.get(key)
+        await self._remove_orphans(namespace, name, meta.uid(cached) if cached else "")
+        if cached is None:
+            return
+        pod = copy.deepcopy(cached)
+        if meta.is_deleting(pod):
+            await self._finish_deletion(pod)
+            return
+        if not self.network_ready() and not podconfig.host_network(pod):
+            log.info("Pod %s waits: container runtime network not ready", key)
+            self.queue.add_after(key, 2.0)
+            return
+        result = await self.syncer.sync(pod)
+        status = pod_status(pod, result.runtime, result.waiting, self.syncer.node.node_ip, self.runtime_name,
+                            podconfig.host_network(pod))
+        await self._write_status(pod, status)
+        if status["phase"] in TERMINAL:
+            await self.syncer.stop_sandboxes(result.runtime)
+        if result.requeue_after is not None:
+            self.queue.add_after(key, result.requeue_after)
+
+    async def _remove_orphans(self, namespace: str, name: str, live_uid: str) -> None:
+        """Sandboxes with this pod's name but another uid (or no pod at all) belong to nobody: remove them."""
+        sandboxes = await self.syncer.runtime.list_pod_sandbox({lbl.POD_NAMESPACE: namespace, lbl.POD_NAME: name})
+        for uid in {s.labels.get(lbl.POD_UID, "") for s in sandboxes} - {live_uid, ""}:
+            log.info("Removing orphaned pod %s/%s (uid %s)", namespace, name, uid)
+            await self.syncer.kill(uid, grace=0)
+
+    async def _finish_deletion(self, pod: Obj) -> None:
+        """Stop the containers within the grace period, remove the sandbox, then let the API forget the pod."""
+        await self.syncer.kill(meta.uid(pod), grace_period(pod))
+        try:
+            await self.client.delete(catalog.PODS, meta.name(pod), meta.namespace(pod), grace_period_seconds=0,
+                                     preconditions={"uid": meta.uid(pod)})
+            log.info("Pod %s deleted", meta.key(pod))
+        except (errors.NotFound, errors.Conflict):
+            pass  # already gone, or replaced by a new pod with the same name: nothing left for us
+
+    async def _write_status(self, pod: Obj, status: Obj) -> None:
+        old = pod.get("status") or {}
+        if all(old.get(k) == v for k, v in status.items()):
+            return
+        try:
+            await self.client.patch(catalog.PODS, meta.name(pod), {"status": status}, meta.namespace(pod),
+                                    subresource="status")
+        except errors.NotFound:
+            pass  # deleted meanwhile; the informer brings the deletion

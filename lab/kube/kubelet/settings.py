@@ -1,0 +1,119 @@
+"""Kubelet settings from upstream flags and the KubeletConfiguration file (kubelet.config.k8s.io/v1beta1).
+
+As upstream, the config file gives the base and flags given on the command line win.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import socket
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lab.kube.kubelet.cri.client import DEFAULT_ENDPOINT
+
+
+@dataclass(frozen=True)
+class KubeletSettings:
+    kubeconfig: str = ""
+    """Path to the kubeconfig the kubelet talks to the API server with."""
+    node_name: str = ""
+    """The Node's name (--hostname-override, else the host name, lower-cased)."""
+    node_ip: str = ""
+    """The address reported as InternalIP and used as hostIP and route gateway by other nodes."""
+    container_runtime_endpoint: str = DEFAULT_ENDPOINT
+    """The CRI socket of the container runtime."""
+    cni_conf_dir: str = "/etc/cni/net.d"
+    """Where the kubelet writes 10-kubelab.conflist (containerd's CRI plugin conf_dir)."""
+    root_dir: str = "/var/lib/kubelet"
+    """The kubelet's state directory (also what ephemeral-storage capacity measures)."""
+    healthz_port: int = 10248
+    """Port of /healthz; 0 disables it."""
+    healthz_bind_address: str = "127.0.0.1"
+    """Address of /healthz (loopback, as upstream)."""
+    node_status_update_frequency: float = 10.0
+    """Seconds between node status PATCHes (nodeStatusUpdateFrequency)."""
+    max_pods: int = 110
+    """The pods capacity reported on the Node (maxPods)."""
+    cluster_dns: tuple[str, ...] = ()
+    """DNS servers for ClusterFirst pods (clusterDNS); empty means the node's resolv.conf."""
+    cluster_domain: str = "cluster.local"
+    """The cluster's DNS domain (clusterDomain)."""
+    resolv_conf: str = "/etc/resolv.conf"
+    """The resolver config pods with dnsPolicy Default inherit (resolvConf)."""
+    pod_cidr_routes: bool = True
+    """Keep `ip route` entries to other nodes' podCIDRs (host-gw networking)."""
+    node_labels: dict[str, str] = field(default_factory=dict)
+    """Extra labels to register the Node with (--node-labels k=v,...)."""
+    verbosity: int = 0
+    """klog -v level."""
+
+
+def parse_duration(value: Any) -> float:
+    """A Go duration ("10s", "1m30s", "500ms") or a number of seconds."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", str(value))
+    if not parts or "".join(n + u for n, u in parts) != str(value):
+        raise ValueError(f"invalid duration {value!r}")
+    return sum(float(n) * units[u] for n, u in parts)
+
+
+CONFIG_KEYS = {"nodeStatusUpdateFrequency": ("node_status_update_frequency", parse_duration),
+               "maxPods": ("max_pods", int), "clusterDNS": ("cluster_dns", tuple),
+               "clusterDomain": ("cluster_domain", str), "containerRuntimeEndpoint": ("container_runtime_endpoint", str),
+               "healthzPort": ("healthz_port", int), "healthzBindAddress": ("healthz_bind_address", str),
+               "resolvConf": ("resolv_conf", str)}
+
+
+def from_config_file(path: str) -> dict[str, Any]:
+    doc = yaml.safe_load(Path(path).read_text()) or {}
+    if doc.get("kind") != "KubeletConfiguration":
+        raise ValueError(f"{path}: kind must be KubeletConfiguration, got {doc.get('kind')!r}")
+    return {name: conv(doc[key]) for key, (name, conv) in CONFIG_KEYS.items() if key in doc}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kubelet", description="kubelab's kubelet: runs the pods bound to this node")
+    p.add_argument("--kubeconfig")
+    p.add_argument("--config", help="KubeletConfiguration file (kubelet.config.k8s.io/v1beta1)")
+    p.add_argument("--hostname-override", dest="node_name")
+    p.add_argument("--node-ip")
+    p.add_argument("--container-runtime-endpoint")
+    p.add_argument("--cni-conf-dir")
+    p.add_argument("--root-dir")
+    p.add_argument("--healthz-port", type=int)
+    p.add_argument("--healthz-bind-address")
+    p.add_argument("--node-status-update-frequency", type=parse_duration)
+    p.add_argument("--max-pods", type=int)
+    p.add_argument("--cluster-dns", type=lambda s: tuple(x for x in s.split(",") if x))
+    p.add_argument("--cluster-domain")
+    p.add_argument("--resolv-conf")
+    p.add_argument("--pod-cidr-routes", type=lambda s: s.lower() in ("1", "true", "yes"))
+    p.add_argument("--node-labels", type=lambda s: dict(kv.split("=", 1) for kv in s.split(",") if kv))
+    p.add_argument("-v", "--v", dest="verbosity", type=int)
+    return p
+
+
+def default_node_ip(hostname: str) -> str:
+    """Upstream picks the host name's address when --node-ip is unset; loopback does not count."""
+    try:
+        addr = socket.gethostbyname(hostname)
+    except OSError:
+        return ""
+    return "" if addr.startswith("127.") else addr
+
+
+def settings_from_args(argv: list[str] | None = None) -> KubeletSettings:
+    args = parser().parse_args(argv)
+    values: dict[str, Any] = from_config_file(args.config) if args.config else {}
+    known = {f.name for f in fields(KubeletSettings)}
+    values.update({k: v for k, v in vars(args).items() if k in known and v is not None})
+    settings = replace(KubeletSettings(), **values)
+    name = (settings.node_name or socket.gethostname()).lower()
+    return replace(settings, node_name=name, node_ip=settings.node_ip or default_node_ip(name))

@@ -1,0 +1,243 @@
+"""The control loop end to end: kube-apiserver + kube-scheduler + kube-controller-manager as
+processes on loopback. A Deployment becomes bound pods, nodes get pod CIDRs, a Service gets
+Endpoints once the (pretend) kubelet reports the pods ready, lost pods are replaced, and
+deleting the Deployment garbage-collects its ReplicaSet and pods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab.kube.client import Client, load_kubeconfig
+from lab.kube.machinery import catalog, errors, meta
+from tests.integration.conftest import REPO, APIServerProcess, free_port
+
+pytestmark = pytest.mark.integration
+Obj = dict[str, Any]
+
+
+class Component:
+    """A component process with its log; `healthz()` probes its health port."""
+
+    def __init__(self, module: str, args: list[str], workdir: Path) -> None:
+        self.port = free_port()
+        self.log = workdir / f"{module.rsplit('.', 2)[-2]}.log"
+        env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", module, *args, "--secure-port", str(self.port)],
+                                         stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env)
+
+    def healthz(self) -> str:
+        """The body of /healthz, "" while the port is not up yet."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as resp:
+                return resp.read().decode()
+        except OSError:
+            return ""
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+    def tail(self) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
+
+
+@pytest.fixture
+def components(apiserver: APIServerProcess, tmp_path: Path) -> Iterator[dict[str, Component]]:
+    kubeconfig = str(apiserver.kubeconfig)
+    procs = {
+        "scheduler": Component("lab.kube.scheduler.main", ["--kubeconfig", kubeconfig, "--leader-elect=true"],
+                               tmp_path),
+        "controller-manager": Component(
+            "lab.kube.controllers.main",
+            ["--kubeconfig", kubeconfig, "--allocate-node-cidrs=true", "--cluster-cidr", "10.244.0.0/16",
+             "--node-cidr-mask-size", "24", "--service-cluster-ip-range", "10.96.0.0/12", "--controllers=*",
+             "--leader-elect=true"], tmp_path),
+    }
+    try:
+        yield procs
+    finally:
+        codes = {name: p.stop() for name, p in procs.items()}
+        for name, p in procs.items():
+            print(f"--- {name} (exit {codes[name]}) ---\n{p.tail()}")
+        assert codes == {"scheduler": 0, "controller-manager": 0}, "SIGTERM must stop components cleanly"
+
+
+@pytest.fixture
+async def client(apiserver: APIServerProcess) -> AsyncIterator[Client]:
+    async with Client(load_kubeconfig(apiserver.kubeconfig)) as c:
+        yield c
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: Any = None
+    while loop.time() < deadline:
+        try:
+            last = await check()
+        except errors.APIError as exc:
+            last = exc
+        if last and not isinstance(last, Exception):
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what or check}: last={last!r}")
+
+
+def _node(name: str) -> Obj:
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}}}
+
+
+def _node_status() -> Obj:
+    return {"status": {"capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+                       "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+                       "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                       "message": "kubelet is posting ready status"}]}}
+
+
+def _deployment(app: str) -> Obj:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": app}},
+                     "template": {"metadata": {"labels": {"app": app}},
+                                  "spec": {"containers": [{"name": "web", "image": "registry.local/web:1",
+                                                           "ports": [{"name": "http", "containerPort": 8080}],
+                                                           "resources": {"requests": {"cpu": "100m"}}}]}}}}
+
+
+async def _pods(client: Client, ns: str, live_only: bool = True) -> list[Obj]:
+    items = (await client.list(catalog.PODS, ns))["items"]
+    return [p for p in items if not (live_only and meta.is_deleting(p))]
+
+
+async def _kubelet_reports_ready(client: Client, pod: Obj, cidr: str, index: int) -> None:
+    ip = str(ipaddress.ip_network(cidr)[index + 2])
+    now = meta.now()
+    await client.patch(catalog.PODS, meta.name(pod), {"status": {
+        "phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "hostIP": "127.0.0.1",
+        "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": now},
+                       {"type": "ContainersReady", "status": "True", "lastTransitionTime": now},
+                       {"type": "PodScheduled", "status": "True", "lastTransitionTime": now}]}},
+        meta.namespace(pod), subresource="status")
+
+
+async def test_deployment_to_endpoints_and_garbage_collection(
+        client: Client, components: dict[str, Component], kubectl: Any) -> None:
+    suffix = uuid.uuid4().hex[:6]
+    ns, app, nodes = f"flow-{suffix}", f"web-{suffix}", [f"w1-{suffix}", f"w2-{suffix}"]
+    await client.create(catalog.NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    try:
+        for name in nodes:
+            await client.create(catalog.NODES, _node(name))
+            await client.patch(catalog.NODES, name, _node_status(), subresource="status")
+
+        # both components answer on their health ports and took their leases
+        for c in components.values():
+            await eventually(lambda c=c: asyncio.to_thread(lambda: c.proc.poll() is None and c.healthz() == "ok"),
+                             what="healthz")
+        for lease in ("kube-scheduler", "kube-controller-manager"):
+            held = await eventually(lambda lease=lease: client.get(catalog.LEASES, lease, "kube-system"),
+                                    what=f"lease {lease}")
+            assert held["spec"]["holderIdentity"]
+
+        # nodes get distinct pod CIDRs from the cluster CIDR
+        async def cidrs() -> dict[str, str] | None:
+            got = {n: (await client.get(catalog.NODES, n)).get("spec", {}).get("podCIDR") for n in nodes}
+            return got if all(got.values()) else None
+        node_cidrs = await eventually(cidrs, what="podCIDRs")
+        assert len(set(node_cidrs.values())) == 2
+        assert all(ipaddress.ip_network(c).subnet_of(ipaddress.ip_network("10.244.0.0/16"))
+                   for c in node_cidrs.values())
+
+        # a Deployment of 3 becomes 3 pods bound across both nodes
+        await client.create(catalog.DEPLOYMENTS, _deployment(app), ns)
+
+        async def bound() -> list[Obj] | None:
+            pods = await _pods(client, ns)
+            return pods if len(pods) == 3 and all(p["spec"].get("nodeName") for p in pods) else None
+        pods = await eventually(bound, what="3 bound pods")
+        assert {p["spec"]["nodeName"] for p in pods} == set(nodes)
+        [rs] = (await client.list(catalog.REPLICASETS, ns))["items"]
+        assert meta.name(rs) == f"web-{meta.labels(rs)['pod-template-hash']}"
+        events = (await client.list(catalog.EVENTS, ns))["items"]
+        assert any(e["reason"] == "Scheduled" and e["message"].startswith(f"Successfully assigned {ns}/web-")
+                   for e in events)
+
+        # the pretend kubelet reports them running: Endpoints and an EndpointSlice appear
+        await client.create(catalog.SERVICES, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                                               "spec": {"selector": {"app": app},
+                                                        "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}},
+                            ns)
+        for i, p in enumerate(pods):
+            await _kubelet_reports_ready(client, p, node_cidrs[p["spec"]["nodeName"]], i)
+
+        async def endpoints() -> Obj | None:
+            ep = await client.get(catalog.ENDPOINTS, "web", ns)
+            addrs = [a for s in ep.get("subsets") or [] for a in s.get("addresses") or []]
+            return ep if len(addrs) == 3 else None
+        ep = await eventually(endpoints, what="3 endpoint addresses")
+        assert ep["subsets"][0]["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
+
+        async def slices() -> list[Obj] | None:
+            items = (await client.list(catalog.ENDPOINTSLICES, ns,
+                                       label_selector="kubernetes.io/service-name=web"))["items"]
+            return items if sum(len(s.get("endpoints") or []) for s in items) == 3 else None
+        [eps] = await eventually(slices, what="EndpointSlice with 3 endpoints")
+        assert all(e["conditions"]["ready"] for e in eps["endpoints"])
+
+        # the Deployment reports available and `kubectl rollout status` agrees
+        done = await asyncio.to_thread(kubectl, "1.33", "-n", ns, "rollout", "status", "deployment/web",
+                                       "--timeout=30s")
+        assert done.returncode == 0, done.stderr
+        assert 'deployment "web" successfully rolled out' in done.stdout
+
+        # a lost pod is replaced, and the replacement is scheduled
+        victim = pods[0]
+        await client.delete(catalog.PODS, meta.name(victim), ns, grace_period_seconds=0)
+
+        async def replaced() -> bool:
+            now = await _pods(client, ns)
+            names = {meta.name(p) for p in now}
+            return len(now) == 3 and meta.name(victim) not in names and all(p["spec"].get("nodeName") for p in now)
+        await eventually(replaced, what="replacement pod")
+
+        # deleting the Deployment garbage-collects its ReplicaSet and pods
+        await client.delete(catalog.DEPLOYMENTS, "web", ns)
+
+        async def collected() -> bool:
+            rses = (await client.list(catalog.REPLICASETS, ns))["items"]
+            return not rses and not await _pods(client, ns)  # gone, or terminating (no real kubelet here)
+        await eventually(collected, what="ReplicaSet and pods collected")
+    finally:
+        for p in await _pods(client, ns, live_only=False):
+            try:
+                await client.delete(catalog.PODS, meta.name(p), ns, grace_period_seconds=0)
+            except errors.APIError:
+                pass
+        for name in nodes:
+            try:
+                await client.delete(catalog.NODES, name)
+            except errors.APIError:
+                pass
+        try:
+            await client.delete(catalog.NAMESPACES, ns)
+        except errors.APIError:
+            pass

@@ -1,0 +1,58 @@
+"""The assembled kubelet on a fake API and runtime: register, get a podCIDR, become Ready, run a pod."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from lab.kube.client.fake import FakeAPI
+from lab.kube.kubelet.cri.fake import FakeRuntime
+from lab.kube.kubelet.host import RecordingRunner
+from lab.kube.kubelet.kubelet import run
+from lab.kube.kubelet.settings import KubeletSettings
+from lab.kube.machinery import catalog
+
+from .test_pod_workers import eventually
+
+
+def ready(api: FakeAPI) -> str:
+    node = api.object(catalog.NODES, "w1") or {}
+    return {c["type"]: c["status"] for c in (node.get("status") or {}).get("conditions") or []}.get("Ready", "")
+
+
+async def test_kubelet_registers_waits_for_its_pod_cidr_then_runs_pods(tmp_path, runtime: FakeRuntime):
+    settings = KubeletSettings(node_name="w1", node_ip="192.168.56.21", cni_conf_dir=str(tmp_path / "net.d"),
+                               root_dir=str(tmp_path), healthz_port=0, node_status_update_frequency=0.1,
+                               resolv_conf=str(tmp_path / "resolv.conf"))
+    (tmp_path / "resolv.conf").write_text("nameserver 192.168.56.1\nsearch lab\n")
+    (tmp_path / "sys/net/bridge").mkdir(parents=True)
+    routes = [{"dst": "10.244.9.0/24", "gateway": "192.168.56.29"}]
+    runner = RecordingRunner(lambda argv: json.dumps(routes) if "show" in argv else "")
+    async with FakeAPI() as api:
+        task = asyncio.create_task(run(settings, runtime, api.config, runner, proc_sys=tmp_path / "sys"))
+        try:
+            await eventually(lambda: ready(api) == "False")
+            api.seed(catalog.PODS, {"metadata": {"name": "web", "namespace": "default"},
+                                    "spec": {"nodeName": "w1", "containers": [
+                                        {"name": "app", "image": "busybox:1.36", "imagePullPolicy": "IfNotPresent"}]}})
+            await asyncio.sleep(0.3)
+            assert runtime.sandboxes == {}  # no pod network yet: pods wait
+
+            node = api.object(catalog.NODES, "w1")
+            node["spec"] = {"podCIDR": "10.244.1.0/24"}
+            api.store.replace(catalog.NODES, node)
+            await eventually(lambda: ready(api) == "True")
+            assert (tmp_path / "net.d/10-kubelab.conflist").exists()
+            assert ["ip", "route", "del", "10.244.9.0/24", "proto", "199"] in runner.commands
+
+            pod = await eventually(lambda: (p := api.object(catalog.PODS, "web", "default"))
+                                   and p.get("status", {}).get("phase") == "Running" and p)
+            [sandbox] = runtime.sandboxes.values()
+            assert list(sandbox.config.dns_config.servers) == ["192.168.56.1"]
+            assert pod["status"]["podIP"] == sandbox.ip
+            lease = api.object(catalog.LEASES, "w1", "kube-node-lease")
+            assert lease is not None and lease["spec"]["holderIdentity"] == "w1"
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    assert len(runtime.running("app")) == 1  # stopping the kubelet leaves pods running

@@ -1,0 +1,112 @@
+"""PodWorkers against the in-memory API: status reaches the API, deletions finish, orphans go away."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from lab.kube.client import Client
+from lab.kube.client.fake import FakeAPI
+from lab.kube.kubelet.pod_workers import PodWorkers
+from lab.kube.machinery import catalog
+
+from .conftest import make_pod
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 3.0) -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (value := check()):
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+    return value
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeAPI]:
+    async with FakeAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def workers(api: FakeAPI, syncer: Any) -> AsyncIterator[PodWorkers]:
+    async with Client(api.config) as client:
+        pw = PodWorkers(client, syncer, "w1")
+        task = asyncio.create_task(pw.informer.run())
+        await pw.informer.wait_synced(timeout=3)
+        yield pw
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def seed(api: FakeAPI, pod: dict[str, Any]) -> dict[str, Any]:
+    stored = api.seed(catalog.PODS, {k: v for k, v in pod.items() if k != "metadata"} |
+                      {"metadata": {k: v for k, v in pod["metadata"].items() if k != "uid"}})
+    return stored
+
+
+async def test_running_pod_status_has_the_upstream_shape(api, workers, runtime):
+    pod = seed(api, make_pod())
+    await eventually(lambda: workers.informer.store.get("default/web"))
+    await workers.sync("default/web")
+
+    status = api.object(catalog.PODS, "web", "default")["status"]
+    [sandbox] = runtime.sandboxes.values()
+    [container] = runtime.running("app")
+    assert status["phase"] == "Running"
+    assert status["podIP"] == sandbox.ip and status["podIPs"] == [{"ip": sandbox.ip}]
+    assert status["hostIP"] == "192.168.56.21" and status["startTime"]
+    assert {c["type"]: c["status"] for c in status["conditions"]} == {
+        "PodScheduled": "True", "Initialized": "True", "ContainersReady": "True", "Ready": "True"}
+    [cs] = status["containerStatuses"]
+    assert cs["name"] == "app" and cs["ready"] is True and cs["started"] is True and cs["restartCount"] == 0
+    assert cs["containerID"] == f"containerd://{container.id}"
+    assert cs["image"] == "busybox:1.36" and cs["imageID"].startswith("sha256:")
+    assert "startedAt" in cs["state"]["running"]
+    assert dict(sandbox.config.labels)["io.kubernetes.pod.uid"] == pod["metadata"]["uid"]
+
+
+async def test_an_unchanged_pod_is_not_patched_again(api, workers):
+    seed(api, make_pod())
+    await eventually(lambda: workers.informer.store.get("default/web"))
+    await workers.sync("default/web")
+    await eventually(lambda: (workers.informer.store.get("default/web") or {}).get("status", {}).get("podIP"))
+    before = len([r for r in api.requests if r[0] == "PATCH"])
+    await workers.sync("default/web")
+    assert len([r for r in api.requests if r[0] == "PATCH"]) == before
+
+
+async def test_deleting_a_pod_stops_it_then_removes_it_from_the_api(api, workers, runtime):
+    seed(api, make_pod())
+    await eventually(lambda: workers.informer.store.get("default/web"))
+    await workers.sync("default/web")
+    async with Client(api.config) as client:
+        await client.delete(catalog.PODS, "web", "default", grace_period_seconds=5)
+    assert api.object(catalog.PODS, "web", "default") is not None  # bound pods wait for the kubelet
+    await eventually(lambda: (workers.informer.store.get("default/web") or {}).get("metadata", {})
+                     .get("deletionTimestamp"))
+    await workers.sync("default/web")
+
+    assert any(m == "StopContainer" and a.endswith(" 5") for m, a in runtime.calls)
+    assert runtime.sandboxes == {} and runtime.containers == {}
+    assert api.object(catalog.PODS, "web", "default") is None
+
+
+async def test_sandboxes_of_pods_gone_from_the_api_are_removed(api, workers, syncer, runtime):
+    await syncer.sync(make_pod("ghost", "uid-ghost"))  # ran before, its pod was deleted meanwhile
+    await workers.relist()
+    key = await workers.queue.get()
+    assert key == "default/ghost"
+    await workers.sync(key)
+    assert runtime.sandboxes == {}
+
+
+async def test_pods_wait_while_the_network_is_not_ready(api, workers, runtime):
+    workers.network_ready = lambda: False
+    seed(api, make_pod())
+    await eventually(lambda: workers.informer.store.get("default/web"))
+    await workers.sync("default/web")
+    assert runtime.sandboxes == {}
