@@ -177,9 +177,11 @@ async def test_deployment_to_endpoints_and_garbage_collection(
         assert {p["spec"]["nodeName"] for p in pods} == set(nodes)
         [rs] = (await client.list(catalog.REPLICASETS, ns))["items"]
         assert meta.name(rs) == f"web-{meta.labels(rs)['pod-template-hash']}"
-        events = (await client.list(catalog.EVENTS, ns))["items"]
-        assert any(e["reason"] == "Scheduled" and e["message"].startswith(f"Successfully assigned {ns}/web-")
-                   for e in events)
+        async def scheduled_events() -> bool:  # recorded just after each binding, asynchronously
+            events = (await client.list(catalog.EVENTS, ns))["items"]
+            return sum(e["reason"] == "Scheduled" and e["message"].startswith(f"Successfully assigned {ns}/web-")
+                       for e in events) == 3
+        await eventually(scheduled_events, what="3 Scheduled events")
 
         # the pretend kubelet reports them running: Endpoints and an EndpointSlice appear
         await client.create(catalog.SERVICES, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},

@@ -10,7 +10,7 @@ app image is served by a loopback `docker-registry` so PullImage really pulls.
 from __future__ import annotations
 
 import asyncio
-import gzip
+import contextlib
 import hashlib
 import io
 import json
@@ -28,11 +28,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from lab.kube.kubelet import cni
+from lab.kube.kubelet import cni, podconfig
 from lab.kube.kubelet import labels as lbl
-from lab.kube.kubelet import podconfig
 from lab.kube.kubelet.cri import api_pb2 as pb
 from lab.kube.kubelet.cri.client import RemoteRuntime
+from lab.kube.machinery import errors
 
 pytestmark = pytest.mark.integration
 
@@ -49,12 +49,12 @@ def free_port() -> int:
 def _static_busybox() -> bool:
     if not BUSYBOX.exists():
         return False
-    out = subprocess.run(["file", "-L", str(BUSYBOX)], capture_output=True, text=True).stdout
+    out = subprocess.run(["file", "-L", str(BUSYBOX)], capture_output=True, text=True, check=False).stdout
     return "statically linked" in out
 
 
 def _can_lower_oom_score() -> bool:
-    probe = subprocess.run(["sh", "-c", "echo -1 > /proc/self/oom_score_adj"], capture_output=True)
+    probe = subprocess.run(["sh", "-c", "echo -1 > /proc/self/oom_score_adj"], capture_output=True, check=False)
     return probe.returncode == 0
 
 
@@ -184,7 +184,7 @@ state = "{tmp}/state"
         while True:  # the registry may still be starting
             push = subprocess.run(["skopeo", "copy", "--dest-tls-verify=false",
                                    f"docker-archive:{archive}:{env.registry}/busybox:test",
-                                   f"docker://{env.registry}/busybox:test"], capture_output=True, text=True)
+                                   f"docker://{env.registry}/busybox:test"], capture_output=True, text=True, check=False)
             if push.returncode == 0:
                 break
             if time.monotonic() > deadline:
@@ -197,9 +197,9 @@ state = "{tmp}/state"
     finally:
         stop(proc)
         stop(registry)
-        subprocess.run(["ip", "link", "del", env.bridge], capture_output=True)
+        subprocess.run(["ip", "link", "del", env.bridge], capture_output=True, check=False)
         shutil.rmtree(f"/var/lib/cni/networks/{env.network}", ignore_errors=True)
-        subprocess.run(["umount", "-R", str(tmp)], capture_output=True)
+        subprocess.run(["umount", "-R", str(tmp)], capture_output=True, check=False)
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ async def get_page(url: str, timeout: float = 15.0) -> str:
             try:
                 async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
                     return await resp.text()
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 if asyncio.get_running_loop().time() > deadline:
                     raise
                 await asyncio.sleep(0.2)
@@ -332,16 +332,15 @@ async def test_kubelet_runs_a_pod_from_the_api_server_adopts_it_after_restart_an
         finally:
             kubelet.cancel()
             await asyncio.gather(kubelet, return_exceptions=True)
-            try:
+            with contextlib.suppress(errors.NotFound):
                 await client.delete(catalog.NODES, node_name)
-            except Exception:
-                pass
 
 
 async def _quiet(check):  # type: ignore[no-untyped-def]
+    """None while the thing is not there yet (404) or the server is busy."""
     try:
         return await check()
-    except Exception:
+    except (errors.APIError, aiohttp.ClientError, KeyError):
         return None
 
 
@@ -355,7 +354,6 @@ async def _when(get, pred):  # type: ignore[no-untyped-def]
 
 
 async def _gone(client, res, name):  # type: ignore[no-untyped-def]
-    from lab.kube.machinery import errors
     try:
         await client.get(res, name, "default")
     except errors.NotFound:

@@ -80,10 +80,14 @@ def registry(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture()
 def containers() -> Iterator[list[str]]:
+    """Names of docker containers (and `image:` references) the test made; removed after."""
     started: list[str] = []
     yield started
     for name in started:
-        subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
+        if name.startswith("image:"):
+            subprocess.run(["docker", "image", "rm", name[len("image:"):]], capture_output=True)
+        else:
+            subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
 
 
 def test_skopeo_reads_the_layouts_with_their_tags_and_config(layouts: dict[str, pod_images.PodImage]) -> None:
@@ -96,17 +100,18 @@ def test_skopeo_reads_the_layouts_with_their_tags_and_config(layouts: dict[str, 
     assert pause["Architecture"] == "amd64"
 
 
-def push_and_pull(image: pod_images.PodImage, registry: str) -> str:
+def push_and_pull(image: pod_images.PodImage, registry: str, containers: list[str]) -> str:
     reference = f"{registry}/kubelab/{image.name}:{image.tag}"
     sh("skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{image.layout}:{image.tag}", f"docker://{reference}")
     sh("docker", "pull", "-q", reference)  # Docker trusts plain-HTTP registries on 127.0.0.0/8
+    containers.insert(0, f"image:{reference}")  # removed after the containers using it
     return reference
 
 
 def test_web_serves_its_pod_name_after_a_trip_through_a_registry(
         layouts: dict[str, pod_images.PodImage], registry: str, containers: list[str]) -> None:
     need("docker", "skopeo")
-    reference = push_and_pull(layouts["web"], registry)
+    reference = push_and_pull(layouts["web"], registry, containers)
     name = f"web-{uuid.uuid4().hex[:8]}"
     containers.append(name)
     sh("docker", "run", "-d", "--name", name, "--hostname", name, "--network", "none", reference)
@@ -124,7 +129,7 @@ def test_web_serves_its_pod_name_after_a_trip_through_a_registry(
 def test_pause_holds_the_sandbox_until_asked_to_stop(
         layouts: dict[str, pod_images.PodImage], registry: str, containers: list[str]) -> None:
     need("docker", "skopeo")
-    reference = push_and_pull(layouts["pause"], registry)
+    reference = push_and_pull(layouts["pause"], registry, containers)
     name = f"pause-{uuid.uuid4().hex[:8]}"
     containers.append(name)
     sh("docker", "run", "-d", "--name", name, "--network", "none", reference)

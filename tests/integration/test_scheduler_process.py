@@ -85,8 +85,10 @@ async def test_unfit_pod_is_explained_then_scheduled(apiserver: APIServerProcess
             # a pod naming the second profile is scheduled by it
             await client.create(catalog.PODS, _pod("packed", zone, "100m", "packing-scheduler"), ns)
             assert await eventually(lambda: bound("packed"), what="packed bound") == node
-            events = (await client.list(catalog.EVENTS, ns))["items"]
-            assert any(e["reason"] == "Scheduled" and e["involvedObject"]["name"] == "packed" for e in events)
+            async def scheduled_event() -> bool:  # recorded just after the binding, asynchronously
+                events = (await client.list(catalog.EVENTS, ns))["items"]
+                return any(e["reason"] == "Scheduled" and e["involvedObject"]["name"] == "packed" for e in events)
+            await eventually(scheduled_event, what="Scheduled event")
         finally:
             code = scheduler.stop()
             print(scheduler.tail())

@@ -32,7 +32,7 @@ class SubprocessRunner:
                                                     stderr=asyncio.subprocess.PIPE)
         try:
             out, err = await asyncio.wait_for(proc.communicate(), COMMAND_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
             raise CommandError(argv, -1, "timed out") from None

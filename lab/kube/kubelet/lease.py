@@ -50,6 +50,6 @@ class NodeLease:
         while True:
             try:
                 await self.renew()
-            except (errors.APIError, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, errors.APIError, OSError) as exc:
                 log.warning("Failed to update lease %s/%s, will retry: %s", NAMESPACE, self.node_name, exc)
             await asyncio.sleep(self.interval)

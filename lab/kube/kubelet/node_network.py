@@ -23,7 +23,7 @@ class NodeNetwork:
         self.nodes, self.node_name, self.cni_conf_dir, self.routes = nodes, node_name, cni_conf_dir, routes
         self.pod_cidr = ""
         self.queue = WorkQueue("kubelet-node-network")
-        kick = lambda *_: self.queue.add(KEY)  # noqa: E731 - every change means "look again"
+        kick = lambda *_: self.queue.add(KEY)
         nodes.add_handler(on_add=kick, on_update=kick, on_delete=kick)
 
     @property

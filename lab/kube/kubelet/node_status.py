@@ -149,5 +149,5 @@ class NodeStatusManager:
             except errors.NotFound:
                 log.warning("Node %s was deleted; registering it again", self.facts.name)
                 await self.register()
-            except (errors.APIError, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, errors.APIError, OSError) as exc:
                 log.warning("Error updating node status, will retry: %s", exc)

@@ -7,7 +7,7 @@ status dict the kubelet PATCHes out. Phase, conditions and containerStatuses fol
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime
@@ -29,7 +29,7 @@ class Waiting:
 def rfc3339(ns: int) -> str | None:
     if ns <= 0:
         return None
-    return datetime.fromtimestamp(ns / 1e9, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def terminated(c: ContainerRecord, runtime_name: str) -> Obj:

@@ -16,6 +16,7 @@ from typing import Any
 from lab.kube.client import Client, Informer, WorkQueue, run_controller
 from lab.kube.kubelet import labels as lbl
 from lab.kube.kubelet import podconfig
+from lab.kube.kubelet.cri.runtime import CRIError
 from lab.kube.kubelet.pod_status import TERMINAL, pod_status
 from lab.kube.kubelet.pod_sync import PodSyncer, grace_period
 from lab.kube.machinery import catalog, errors, meta
@@ -61,7 +62,7 @@ class PodWorkers:
         keys = set(self.informer.store.keys())
         try:
             sandboxes = await self.syncer.runtime.list_pod_sandbox()
-        except Exception as exc:  # the runtime being down must not stop the loop; the sync will report it
+        except CRIError as exc:  # the runtime being down must not stop the loop; the sync will report it
             log.warning("relist: listing sandboxes failed: %s", exc)
             sandboxes = []
         keys.update(k for s in sandboxes if (k := lbl.pod_key(s.labels)))

@@ -67,11 +67,11 @@ def parse_resolv_conf(text: str) -> pb.DNSConfig:
 def dns_config(pod: Obj, node: NodeFacts) -> pb.DNSConfig:
     """ClusterFirst uses the cluster DNS with the upstream search path; Default (or no cluster DNS) the node's."""
     policy = spec(pod).get("dnsPolicy") or "ClusterFirst"
-    if policy == "ClusterFirstWithHostNet" or (policy == "ClusterFirst" and not host_network(pod)):
-        if node.cluster_dns:
-            d, ns = node.cluster_domain, meta.namespace(pod)
-            searches = [f"{ns}.svc.{d}", f"svc.{d}", d, *node.host_dns.searches][:6]
-            return pb.DNSConfig(servers=list(node.cluster_dns), searches=searches, options=["ndots:5"])
+    cluster_first = policy == "ClusterFirstWithHostNet" or (policy == "ClusterFirst" and not host_network(pod))
+    if cluster_first and node.cluster_dns:
+        d, ns = node.cluster_domain, meta.namespace(pod)
+        searches = [f"{ns}.svc.{d}", f"svc.{d}", d, *node.host_dns.searches][:6]
+        return pb.DNSConfig(servers=list(node.cluster_dns), searches=searches, options=["ndots:5"])
     if policy == "None":
         cfg = spec(pod).get("dnsConfig") or {}
         return pb.DNSConfig(servers=cfg.get("nameservers") or [], searches=cfg.get("searches") or [],

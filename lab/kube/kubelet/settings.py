@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def parse_duration(value: Any) -> float:
     return sum(float(n) * units[u] for n, u in parts)
 
 
-CONFIG_KEYS = {"nodeStatusUpdateFrequency": ("node_status_update_frequency", parse_duration),
+CONFIG_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {"nodeStatusUpdateFrequency": ("node_status_update_frequency", parse_duration),
                "maxPods": ("max_pods", int), "clusterDNS": ("cluster_dns", tuple),
                "clusterDomain": ("cluster_domain", str), "containerRuntimeEndpoint": ("container_runtime_endpoint", str),
                "healthzPort": ("healthz_port", int), "healthzBindAddress": ("healthz_bind_address", str),

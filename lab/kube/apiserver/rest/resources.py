@@ -29,7 +29,7 @@ Obj = dict[str, Any]
 
 
 def _warning_headers(warnings: list[str]) -> list[tuple[str, str]]:
-    return [("Warning", '299 - "' + w.replace('"', '\\"') + '"') for w in warnings]
+    return [("Warning", '299 - "' + w.replace('\\', '\\\\').replace('"', '\\"') + '"') for w in warnings]
 
 
 def _respond(request: web.Request, registry: Registry, body: Obj, status: int = 200,

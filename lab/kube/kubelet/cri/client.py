@@ -8,7 +8,7 @@ back as `CRIError`. Calls are built with `channel.unary_unary` on the upstream m
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -37,7 +37,7 @@ class RemoteRuntime:
         self.timeout = timeout
         self._channel: grpc.aio.Channel | None = None
 
-    async def __aenter__(self) -> RemoteRuntime:
+    async def __aenter__(self) -> Self:
         self.open()
         return self
 

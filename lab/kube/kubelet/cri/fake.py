@@ -22,7 +22,7 @@ class FakeSandbox:
     config: pb.PodSandboxConfig
     created_at: int
     ip: str
-    state: int = pb.SANDBOX_READY
+    state: pb.PodSandboxState = pb.SANDBOX_READY
 
 
 @dataclass
@@ -32,7 +32,7 @@ class FakeContainer:
     config: pb.ContainerConfig
     image_ref: str
     created_at: int
-    state: int = pb.CONTAINER_CREATED
+    state: pb.ContainerState = pb.CONTAINER_CREATED
     started_at: int = 0
     finished_at: int = 0
     exit_code: int = 0

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from lab.kube.kubelet.cri.fake import FakeRuntime
-from lab.kube.kubelet.podconfig import NodeFacts
 from lab.kube.kubelet.pod_sync import PodSyncer
+from lab.kube.kubelet.podconfig import NodeFacts
 
 
 class Clock:
