@@ -83,11 +83,12 @@ def containers() -> Iterator[list[str]]:
     """Names of docker containers (and `image:` references) the test made; removed after."""
     started: list[str] = []
     yield started
+    for name in started:  # containers first, then the images they used
+        if not name.startswith("image:"):
+            subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
     for name in started:
         if name.startswith("image:"):
             subprocess.run(["docker", "image", "rm", name[len("image:"):]], capture_output=True)
-        else:
-            subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
 
 
 def test_skopeo_reads_the_layouts_with_their_tags_and_config(layouts: dict[str, pod_images.PodImage]) -> None:
@@ -104,7 +105,7 @@ def push_and_pull(image: pod_images.PodImage, registry: str, containers: list[st
     reference = f"{registry}/kubelab/{image.name}:{image.tag}"
     sh("skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{image.layout}:{image.tag}", f"docker://{reference}")
     sh("docker", "pull", "-q", reference)  # Docker trusts plain-HTTP registries on 127.0.0.0/8
-    containers.insert(0, f"image:{reference}")  # removed after the containers using it
+    containers.append(f"image:{reference}")
     return reference
 
 
