@@ -63,7 +63,9 @@ class Context:
 
     def node_image_tag(self) -> str:
         """The docker provider's image tag, known without building (input hash)."""
-        return node_image.NodeImageInputs.in_repo(self.repo).tag() if self.provider() == "docker" else ""
+        if self.provider() != "docker":
+            return ""
+        return node_image.NodeImageInputs.in_repo(self.repo).tag(self.lab().image)
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -116,7 +118,7 @@ pass_context = click.make_pass_decorator(Context)
 
 def ensure_node_image(c: Context, force: bool = False) -> str:
     with c.phase("node image"):
-        tag, seconds = node_image.build(c.repo, force=force)
+        tag, seconds = node_image.build(c.repo, force=force, repository=c.lab().image)
         console.print(f"    {tag} " + (f"built in {seconds:.1f}s" if seconds else "(cached)"))
     return tag
 
@@ -195,7 +197,7 @@ def status(c: Context) -> None:
     if proc.returncode != 0:
         console.print(f"[red]kubectl: {proc.stderr.strip()}[/]")
     else:  # "No resources found" comes on stderr
-        console.print(proc.stdout.rstrip() or proc.stderr.strip())
+        click.echo(proc.stdout.rstrip() or proc.stderr.strip())  # unwrapped: kubectl formats its own table
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

@@ -57,12 +57,12 @@ class NodeImageInputs:
                 names.append(name)
         return names
 
-    def tag(self) -> str:
+    def tag(self, repository: str = REPOSITORY) -> str:
         digest = hashlib.sha256(RECIPE_VERSION.encode())
         for part in (self.packages_file, self.customize_script):
             digest.update(part.read_bytes())
         digest.update("\n".join([*MMDEBSTRAP_OPTIONS, *DOCKER_CHANGES, FINISH_DOCKERFILE]).encode())
-        return f"{REPOSITORY}:{digest.hexdigest()[:12]}"
+        return f"{repository}:{digest.hexdigest()[:12]}"
 
 
 def vagrant_public_key() -> Path:
@@ -98,11 +98,12 @@ def finish(base: str, tag: str) -> None:
     run(["docker", "image", "rm", base])
 
 
-def build(repo: Path, force: bool = False) -> tuple[str, float]:
+def build(repo: Path, force: bool = False, repository: str = REPOSITORY) -> tuple[str, float]:
     """Ensure the node image exists; return its tag and the seconds spent building (0 if cached)."""
     inputs = NodeImageInputs.in_repo(repo)
-    tag = inputs.tag()
+    tag = inputs.tag(repository)
     if not force and image_exists(tag):
+        tag_latest(tag)
         return tag, 0.0
     mirrors = [s.line() for s in debian_sources(CODENAME, host_sources())]
     if not mirrors:
@@ -118,13 +119,20 @@ def build(repo: Path, force: bool = False) -> tuple[str, float]:
         base = f"{tag}-rootfs"
         run(["docker", "import", *changes, "--message", "kubelab node image", str(tarball), base])
     finish(base, tag)
+    tag_latest(tag)
     prune_old_tags(tag)
     return tag, time.monotonic() - started
 
 
+def tag_latest(tag: str) -> None:
+    """`<repository>:latest` too, so a plain `vagrant up` (no KUBELAB_NODE_IMAGE) finds it."""
+    run(["docker", "tag", tag, tag.rsplit(":", 1)[0] + ":latest"])
+
+
 def prune_old_tags(keep: str) -> None:
     """Untag earlier node images (each is ~0.5 GB); one a container still uses stays."""
-    listed = run(["docker", "images", REPOSITORY, "--format", "{{.Repository}}:{{.Tag}}"], check=False).stdout
+    repository = keep.rsplit(":", 1)[0]
+    listed = run(["docker", "images", repository, "--format", "{{.Repository}}:{{.Tag}}"], check=False).stdout
     for old in listed.split():
-        if old != keep:
+        if old not in (keep, f"{repository}:latest"):
             run(["docker", "image", "rm", old], check=False)

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import pytest
 
 from lab.kube.client import Client
@@ -125,6 +126,9 @@ def netlab() -> Iterator[NetLab]:
         for role in ("router", "client", *BACKENDS):
             lab.add_ns(role)
         lab.exec("router", "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        # REJECT answers with ICMP; the default per-peer ICMP rate limit would turn a quick
+        # burst of refusals into 1 s SYN retransmits
+        lab.exec("router", "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0")
         # a node has a default route; without one, unknown service IPs die in routing before
         # the filter table can REJECT them. The "uplink" namespace drops whatever reaches it.
         lab.add_ns("uplink")
@@ -208,9 +212,10 @@ def free_port() -> int:
 
 async def test_kube_proxy_programs_what_the_api_says(netlab: NetLab) -> None:
     """The whole component: informers on a (fake) API server, real rules in the router namespace."""
+    healthz = f"http://127.0.0.1:{free_port()}/healthz"
     settings = ProxySettings(kubeconfig="unused", hostname_override="router", cluster_cidr="10.244.0.0/16",
                              min_sync_period=0.1, sync_period=30,
-                             healthz_bind_address=f"127.0.0.1:{free_port()}", metrics_bind_address="")
+                             healthz_bind_address=healthz.split("/")[2], metrics_bind_address="")
     applier = IptablesApplier(prefix=("ip", "netns", "exec", netlab.ns("router")))
     async with FakeAPI() as api:
         api.seed(SERVICES, web_service())
@@ -218,12 +223,24 @@ async def test_kube_proxy_programs_what_the_api_says(netlab: NetLab) -> None:
         try:
             async def answers_until(expected: set[str]) -> Counter[str]:
                 for _ in range(50):
-                    seen = names(await asyncio.to_thread(netlab.requests, 20))
+                    seen = names(await asyncio.to_thread(netlab.requests, 12))
                     if set(seen) == expected:
                         return seen
                     await asyncio.sleep(0.1)
                 raise AssertionError(f"never saw {expected}, last {seen}")
 
+            status = 0
+            async with aiohttp.ClientSession() as http:
+                for _ in range(100):  # healthy once the first sync has programmed the rules
+                    try:
+                        async with http.get(healthz) as resp:
+                            status = resp.status
+                    except aiohttp.ClientConnectionError:
+                        pass  # not listening yet
+                    if status == 200:
+                        break
+                    await asyncio.sleep(0.05)
+            assert status == 200
             await answers_until({"error: ConnectionRefusedError"})  # a service with no endpoints yet
             async with Client(api.config) as client:
                 await client.create(ENDPOINTSLICES, web_slice(1, 2), namespace="default")

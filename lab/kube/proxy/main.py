@@ -49,7 +49,7 @@ async def run(settings: ProxySettings, applier: Applier | None = None,
               client_config: ClientConfig | None = None) -> None:
     """Run until cancelled; tests pass a RecordingApplier and a FakeAPI config."""
     config = client_config or load_kubeconfig(settings.kubeconfig)
-    log.info("Using iptables Proxier, node %q, cluster CIDR %q", settings.node_name, settings.cluster_cidr or "<none>")
+    log.info("Using iptables Proxier, node %r, cluster CIDR %r", settings.node_name, settings.cluster_cidr or "<none>")
     if not settings.cluster_cidr and not settings.masquerade_all:
         log.warning("clusterCIDR not specified, unable to distinguish between internal and external traffic")
     async with Client(config) as client:

@@ -66,7 +66,7 @@ def test_ssh_to_an_unknown_machine_is_refused(checkout: Path) -> None:
 def test_up_builds_the_image_starts_machines_and_writes_the_inventory(
         checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(cli.node_image, "build", lambda repo, force=False: (calls.append("image") or ("kubelab/node:t", 1.0)))
+    monkeypatch.setattr(cli.node_image, "build", lambda repo, force=False, repository="": (calls.append("image") or ("kubelab/node:t", 1.0)))
 
     def fake_up(self: Vagrant) -> None:
         calls.append(f"up {self.provider} {self.node_image} {' '.join(self.lab.names())}")
@@ -84,7 +84,7 @@ def test_up_builds_the_image_starts_machines_and_writes_the_inventory(
 
 
 def test_a_failing_vagrant_up_stops_before_the_inventory(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli.node_image, "build", lambda repo, force=False: ("kubelab/node:t", 0.0))
+    monkeypatch.setattr(cli.node_image, "build", lambda repo, force=False, repository="": ("kubelab/node:t", 0.0))
 
     def broken_up(self: Vagrant) -> None:
         raise cli.MachineError("vagrant up --provider failed (exit 1): Docker is not running")
@@ -97,7 +97,7 @@ def test_a_failing_vagrant_up_stops_before_the_inventory(checkout: Path, monkeyp
 
 
 def test_the_failed_phase_is_named_in_the_timings(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli.node_image, "build", lambda repo, force=False: ("kubelab/node:t", 0.0))
+    monkeypatch.setattr(cli.node_image, "build", lambda repo, force=False, repository="": ("kubelab/node:t", 0.0))
     monkeypatch.setattr(Vagrant, "up", lambda self: (_ for _ in ()).throw(cli.MachineError("boom")))
     result = invoke("up")
     assert "vagrant up (docker: cp1, w1, w2) (failed)" in result.output

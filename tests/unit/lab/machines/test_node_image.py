@@ -46,7 +46,10 @@ def test_mmdebstrap_gets_the_packages_the_hook_and_the_mirrors() -> None:
 
 
 def test_an_existing_tag_is_not_rebuilt(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    commands: list[list[str]] = []
     monkeypatch.setattr(node_image, "image_exists", lambda tag: True)
-    monkeypatch.setattr(node_image, "run", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran a command")))
-    tag, seconds = node_image.build(REPO)
-    assert (tag, seconds) == (NodeImageInputs.in_repo(REPO).tag(), 0.0)
+    monkeypatch.setattr(node_image, "run", lambda cmd, **k: commands.append(cmd))
+    tag, seconds = node_image.build(REPO, repository="example/node")
+    assert (tag, seconds) == (NodeImageInputs.in_repo(REPO).tag("example/node"), 0.0)
+    # only re-pointing :latest, no mmdebstrap, no import
+    assert commands == [["docker", "tag", tag, "example/node:latest"]]
