@@ -13,9 +13,9 @@ import asyncio
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
-import socket
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -116,7 +116,7 @@ class NetLab:
             proc.kill()
             proc.wait(timeout=10)
         for ns in self.namespaces:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30, check=False)
 
 
 @pytest.fixture

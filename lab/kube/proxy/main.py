@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 BRIDGE_NF_CALL = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")
 CACHE_SYNC_TIMEOUT = 300.0
+# as upstream: objects owned by another proxy implementation, and headless services, are not ours
+PROXY_SELECTOR = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless"
 
 
 def enable_bridge_netfilter(path: Path = BRIDGE_NF_CALL) -> None:
@@ -53,8 +55,8 @@ async def run(settings: ProxySettings, applier: Applier | None = None,
     if not settings.cluster_cidr and not settings.masquerade_all:
         log.warning("clusterCIDR not specified, unable to distinguish between internal and external traffic")
     async with Client(config) as client:
-        svc_informer = Informer(client, SERVICES)
-        eps_informer = Informer(client, ENDPOINTSLICES)
+        svc_informer = Informer(client, SERVICES, label_selector=PROXY_SELECTOR)
+        eps_informer = Informer(client, ENDPOINTSLICES, label_selector=PROXY_SELECTOR)
         proxier = Proxier(applier or IptablesApplier(), options(settings), svc_informer.store.list,
                           eps_informer.store.list)
         runners: list[web.AppRunner] = []

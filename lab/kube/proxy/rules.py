@@ -99,8 +99,8 @@ def build_rules(service_ports: Iterable[ServicePort], *, cluster_cidr: str = "",
     for ch in stale:  # declaring flushes it (a jump into it would block -X), then delete it
         nat.chain(ch)
     deletions = [f"-X {ch}" for ch in stale]
-    nodeports = [f"-A {c.KUBE_SERVICES} -m comment --comment {NODEPORTS_LAST} "
-                 f"-m addrtype --dst-type LOCAL -j {c.KUBE_NODEPORTS}"]
+    nodeports = [(f"-A {c.KUBE_SERVICES} -m comment --comment {NODEPORTS_LAST} "
+                  f"-m addrtype --dst-type LOCAL -j {c.KUBE_NODEPORTS}")]
     return RuleSet(filter_lines=filt.lines(), nat_lines=nat.lines(deletions + nodeports),
                    nat_chains=frozenset(owned), deleted_chains=frozenset(stale),
                    services=len(services), endpoints=n_endpoints)

@@ -51,7 +51,7 @@ class BoundedFrequencyRunner:
                 self._poke.clear()
                 try:
                     await asyncio.wait_for(self._poke.wait(), deadline - loop.time())
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass  # the periodic (or retry) run is due
                 continue  # look at the deadlines again
             wait = last + self.min_interval - loop.time()

@@ -6,7 +6,7 @@ and scripts written for real kube-proxy read it unchanged.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -17,7 +17,7 @@ def go_time(ts: float | None) -> str:
     """A Go `time.Time.String()` in UTC; the zero time when never set."""
     if ts is None:
         return "0001-01-01 00:00:00 +0000 UTC"
-    return f"{datetime.fromtimestamp(ts, timezone.utc):%Y-%m-%d %H:%M:%S.%f} +0000 UTC"
+    return f"{datetime.fromtimestamp(ts, UTC):%Y-%m-%d %H:%M:%S.%f} +0000 UTC"
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -27,8 +27,8 @@ def split_address(address: str) -> tuple[str, int]:
 
 def healthz_app(proxier: Proxier) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
-        body = '{"lastUpdated": "%s","currentTime": "%s"}' % (
-            go_time(proxier.last_synced), go_time(datetime.now(timezone.utc).timestamp()))
+        now = go_time(datetime.now(UTC).timestamp())
+        body = f'{{"lastUpdated": "{go_time(proxier.last_synced)}","currentTime": "{now}"}}'
         return web.Response(text=body, status=200 if proxier.healthy() else 503, content_type="application/json",
                             headers={"X-Content-Type-Options": "nosniff"})
 

@@ -62,7 +62,7 @@ class Applier(Protocol):
     async def canary_present(self) -> bool: ...
 
 
-_CHAIN_LINE = re.compile(r"^:(\S+) ", re.M)
+_CHAIN_LINE = re.compile(r"^:(\S+) ", re.MULTILINE)
 
 
 def parse_chains(save_output: str) -> set[str]:
@@ -84,7 +84,7 @@ class IptablesApplier:
         try:
             out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None),
                                               self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
             raise ApplyError(f"{argv[0]} timed out after {self.timeout:.0f}s") from None

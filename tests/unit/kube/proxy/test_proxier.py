@@ -73,3 +73,27 @@ async def test_metrics_render_in_prometheus_text() -> None:
     text = proxier.metrics.render()
     assert "kubeproxy_sync_proxy_rules_duration_seconds_count 1" in text
     assert 'kubeproxy_sync_proxy_rules_iptables_total{table="filter"} 4' in text  # 3 forward + 1 reject
+
+
+async def test_the_canary_catches_flushed_rules_between_periodic_syncs() -> None:
+    import asyncio
+
+    rec = RecordingApplier()
+    opts = ProxierOptions(node_name="w1", sync_period=0.1, min_sync_period=0.01)
+    proxier = Proxier(rec, opts, list, list)
+    proxier.runner.max_interval = 3600  # only the canary can ask for the second sync
+    task = asyncio.create_task(proxier.run())
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if rec.payloads:
+                break
+        rec.flush_all()
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if len(rec.payloads) == 2:
+                break
+        assert len(rec.payloads) == 2 and await rec.canary_present()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -1,0 +1,291 @@
+"""lab.kube.client against the real kube-apiserver on real etcd, over HTTPS with the kubeconfig a
+user would get: the verbs a kubelet, scheduler and controller use, informers that survive a server
+restart and an etcd compaction, and leader election on the Lease API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from lab.kube.client import STRATEGIC_MERGE_PATCH, Client, Informer, LeaderElector, load_kubeconfig
+from lab.kube.machinery import errors
+from lab.kube.machinery.catalog import CONFIGMAPS, LEASES, NAMESPACES, PODS
+
+pytestmark = pytest.mark.integration
+Obj = dict[str, Any]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def pod(name: str, node: str = "", labels: dict[str, str] | None = None) -> Obj:
+    spec: Obj = {"containers": [{"name": "c", "image": "busybox"}]}
+    if node:
+        spec["nodeName"] = node
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "labels": labels or {}}, "spec": spec}
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def client(apiserver: Any) -> AsyncIterator[Client]:
+    async with Client(load_kubeconfig(apiserver.kubeconfig)) as c:
+        yield c
+
+
+@pytest.fixture
+async def namespace(client: Client) -> AsyncIterator[str]:
+    name = unique("client")
+    await client.create(NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    yield name
+
+
+async def test_crud_round_trip_with_typed_errors(client: Client, namespace: str) -> None:
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"a": "1"}}
+    created = await client.create(CONFIGMAPS, cm, namespace)
+    assert created["metadata"]["uid"] and created["metadata"]["namespace"] == namespace
+
+    with pytest.raises(errors.AlreadyExists):
+        await client.create(CONFIGMAPS, cm, namespace)
+
+    fetched = await client.get(CONFIGMAPS, "settings", namespace)
+    updated = await client.update(CONFIGMAPS, {**fetched, "data": {"a": "2"}})
+    assert updated["data"] == {"a": "2"}
+    assert updated["metadata"]["resourceVersion"] != fetched["metadata"]["resourceVersion"]
+
+    with pytest.raises(errors.Conflict):  # the stale copy loses the compare-and-swap
+        await client.update(CONFIGMAPS, {**fetched, "data": {"a": "3"}})
+
+    listed = await client.list(CONFIGMAPS, namespace)
+    assert [m["metadata"]["name"] for m in listed["items"]] == ["settings"]
+    assert listed["metadata"]["resourceVersion"]
+
+    await client.delete(CONFIGMAPS, "settings", namespace)
+    with pytest.raises(errors.NotFound):
+        await client.get(CONFIGMAPS, "settings", namespace)
+
+
+async def test_kubelet_style_status_patches(client: Client, namespace: str) -> None:
+    await client.create(PODS, pod("web"), namespace)
+
+    merged = await client.patch(PODS, "web", {"status": {"phase": "Running", "podIP": "10.244.1.5"}},
+                                namespace, subresource="status")
+    assert merged["status"]["phase"] == "Running" and merged["status"]["podIP"] == "10.244.1.5"
+
+    # strategic merge: conditions merge by `type`, so Ready joins whatever is already there
+    conditions = {"status": {"conditions": [{"type": "Initialized", "status": "True"}]}}
+    await client.patch(PODS, "web", conditions, namespace, subresource="status",
+                       content_type=STRATEGIC_MERGE_PATCH)
+    ready = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    patched = await client.patch(PODS, "web", ready, namespace, subresource="status",
+                                 content_type=STRATEGIC_MERGE_PATCH)
+    types = {c["type"]: c["status"] for c in patched["status"]["conditions"]}
+    assert types["Initialized"] == "True" and types["Ready"] == "True"
+
+    # the status subresource ignores spec changes (upstream resets spec to the stored one)
+    sneaky = await client.patch(PODS, "web", {"spec": {"activeDeadlineSeconds": 5},
+                                              "status": {"phase": "Running"}},
+                                namespace, subresource="status")
+    assert "activeDeadlineSeconds" not in sneaky["spec"]
+
+
+async def test_binding_then_list_by_node_and_labels(client: Client, namespace: str) -> None:
+    node = unique("node")
+    await client.create(PODS, pod("a", labels={"app": "web"}), namespace)
+    await client.create(PODS, pod("b", labels={"app": "db"}), namespace)
+
+    binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "a"},
+               "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
+    result = await client.post_subresource(PODS, "a", "binding", binding, namespace)
+    assert result.get("kind") == "Status" and result.get("status") == "Success"
+    assert (await client.get(PODS, "a", namespace))["spec"]["nodeName"] == node
+
+    with pytest.raises(errors.Conflict):  # a bound pod cannot be bound again
+        await client.post_subresource(PODS, "a", "binding", binding, namespace)
+
+    on_node = await client.list(PODS, field_selector=f"spec.nodeName={node}")
+    assert [p["metadata"]["name"] for p in on_node["items"]] == ["a"]
+    unbound = await client.list(PODS, namespace, field_selector="spec.nodeName=")
+    assert [p["metadata"]["name"] for p in unbound["items"]] == ["b"]
+    web = await client.list(PODS, namespace, label_selector="app in (web,api),!canary")
+    assert [p["metadata"]["name"] for p in web["items"]] == ["a"]
+    not_web = await client.list(PODS, namespace, label_selector="app!=web")
+    assert [p["metadata"]["name"] for p in not_web["items"]] == ["b"]
+
+    with pytest.raises(errors.BadRequest):
+        await client.list(PODS, namespace, field_selector="spec.noSuchField=x")
+
+
+async def test_delete_now_with_uid_precondition(client: Client, namespace: str) -> None:
+    created = await client.create(PODS, pod("doomed"), namespace)
+    with pytest.raises(errors.Conflict):
+        await client.delete(PODS, "doomed", namespace, grace_period_seconds=0,
+                            preconditions={"uid": "not-the-uid"})
+    await client.delete(PODS, "doomed", namespace, grace_period_seconds=0,
+                        preconditions={"uid": created["metadata"]["uid"]})
+    with pytest.raises(errors.NotFound):
+        await client.get(PODS, "doomed", namespace)
+
+
+async def test_watch_across_all_namespaces(client: Client) -> None:
+    first, second = unique("w1"), unique("w2")
+    for ns in (first, second):
+        await client.create(NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    rv = (await client.list(CONFIGMAPS))["metadata"]["resourceVersion"]
+    seen: list[tuple[str, str, str]] = []
+
+    async def follow() -> None:
+        async for ev in client.watch(CONFIGMAPS, resource_version=rv, timeout_seconds=30):
+            md = ev.object["metadata"]
+            if md.get("namespace") in (first, second):
+                seen.append((ev.type, md["namespace"], md["name"]))
+
+    task = asyncio.create_task(follow())
+    try:
+        for ns in (first, second):
+            await client.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap",
+                                             "metadata": {"name": "cm"}}, ns)
+        await client.delete(CONFIGMAPS, "cm", first)
+        await eventually(lambda: len(seen) >= 3, what="three events from two namespaces")
+    finally:
+        task.cancel()
+    assert seen == [("ADDED", first, "cm"), ("ADDED", second, "cm"), ("DELETED", first, "cm")]
+
+
+class Recorder:
+    """Handlers that keep what an informer told them."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    def attach(self, informer: Informer) -> None:
+        informer.add_handler(lambda o: self.events.append(("add", o["metadata"]["name"])),
+                             lambda _old, o: self.events.append(("update", o["metadata"]["name"])),
+                             lambda o: self.events.append(("delete", o["metadata"]["name"])))
+
+    def has(self, kind: str, name: str) -> bool:
+        return (kind, name) in self.events
+
+
+async def _informer(client: Client, namespace: str, node: str) -> tuple[Informer, Recorder, asyncio.Task[None]]:
+    informer = Informer(client, PODS, namespace, field_selector=f"spec.nodeName={node}")
+    rec = Recorder()
+    rec.attach(informer)
+    task = asyncio.create_task(informer.run())
+    await informer.wait_synced(timeout=20)
+    return informer, rec, task
+
+
+async def test_informer_with_field_selector_sees_add_update_delete(client: Client, namespace: str) -> None:
+    node = unique("node")
+    informer, rec, task = await _informer(client, namespace, node)
+    try:
+        await client.create(PODS, pod("mine", node=node), namespace)
+        await client.create(PODS, pod("elsewhere", node=unique("other")), namespace)
+        await eventually(lambda: rec.has("add", "mine"), what="add")
+        await client.patch(PODS, "mine", {"status": {"phase": "Running"}}, namespace, subresource="status")
+        await eventually(lambda: rec.has("update", "mine"), what="update")
+        await client.delete(PODS, "mine", namespace, grace_period_seconds=0)
+        await eventually(lambda: rec.has("delete", "mine"), what="delete")
+        assert informer.store.keys() == []
+        assert not any(name == "elsewhere" for _, name in rec.events)
+    finally:
+        task.cancel()
+
+
+def _etcdctl(etcd_url: str, *args: str) -> str:
+    out = subprocess.run(["etcdctl", "--endpoints", etcd_url, *args], capture_output=True, text=True,
+                         check=True, env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/usr/local/bin:/bin"})
+    return out.stdout
+
+
+def _etcd_revision(etcd_url: str) -> int:
+    status = json.loads(_etcdctl(etcd_url, "endpoint", "status", "-w", "json"))
+    return int(status[0]["Status"]["header"]["revision"])
+
+
+async def test_informer_converges_after_restart_and_compaction(apiserver: Any, etcd_server: Any,
+                                                               client: Client, namespace: str) -> None:
+    node = unique("node")
+    for name in ("keep", "gone-while-down", "gone-after"):
+        await client.create(PODS, pod(name, node=node), namespace)
+    informer, rec, task = await _informer(client, namespace, node)
+    try:
+        assert sorted(informer.store.keys()) == sorted(f"{namespace}/{n}" for n in
+                                                       ("keep", "gone-while-down", "gone-after"))
+        old_rv = informer.resource_version
+        # while the server is away the pod disappears behind its back, then history is compacted,
+        # so the informer's resourceVersion is too old to watch from: only a re-list can tell
+        await asyncio.to_thread(apiserver.stop)
+        keys = _etcdctl(etcd_server.url, "get", "--prefix", "--keys-only", "/registry/pods/").split()
+        victim = next(k for k in keys if k.endswith(f"/{namespace}/gone-while-down"))
+        _etcdctl(etcd_server.url, "del", victim)
+        _etcdctl(etcd_server.url, "put", f"/kubelab-test/{namespace}", "bump")  # so the delete is history
+        _etcdctl(etcd_server.url, "compact", str(_etcd_revision(etcd_server.url)))
+        await asyncio.to_thread(apiserver.start)
+
+        with pytest.raises((errors.Expired, errors.Gone)):
+            async for _ in client.watch(PODS, namespace, resource_version=old_rv, timeout_seconds=5):
+                pass
+
+        await eventually(lambda: rec.has("delete", "gone-while-down"), timeout=60, what="missed delete")
+        await client.create(PODS, pod("new", node=node), namespace)
+        await client.delete(PODS, "gone-after", namespace, grace_period_seconds=0)
+        await eventually(lambda: rec.has("add", "new") and rec.has("delete", "gone-after"), timeout=30,
+                         what="events after reconnecting")
+        assert sorted(informer.store.keys()) == [f"{namespace}/keep", f"{namespace}/new"]
+    finally:
+        task.cancel()
+
+
+async def test_leader_election_hands_over_on_cancel(client: Client) -> None:
+    lease = unique("lease")
+    leading: list[str] = []
+
+    def candidate(identity: str) -> tuple[LeaderElector, Callable[[], Awaitable[None]]]:
+        elector = LeaderElector(client, lease, "kube-system", identity, lease_duration=4.0,
+                                renew_deadline=3.0, retry_period=0.5)
+
+        async def lead() -> None:
+            leading.append(identity)
+            await asyncio.Event().wait()
+        return elector, lead
+
+    a, lead_a = candidate("a")
+    b, lead_b = candidate("b")
+    task_a = asyncio.create_task(a.run(lead_a))
+    task_b = asyncio.create_task(b.run(lead_b))
+    tasks = {"a": task_a, "b": task_b}
+    try:
+        await eventually(lambda: len(leading) == 1, what="a first leader")
+        await asyncio.sleep(2.0)  # several renew periods: nobody else may start leading
+        assert len(leading) == 1
+        first = leading[0]
+        other = "b" if first == "a" else "a"
+        assert {"a": a, "b": b}[first].is_leader and not {"a": a, "b": b}[other].is_leader
+
+        tasks[first].cancel()
+        await asyncio.gather(tasks[first], return_exceptions=True)
+        await eventually(lambda: leading == [first, other], timeout=10, what="the other to take over")
+        held = await client.get(LEASES, lease, "kube-system")
+        assert held["spec"]["holderIdentity"] == other
+        assert held["spec"]["leaseTransitions"] >= 1
+    finally:
+        for t in tasks.values():
+            t.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
