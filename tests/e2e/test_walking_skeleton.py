@@ -41,9 +41,15 @@ def names_seen(output: str) -> set[str]:
     return {line.strip() for line in output.splitlines() if line.strip()}
 
 
-def fetch_loop(ip: str) -> str:
-    """Shell that asks the Service REQUESTS times and prints each answer on its own line."""
-    return (f"for i in $(seq {REQUESTS}); do wget -qO- -T 2 http://{ip}/ 2>/dev/null; echo; done")
+def fetch_loop(ip: str, fetch: str = "curl -s -m 2") -> str:
+    """Shell that asks the Service REQUESTS times and prints each answer on its own line.
+
+    Machines have curl (as a user would use); the busybox pods have wget.
+    """
+    return f"for i in $(seq {REQUESTS}); do {fetch} http://{ip}/ 2>/dev/null; echo; done"
+
+
+IN_POD_FETCH = "wget -qO- -T 2"
 
 
 def test_workers_register_and_become_ready(lab: Lab) -> None:
@@ -98,7 +104,7 @@ def test_cluster_ip_answers_from_a_pod_on_another_node(lab: Lab) -> None:
     def all_answer() -> bool:
         exec_id = f"e2e-{int(time.time() * 1000)}"
         cmd = (f"sudo ctr -n k8s.io tasks exec --exec-id {exec_id} {container_id} "
-               f"sh -c '{fetch_loop(ip)}'")
+               f"sh -c '{fetch_loop(ip, IN_POD_FETCH)}'")
         return expected <= names_seen(lab.ssh("w2", cmd, check=False))
 
     lab.wait(f"all three pods answering {ip} inside pod {client['metadata']['name']}", all_answer,

@@ -13,9 +13,23 @@ from typing import Any
 
 import pytest
 
-from lab.kube.client import STRATEGIC_MERGE_PATCH, Client, Informer, LeaderElector, load_kubeconfig
+from lab.kube.client import (
+    JSON_PATCH,
+    STRATEGIC_MERGE_PATCH,
+    Client,
+    Informer,
+    LeaderElector,
+    load_kubeconfig,
+)
 from lab.kube.machinery import errors
-from lab.kube.machinery.catalog import CONFIGMAPS, LEASES, NAMESPACES, PODS
+from lab.kube.machinery.catalog import (
+    CONFIGMAPS,
+    DEPLOYMENTS,
+    LEASES,
+    NAMESPACES,
+    NODES,
+    PODS,
+)
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]
@@ -289,3 +303,106 @@ async def test_leader_election_hands_over_on_cancel(client: Client) -> None:
         for t in tasks.values():
             t.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+
+async def test_graceful_delete_of_a_bound_pod_waits_for_the_kubelet(client: Client, namespace: str) -> None:
+    node = unique("node")
+    created = await client.create(PODS, pod("graceful", node=node), namespace)
+    # a pod on a node is only marked: the kubelet stops it, then deletes it with grace 0
+    marked = await client.delete(PODS, "graceful", namespace)
+    assert marked["metadata"]["deletionTimestamp"] and marked["metadata"]["deletionGracePeriodSeconds"] == 30
+    assert (await client.get(PODS, "graceful", namespace))["metadata"]["deletionTimestamp"]
+    await client.delete(PODS, "graceful", namespace, grace_period_seconds=0,
+                        preconditions={"uid": created["metadata"]["uid"]})
+    with pytest.raises(errors.NotFound):
+        await client.get(PODS, "graceful", namespace)
+
+    # a pod no node has picked up yet goes at once
+    await client.create(PODS, pod("pending"), namespace)
+    await client.delete(PODS, "pending", namespace)
+    with pytest.raises(errors.NotFound):
+        await client.get(PODS, "pending", namespace)
+
+
+async def test_binding_moves_a_pod_into_the_kubelets_informer(client: Client, namespace: str) -> None:
+    node = unique("node")
+    informer, rec, task = await _informer(client, namespace, node)
+    try:
+        await client.create(PODS, pod("to-bind"), namespace)
+        binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "to-bind"},
+                   "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
+        await client.post_subresource(PODS, "to-bind", "binding", binding, namespace)
+        await eventually(lambda: rec.has("add", "to-bind"), what="the bound pod to arrive")
+        assert informer.store.get(f"{namespace}/to-bind")["spec"]["nodeName"] == node
+    finally:
+        task.cancel()
+
+
+async def test_node_status_patch_and_cluster_scoped_informer(client: Client) -> None:
+    name = unique("node")
+    informer = Informer(client, NODES)
+    rec = Recorder()
+    rec.attach(informer)
+    task = asyncio.create_task(informer.run())
+    try:
+        await informer.wait_synced(timeout=20)
+        await client.create(NODES, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
+        status = {"status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
+                             "capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+                             "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"}}}
+        patched = await client.patch(NODES, name, status, subresource="status",
+                                     content_type=STRATEGIC_MERGE_PATCH)
+        assert patched["status"]["capacity"]["cpu"] == "2"
+        await eventually(lambda: rec.has("update", name), what="node update")
+        assert informer.store.get(name)["status"]["conditions"][0]["type"] == "Ready"
+        await client.delete(NODES, name)
+        await eventually(lambda: rec.has("delete", name), what="node delete")
+    finally:
+        task.cancel()
+
+
+async def test_label_selector_informer_sees_objects_leave_and_join(client: Client, namespace: str) -> None:
+    selector = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless"
+    informer = Informer(client, CONFIGMAPS, namespace, label_selector=selector)
+    rec = Recorder()
+    rec.attach(informer)
+    task = asyncio.create_task(informer.run())
+    try:
+        await informer.wait_synced(timeout=20)
+        await client.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "s"}},
+                            namespace)
+        await eventually(lambda: rec.has("add", "s"), what="add")
+        await client.patch(CONFIGMAPS, "s", {"metadata": {"labels": {"service.kubernetes.io/headless": ""}}},
+                           namespace)
+        await eventually(lambda: rec.has("delete", "s"), what="leaving the selector reads as a delete")
+        await client.patch(CONFIGMAPS, "s", {"metadata": {"labels": {"service.kubernetes.io/headless": None}}},
+                           namespace)
+        await eventually(lambda: rec.events.count(("add", "s")) == 2, what="joining again reads as an add")
+    finally:
+        task.cancel()
+
+
+async def test_list_pages_with_limit_and_continue(client: Client, namespace: str) -> None:
+    for i in range(5):
+        await client.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap",
+                                         "metadata": {"name": f"page-{i}"}}, namespace)
+    first = await client.request("GET", CONFIGMAPS.path(namespace), params={"limit": "2"})
+    assert len(first["items"]) == 2 and first["metadata"]["continue"]
+    assert first["metadata"]["remainingItemCount"] == 3
+    everything = await client.list(CONFIGMAPS, namespace, limit=2)
+    assert [m["metadata"]["name"] for m in everything["items"]] == [f"page-{i}" for i in range(5)]
+
+
+async def test_update_status_subresource_and_json_patch(client: Client, namespace: str) -> None:
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+           "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "d"}},
+                    "template": {"metadata": {"labels": {"app": "d"}},
+                                 "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+    created = await client.create(DEPLOYMENTS, dep, namespace)
+    assert created["metadata"]["generation"] == 1
+    status = {**created, "status": {"observedGeneration": 1, "replicas": 1, "readyReplicas": 1}}
+    written = await client.update(DEPLOYMENTS, status, subresource="status")
+    assert written["status"]["readyReplicas"] == 1 and written["metadata"]["generation"] == 1
+    scaled = await client.patch(DEPLOYMENTS, "d", [{"op": "replace", "path": "/spec/replicas", "value": 3}],
+                                namespace, content_type=JSON_PATCH)
+    assert scaled["spec"]["replicas"] == 3 and scaled["metadata"]["generation"] == 2

@@ -130,3 +130,25 @@ def test_replace_with_a_stale_resource_version_conflicts(kubectl: Any, version: 
     assert err == ('Error from server (Conflict): error when replacing "STDIN": Operation cannot be fulfilled on '
                    'deployments.apps "web": the object has been modified; please apply your changes to the '
                    'latest version and try again')
+
+
+def test_missing_objects_and_namespaces_are_not_found(kubectl: Any, version: str, ns: str) -> None:
+    assert failed(kubectl(version, "-n", ns, "get", "pod", "nope")) == 'Error from server (NotFound): pods "nope" not found'
+    err = failed(kubectl(version, "-n", f"{ns}-missing", "create", "-f", "-", input=POD.format(name="p")))
+    assert err == f'Error from server (NotFound): error when creating "STDIN": namespaces "{ns}-missing" not found'
+    err = failed(kubectl(version, "-n", ns, "get", "frobnicators"))
+    assert err == 'error: the server doesn\'t have a resource type "frobnicators"'
+
+
+def test_unsupported_field_selector_is_a_bad_request(kubectl: Any, version: str, ns: str) -> None:
+    err = failed(kubectl(version, "-n", ns, "get", "pods", "--field-selector", "spec.bogus=x"))
+    assert err == ('Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "", '
+                   'field selector "spec.bogus=x": field label not supported: spec.bogus')
+
+
+def test_changing_an_immutable_field_is_invalid(kubectl: Any, version: str, ns: str) -> None:
+    assert kubectl(version, "-n", ns, "create", "-f", "-", input=DEPLOYMENT.format(name="web", replicas=1)).returncode == 0
+    err = failed(kubectl(version, "-n", ns, "patch", "deployment", "web", "--type=merge",
+                         "-p", '{"spec":{"selector":{"matchLabels":{"app":"other"}}}}'))
+    assert err.startswith('The Deployment "web" is invalid: ')
+    assert "spec.selector: Invalid value: " in err and "field is immutable" in err

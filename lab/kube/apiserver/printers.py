@@ -5,7 +5,7 @@ Matches kubectl/apimachinery `duration.HumanDuration` so AGE reads as on a real 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from lab.kube.machinery import meta
@@ -48,7 +48,7 @@ def age(obj: dict[str, Any], now: datetime | None = None) -> str:
     ts = meta.metadata(obj).get("creationTimestamp")
     if not ts:
         return "<unknown>"
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return human_duration((now - meta.parse_time(ts)).total_seconds())
 
 

@@ -26,7 +26,7 @@ def _name(cn: str) -> x509.Name:
 def generate(cert_dir: Path, hosts: list[str]) -> tuple[Path, Path]:
     """Write `apiserver.crt` (cert + CA) and `apiserver.key` for `hosts` (IPs or DNS names)."""
     cert_dir.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name(f"{hosts[0]}-ca@{int(now.timestamp())}")
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)

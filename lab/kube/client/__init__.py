@@ -1,10 +1,11 @@
 """The asyncio API client, informers, work queue and leader election (like client-go)."""
 
-from lab.kube.client.client import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, Client, WatchEvent
+from lab.kube.client.client import Client, WatchEvent
 from lab.kube.client.config import ClientConfig, load_kubeconfig
 from lab.kube.client.controller import run_controller
 from lab.kube.client.informer import Informer
 from lab.kube.client.leader import LeaderElector
+from lab.kube.client.patches import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH
 from lab.kube.client.ratelimit import (
     BucketRateLimiter,
     ItemExponentialFailureRateLimiter,

@@ -15,13 +15,11 @@ import aiohttp
 import orjson
 
 from lab.kube.client.config import ClientConfig
+from lab.kube.client.patches import MERGE_PATCH
 from lab.kube.machinery import errors
 from lab.kube.machinery.catalog import Resource
 
 Obj = dict[str, Any]
-MERGE_PATCH = "application/merge-patch+json"
-STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
-JSON_PATCH = "application/json-patch+json"
 WATCH_READ_SLACK = 15.0  # seconds beyond timeoutSeconds before we call a silent watch dead
 
 

@@ -13,7 +13,7 @@ so the real `Client` (and Informers built on it) run against it unchanged:
         api.fail_next(errors.InternalError("boom"))  # the next request answers 500
         api.requests                             # [("GET", "/api/v1/namespaces/default/pods/web"), ...]
 
-Limits: strategic-merge patch is approximated (see fake_patch), no admission or validation
+Limits: patches are applied by the server's own `patches` module; no admission or validation
 beyond names, no authn; pods bound to a node are deleted gracefully as upstream.
 """
 
@@ -28,8 +28,8 @@ import orjson
 from aiohttp import web
 
 from lab.kube.client.config import ClientConfig
-from lab.kube.client.fake_patch import json_patch, merge_patch
 from lab.kube.client.fake_store import Event, FakeStore, Watcher
+from lab.kube.client.patches import apply_patch
 from lab.kube.machinery import catalog, errors, meta
 from lab.kube.machinery.catalog import Resource
 from lab.kube.machinery.selectors import FieldSelector, LabelSelector
@@ -201,15 +201,7 @@ class FakeAPI:
 
     def _patch(self, r: _Route, body: Any, content_type: str) -> Obj:
         current = self.store.get(r.res, r.namespace, r.name)
-        if content_type == "application/json-patch+json":
-            patched = json_patch(current, body)
-        elif content_type in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
-            patched = merge_patch(current, body, strategic="strategic" in content_type)
-        else:
-            raise errors.UnsupportedMediaType("the body of the request was in an unknown format - "
-                                              "accepted media types include: application/json-patch+json, "
-                                              "application/merge-patch+json, "
-                                              "application/strategic-merge-patch+json")
+        patched = apply_patch(content_type, current, body)
         # a patch only conflicts when it names a resourceVersion itself
         pinned = isinstance(body, dict) and bool((body.get("metadata") or {}).get("resourceVersion"))
         if not pinned:
@@ -274,7 +266,7 @@ class FakeAPI:
         while (left := deadline - loop.time()) > 0:
             try:
                 item = await asyncio.wait_for(watcher.queue.get(), left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return
             if item is None:
                 raise _Dropped()

@@ -6,9 +6,8 @@ finalizers, graceful pod deletion, status subresources, watch from a revision, 4
 
 from __future__ import annotations
 
-import builtins
-
 import asyncio
+import builtins
 import copy
 from dataclasses import dataclass, field
 from typing import Any

@@ -94,7 +94,7 @@ class LeaderElector:
             return await self._write(None, {"holderIdentity": self.identity,
                                             "leaseDurationSeconds": int(self.lease_duration),
                                             "acquireTime": now, "renewTime": now, "leaseTransitions": 0})
-        except (errors.APIError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, errors.APIError, OSError) as exc:
             log.warning("error retrieving lease %s/%s: %r", self.namespace, self.lease_name, exc)
             return False
         spec = lease.get("spec") or {}
@@ -125,7 +125,7 @@ class LeaderElector:
                 body = {**lease, "spec": spec}
                 coro = self.client.update(LEASES, body)  # CAS on the resourceVersion we read
             written = await asyncio.wait_for(coro, self.renew_deadline)
-        except (errors.APIError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, errors.APIError, OSError) as exc:
             log.info("failed to write lease %s/%s: %r", self.namespace, self.lease_name, exc)
             return False
         loop = asyncio.get_running_loop()
@@ -152,5 +152,5 @@ class LeaderElector:
             now = meta.now_micro()
             spec = {**lease["spec"], "holderIdentity": "", "leaseDurationSeconds": 1, "renewTime": now}
             await asyncio.wait_for(self.client.update(LEASES, {**lease, "spec": spec}), self.retry_period)
-        except (errors.APIError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, errors.APIError, OSError) as exc:
             log.info("failed to release lease %s/%s: %r", self.namespace, self.lease_name, exc)

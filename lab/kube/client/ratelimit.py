@@ -7,8 +7,8 @@ to 1000 s) and a process-wide token bucket (10 qps, burst 100) that caps retry s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Hashable, Protocol
+from collections.abc import Callable, Hashable
+from typing import Protocol
 
 
 class RateLimiter(Protocol):

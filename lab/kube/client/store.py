@@ -6,7 +6,6 @@ Objects in the store are shared with every reader: never mutate one, `copy.deepc
 from __future__ import annotations
 
 import builtins
-
 from collections.abc import Callable, Iterator
 from typing import Any
 

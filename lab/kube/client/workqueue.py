@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Hashable
+from collections.abc import Hashable
 
 from lab.kube.client.ratelimit import RateLimiter, default_controller_rate_limiter
 

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from lab.kube.client import WorkQueue, run_controller
+from lab.kube.client.events import NORMAL, EventRecorder
 from lab.kube.controllers import deployment_util as du
 from lab.kube.controllers.deployment_status import calculate_status, is_complete
 from lab.kube.controllers.equality import semantically_equal
@@ -34,8 +35,9 @@ DEFAULT_REVISION_HISTORY_LIMIT = 10
 class DeploymentController:
     name = "deployment"
 
-    def __init__(self, client: Any, informers: SharedInformers) -> None:
+    def __init__(self, client: Any, informers: SharedInformers, recorder: EventRecorder | None = None) -> None:
         self.client = client
+        self.recorder = recorder or EventRecorder(client, "deployment-controller")
         self.d_informer = informers.get(catalog.DEPLOYMENTS)
         self.rs_informer = informers.get(catalog.REPLICASETS)
         self.pod_informer = informers.get(catalog.PODS)
@@ -203,13 +205,20 @@ class DeploymentController:
             await self.client.update(catalog.DEPLOYMENTS, updated, subresource="status")
             raise
         log.info("Scaled up replica set %s to %d (created, revision %d)", meta.name(created), replicas, revision)
+        if replicas > 0:
+            self.recorder.event(d, NORMAL, "ScalingReplicaSet",
+                                f"Scaled up replica set {meta.name(created)} to {replicas}")
         await self._set_deployment_revision(d, revision)
         return created, old
 
     async def scale(self, d: Obj, rs: Obj, replicas: int) -> Obj:
-        direction = "up" if replicas > du.replicas_of(rs) else "down"
+        before = du.replicas_of(rs)
         updated = await self._write_rs(d, rs, replicas, du.revision_of(rs))
-        log.info("Scaled %s replica set %s to %d from %d", direction, meta.name(rs), replicas, du.replicas_of(rs))
+        if replicas != before:  # annotation-only writes are not scaling
+            direction = "up" if replicas > before else "down"
+            message = f"Scaled {direction} replica set {meta.name(rs)} to {replicas} from {before}"
+            log.info("%s", message)
+            self.recorder.event(d, NORMAL, "ScalingReplicaSet", message)
         return updated
 
     async def _write_rs(self, d: Obj, rs: Obj, replicas: int, revision: int) -> Obj:

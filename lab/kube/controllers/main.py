@@ -10,14 +10,11 @@ import argparse
 import asyncio
 import ipaddress
 import logging
-import signal
-import socket
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from lab.kube.client import Client, LeaderElector, load_kubeconfig
-from lab.kube.controllers import healthz, klog
+from lab.kube.client import Client, load_kubeconfig
+from lab.kube.component import HealthServer, identity, parse_bool, run_component, run_leading, setup_logging
 from lab.kube.controllers.deployment import DeploymentController
 from lab.kube.controllers.endpoints import EndpointsController
 from lab.kube.controllers.endpointslice import EndpointSliceController
@@ -51,23 +48,15 @@ class Settings:
     verbosity: int
 
 
-def _bool(text: str) -> bool:
-    if text.lower() in ("true", "1", "yes"):
-        return True
-    if text.lower() in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"invalid boolean {text!r}")
-
-
 def parse_args(argv: list[str] | None = None) -> Settings:
     p = argparse.ArgumentParser(prog="kube-controller-manager", description="The kubelab controller manager.")
     p.add_argument("--kubeconfig", default="")
     p.add_argument("--cluster-cidr", default="")
     p.add_argument("--service-cluster-ip-range", default="")
-    p.add_argument("--allocate-node-cidrs", type=_bool, nargs="?", const=True, default=False)
+    p.add_argument("--allocate-node-cidrs", type=parse_bool, nargs="?", const=True, default=False)
     p.add_argument("--node-cidr-mask-size", type=int, default=24)
     p.add_argument("--controllers", default="*")
-    p.add_argument("--leader-elect", type=_bool, nargs="?", const=True, default=True)
+    p.add_argument("--leader-elect", type=parse_bool, nargs="?", const=True, default=True)
     p.add_argument("--secure-port", type=int, default=10257)
     p.add_argument("--bind-address", default="127.0.0.1")
     p.add_argument("--concurrent-syncs", type=int, default=5, help="workers per controller")
@@ -121,40 +110,17 @@ async def run_controllers(client: Client, settings: Settings) -> None:
 
 async def run(settings: Settings) -> None:
     client_cfg = load_kubeconfig(settings.kubeconfig or None)
-    identity = f"{socket.gethostname()}_{uuid.uuid4()}"
-    health = await healthz.start(settings.bind_address, settings.secure_port) if settings.secure_port else None
-    log.info("serving healthz on http://%s:%d/healthz", settings.bind_address, settings.secure_port)
-    try:
-        async with Client(client_cfg) as client:
-            if not settings.leader_elect:
-                await run_controllers(client, settings)
-                return
-            elector = LeaderElector(client, "kube-controller-manager", "kube-system", identity)
-            log.info("attempting to acquire leader lease kube-system/kube-controller-manager...")
-            await elector.run(lambda: run_controllers(client, settings))
-            log.error("leaderelection lost")  # as upstream: exit, the supervisor restarts us
-            raise SystemExit(1)
-    finally:
-        if health is not None:
-            await health.cleanup()
-
-
-async def _main(settings: Settings) -> None:
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
-    try:
-        await run(settings)
-    except asyncio.CancelledError:
-        log.info("received termination signal, shutting down")
+    holder = identity()
+    async with HealthServer().serving(settings.bind_address, settings.secure_port), Client(client_cfg) as client:
+        log.info("serving healthz on http://%s:%d/healthz", settings.bind_address, settings.secure_port)
+        await run_leading(client, settings.leader_elect, "kube-system", "kube-controller-manager", holder,
+                          lambda: run_controllers(client, settings))
 
 
 def main(argv: list[str] | None = None) -> None:
     settings = parse_args(argv)
-    klog.setup(settings.verbosity)
-    asyncio.run(_main(settings))
+    setup_logging(settings.verbosity)
+    run_component(run(settings))
 
 
 if __name__ == "__main__":

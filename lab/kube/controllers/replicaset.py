@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from lab.kube.client import WorkQueue, run_controller
+from lab.kube.client.events import NORMAL, WARNING, EventRecorder
 from lab.kube.controllers.equality import semantically_equal
 from lab.kube.controllers.expectations import Expectations
 from lab.kube.controllers.informers import NAMESPACE_INDEX, SharedInformers
@@ -84,8 +85,9 @@ def calculate_status(rs: Obj, pods: list[Obj]) -> Obj:
 class ReplicaSetController:
     name = "replicaset"
 
-    def __init__(self, client: Any, informers: SharedInformers) -> None:
+    def __init__(self, client: Any, informers: SharedInformers, recorder: EventRecorder | None = None) -> None:
         self.client = client
+        self.recorder = recorder or EventRecorder(client, "replicaset-controller")
         self.rs_informer = informers.get(catalog.REPLICASETS)
         self.pod_informer = informers.get(catalog.PODS)
         self.queue = WorkQueue("replicaset")
@@ -172,7 +174,7 @@ class ReplicaSetController:
             doomed = deletion_order(pods)[:min(diff, BURST_REPLICAS)]
             self.expectations.expect_deletions(key, [meta.key(p) for p in doomed])
             log.info("Too many replicas for %s, need %d, deleting %d", key, want, len(doomed))
-            results = await asyncio.gather(*(self._delete(p) for p in doomed), return_exceptions=True)
+            results = await asyncio.gather(*(self._delete(rs, p) for p in doomed), return_exceptions=True)
             for pod, result in zip(doomed, results):
                 if isinstance(result, BaseException):
                     self.expectations.deletion_observed(key, meta.key(pod))
@@ -182,9 +184,7 @@ class ReplicaSetController:
         """Slow start: a failing create (quota, admission) stops the burst early (upstream slowStartBatch)."""
         created = 0
         for size in slow_start_batches(count):
-            results = await asyncio.gather(
-                *(self.client.create(catalog.PODS, pod_from_template(rs), meta.namespace(rs)) for _ in range(size)),
-                return_exceptions=True)
+            results = await asyncio.gather(*(self._create(rs) for _ in range(size)), return_exceptions=True)
             failures = [r for r in results if isinstance(r, BaseException)]
             created += size - len(failures)
             if failures:
@@ -194,12 +194,25 @@ class ReplicaSetController:
                 return created
         return created
 
-    async def _delete(self, pod: Obj) -> None:
+    # events as upstream's RealPodControl records them on the ReplicaSet
+    async def _create(self, rs: Obj) -> None:
+        try:
+            pod = await self.client.create(catalog.PODS, pod_from_template(rs), meta.namespace(rs))
+        except errors.APIError as exc:
+            self.recorder.event(rs, WARNING, "FailedCreate", f"Error creating: {exc}")
+            raise
+        self.recorder.event(rs, NORMAL, "SuccessfulCreate", f"Created pod: {meta.name(pod)}")
+
+    async def _delete(self, rs: Obj, pod: Obj) -> None:
         try:
             await self.client.delete(catalog.PODS, meta.name(pod), meta.namespace(pod),
                                      preconditions={"uid": meta.uid(pod)})
         except errors.NotFound:
-            pass
+            return
+        except errors.APIError as exc:
+            self.recorder.event(rs, WARNING, "FailedDelete", f"Error deleting: {exc}")
+            raise
+        self.recorder.event(rs, NORMAL, "SuccessfulDelete", f"Deleted pod: {meta.name(pod)}")
 
     async def update_status(self, rs: Obj, pods: list[Obj]) -> None:
         status = calculate_status(rs, pods)

@@ -11,13 +11,11 @@ import asyncio
 import logging
 from pathlib import Path
 
-from aiohttp import web
-
 from lab.kube.client import Client, ClientConfig, Informer, load_kubeconfig
+from lab.kube.component import HealthServer
 from lab.kube.kubelet import podconfig
 from lab.kube.kubelet.cri.client import RemoteRuntime
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
-from lab.kube.kubelet.healthz import healthz_app, serve
 from lab.kube.kubelet.host import CommandRunner, SubprocessRunner, prepare_host
 from lab.kube.kubelet.lease import NodeLease
 from lab.kube.kubelet.node_network import NodeNetwork
@@ -61,7 +59,7 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
     own_runtime = runtime is None
     rt: Runtime = runtime or RemoteRuntime(settings.container_runtime_endpoint)
     config = client_config or load_kubeconfig(settings.kubeconfig)
-    healthz: web.AppRunner | None = None
+    healthz = HealthServer()
     try:
         name, version = await runtime_version(rt)
         log.info("Container runtime %s %s; node %s, node IP %s", name, version, settings.node_name,
@@ -79,7 +77,7 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
             workers = PodWorkers(client, PodSyncer(rt, node_facts(settings)), settings.node_name, name,
                                  network_ready=lambda: network.ready)
             if settings.healthz_port:
-                healthz = await serve(healthz_app(), settings.healthz_bind_address, settings.healthz_port)
+                await healthz.start(settings.healthz_bind_address, settings.healthz_port)
             async with asyncio.TaskGroup() as group:
                 group.create_task(nodes.run(), name="node-informer")
                 group.create_task(network.run(), name="node-network")
@@ -87,7 +85,6 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                 group.create_task(status.run(), name="node-status")
                 group.create_task(workers.run(), name="pod-workers")
     finally:
-        if healthz is not None:
-            await healthz.cleanup()
+        await healthz.stop()
         if own_runtime and isinstance(rt, RemoteRuntime):
             await rt.close()

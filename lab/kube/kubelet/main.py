@@ -6,37 +6,23 @@ next kubelet adopts them by their CRI labels.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import signal
 import sys
 
-from lab.kube.kubelet import klog
+from lab.kube.component import run_component, setup_logging
 from lab.kube.kubelet.kubelet import run
-from lab.kube.kubelet.settings import KubeletSettings, settings_from_args
+from lab.kube.kubelet.settings import settings_from_args
 
 log = logging.getLogger(__name__)
 
 
-async def _main(settings: KubeletSettings) -> None:
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await run(settings)
-    log.info("kubelet stopped; pods are left running")
-
-
 def main(argv: list[str] | None = None) -> int:
     settings = settings_from_args(argv)
-    klog.setup(settings.verbosity)
+    setup_logging(settings.verbosity)
     if not settings.kubeconfig:
         log.error("--kubeconfig is required")
         return 2
-    asyncio.run(_main(settings))
+    run_component(run(settings), stopped="kubelet stopped; pods are left running")
     return 0
 
 

@@ -6,7 +6,6 @@ As upstream, the config file gives the base and flags given on the command line 
 from __future__ import annotations
 
 import argparse
-import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
@@ -15,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from lab.kube.component import parse_bool, parse_duration
 from lab.kube.kubelet.cri.client import DEFAULT_ENDPOINT
 
 
@@ -54,17 +54,6 @@ class KubeletSettings:
     """klog -v level."""
 
 
-def parse_duration(value: Any) -> float:
-    """A Go duration ("10s", "1m30s", "500ms") or a number of seconds."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", str(value))
-    if not parts or "".join(n + u for n, u in parts) != str(value):
-        raise ValueError(f"invalid duration {value!r}")
-    return sum(float(n) * units[u] for n, u in parts)
-
-
 CONFIG_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {"nodeStatusUpdateFrequency": ("node_status_update_frequency", parse_duration),
                "maxPods": ("max_pods", int), "clusterDNS": ("cluster_dns", tuple),
                "clusterDomain": ("cluster_domain", str), "containerRuntimeEndpoint": ("container_runtime_endpoint", str),
@@ -95,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster-dns", type=lambda s: tuple(x for x in s.split(",") if x))
     p.add_argument("--cluster-domain")
     p.add_argument("--resolv-conf")
-    p.add_argument("--pod-cidr-routes", type=lambda s: s.lower() in ("1", "true", "yes"))
+    p.add_argument("--pod-cidr-routes", type=parse_bool)
     p.add_argument("--node-labels", type=lambda s: dict(kv.split("=", 1) for kv in s.split(",") if kv))
     p.add_argument("-v", "--v", dest="verbosity", type=int)
     return p

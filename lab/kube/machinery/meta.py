@@ -5,7 +5,7 @@ indexing dicts by hand, so a missing `metadata` never raises a KeyError.
 """
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 Obj = dict[str, Any]
@@ -89,12 +89,12 @@ def is_deleting(obj: Obj) -> bool:
 
 def now() -> str:
     """The current time as upstream `metav1.Time` renders it: RFC 3339, seconds, `Z`."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def now_micro() -> str:
     """The current time as `metav1.MicroTime` (Leases, Events): microseconds, `Z`."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_time(value: str) -> datetime:
@@ -102,7 +102,7 @@ def parse_time(value: str) -> datetime:
     text = value.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def new_uid() -> str:

@@ -37,7 +37,7 @@ def _multiplier(suffix: str) -> Fraction:
     raise QuantityError(QUANTITY_ERROR)
 
 
-def parse_quantity(value: str | int | float | Fraction) -> Fraction:
+def parse_quantity(value: str | float | Fraction) -> Fraction:
     """The exact value of a quantity; ints, floats and Fractions pass through."""
     if isinstance(value, bool):
         raise QuantityError(QUANTITY_ERROR)
@@ -60,17 +60,17 @@ def parse_quantity(value: str | int | float | Fraction) -> Fraction:
     return number * _multiplier(suffix)
 
 
-def cpu_millis(value: str | int | float | Fraction) -> int:
+def cpu_millis(value: str | float | Fraction) -> int:
     """Millicores, rounded up (upstream `MilliValue`): `100m` -> 100, `0.0001` -> 1."""
     return math.ceil(parse_quantity(value) * 1000)
 
 
-def to_bytes(value: str | int | float | Fraction) -> int:
+def to_bytes(value: str | float | Fraction) -> int:
     """The integer value rounded up (upstream `Value`): `1Ki` -> 1024, `1.5k` -> 1500."""
     return math.ceil(parse_quantity(value))
 
 
-def format_quantity(value: str | int | float | Fraction, binary: bool = False) -> str:
+def format_quantity(value: str | float | Fraction, binary: bool = False) -> str:
     """A canonical string: the largest exact suffix (binary Ki.. or decimal k..), else milli.
 
     `binary=True` suits memory (`128Mi`); the default suits CPU and counts (`100m`, `2`).

@@ -7,7 +7,6 @@ over the file, the file over upstream defaults.
 from __future__ import annotations
 
 import argparse
-import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,22 +14,9 @@ from typing import Any
 
 import yaml
 
+from lab.kube.component import parse_duration
+
 API_VERSION = "kubeproxy.config.k8s.io/v1alpha1"
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_duration(value: str | float) -> float:
-    """Go duration text (`30s`, `1m0s`, `500ms`) to seconds; a bare number is seconds."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"invalid duration {value!r}")
-    return sum(float(n) * _UNITS[u] for n, u in parts)
 
 
 @dataclass(frozen=True)

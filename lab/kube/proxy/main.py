@@ -8,20 +8,16 @@ SIGTERM stops cleanly and leaves the rules in place, so traffic keeps flowing ac
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 import sys
 from pathlib import Path
 
-from aiohttp import web
-
 from lab.kube.client import Client, ClientConfig, Informer, load_kubeconfig
+from lab.kube.component import run_component, setup_logging
 from lab.kube.machinery.catalog import ENDPOINTSLICES, SERVICES
-from lab.kube.proxy import klog
 from lab.kube.proxy.config import ProxySettings, settings_from_args
 from lab.kube.proxy.proxier import Proxier, ProxierOptions
-from lab.kube.proxy.server import healthz_app, metrics_app, serve
+from lab.kube.proxy.server import healthz_server, metrics_server, split_address
 from lab.kube.proxy.syncer import Applier, IptablesApplier
 
 log = logging.getLogger(__name__)
@@ -59,23 +55,16 @@ async def run(settings: ProxySettings, applier: Applier | None = None,
         eps_informer = Informer(client, ENDPOINTSLICES, label_selector=PROXY_SELECTOR)
         proxier = Proxier(applier or IptablesApplier(), options(settings), svc_informer.store.list,
                           eps_informer.store.list)
-        runners: list[web.AppRunner] = []
         async with asyncio.TaskGroup() as tg:
-            try:
-                for inf in (svc_informer, eps_informer):
-                    inf.add_handler(proxier.on_change, proxier.on_change, proxier.on_change)
-                    tg.create_task(inf.run())
-                if settings.healthz_bind_address:
-                    runners.append(await serve(healthz_app(proxier), settings.healthz_bind_address))
-                if settings.metrics_bind_address:
-                    runners.append(await serve(metrics_app(proxier), settings.metrics_bind_address))
+            for inf in (svc_informer, eps_informer):
+                inf.add_handler(proxier.on_change, proxier.on_change, proxier.on_change)
+                tg.create_task(inf.run())
+            async with (healthz_server(proxier).serving(*split_address(settings.healthz_bind_address)),
+                        metrics_server(proxier).serving(*split_address(settings.metrics_bind_address))):
                 await svc_informer.wait_synced(CACHE_SYNC_TIMEOUT)
                 await eps_informer.wait_synced(CACHE_SYNC_TIMEOUT)
                 log.info("Caches are synced for service config and endpoint slice config")
                 await proxier.run()
-            finally:
-                for runner in runners:
-                    await runner.cleanup()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,20 +73,9 @@ def main(argv: list[str] | None = None) -> None:
     except (ValueError, OSError) as exc:
         print(f"kube-proxy: {exc}", file=sys.stderr)
         sys.exit(2)
-    klog.setup(verbosity)
+    setup_logging(verbosity)
     enable_bridge_netfilter()
-
-    async def _main() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, task.cancel)
-        with contextlib.suppress(asyncio.CancelledError):
-            await run(settings)
-        log.info("kube-proxy stopped; iptables rules are left in place")
-
-    asyncio.run(_main())
+    run_component(run(settings), stopped="kube-proxy stopped; iptables rules are left in place")
 
 
 if __name__ == "__main__":

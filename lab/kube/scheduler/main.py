@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
-import socket
-import uuid
 from dataclasses import dataclass
 
-from lab.kube.client import Client, Informer, LeaderElector, load_kubeconfig
+from lab.kube.client import Client, Informer, load_kubeconfig
+from lab.kube.client.events import EventRecorder
+from lab.kube.component import HealthServer, identity, parse_bool, run_component, run_leading, setup_logging
 from lab.kube.machinery import catalog
-from lab.kube.scheduler import config, healthz, klog
-from lab.kube.scheduler.events import EventRecorder
+from lab.kube.scheduler import config
 from lab.kube.scheduler.scheduler import Scheduler
 
 log = logging.getLogger("kube-scheduler")
@@ -40,19 +38,11 @@ class Settings:
     verbosity: int
 
 
-def _bool(text: str) -> bool:
-    if text.lower() in ("true", "1", "yes"):
-        return True
-    if text.lower() in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"invalid boolean {text!r}")
-
-
 def parse_args(argv: list[str] | None = None) -> Settings:
     p = argparse.ArgumentParser(prog="kube-scheduler", description="The kubelab scheduler.")
     p.add_argument("--kubeconfig", default="")
     p.add_argument("--config", default="")
-    p.add_argument("--leader-elect", type=_bool, nargs="?", const=True, default=None)
+    p.add_argument("--leader-elect", type=parse_bool, nargs="?", const=True, default=None)
     p.add_argument("--secure-port", type=int, default=10259)
     p.add_argument("--bind-address", default="127.0.0.1")
     p.add_argument("-v", "--v", type=int, default=0, dest="verbosity")
@@ -77,43 +67,19 @@ async def schedule(client: Client, cfg: config.SchedulerConfig, identity: str) -
 async def run(settings: Settings) -> None:
     cfg = config.load(settings.config)
     client_cfg = load_kubeconfig(settings.kubeconfig or cfg.kubeconfig or None)
-    identity = f"{socket.gethostname()}_{uuid.uuid4()}"
+    holder = identity()
     leader_elect = cfg.leader_elect if settings.leader_elect is None else settings.leader_elect
-    health = await healthz.start(settings.bind_address, settings.secure_port) if settings.secure_port else None
-    log.info("serving healthz on http://%s:%d/healthz", settings.bind_address, settings.secure_port)
-    try:
-        async with Client(client_cfg) as client:
-            if not leader_elect:
-                await schedule(client, cfg, identity)
-                return
-            elector = LeaderElector(client, cfg.lease_name, cfg.lease_namespace, identity)
-            log.info("attempting to acquire leader lease %s/%s...", cfg.lease_namespace, cfg.lease_name)
-            await elector.run(lambda: schedule(client, cfg, identity))
-            # as upstream: a scheduler that lost its lease exits and lets its supervisor restart it
-            log.error("leaderelection lost")
-            raise SystemExit(1)
-    finally:
-        if health is not None:
-            await health.cleanup()
-
-
-async def _main(settings: Settings) -> None:
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
-    try:
-        await run(settings)
-    except asyncio.CancelledError:
-        log.info("received termination signal, shutting down")
+    async with HealthServer().serving(settings.bind_address, settings.secure_port), Client(client_cfg) as client:
+        log.info("serving healthz on http://%s:%d/healthz", settings.bind_address, settings.secure_port)
+        await run_leading(client, leader_elect, cfg.lease_namespace, cfg.lease_name, holder,
+                          lambda: schedule(client, cfg, holder))
 
 
 def main(argv: list[str] | None = None) -> None:
     settings = parse_args(argv)
-    klog.setup(settings.verbosity)
+    setup_logging(settings.verbosity)
     try:
-        asyncio.run(_main(settings))
+        run_component(run(settings))
     except config.ConfigError as exc:
         log.error("invalid configuration: %s", exc)
         raise SystemExit(1) from exc

@@ -17,7 +17,7 @@ from lab.kube.machinery import catalog, errors, meta
 from lab.kube.scheduler.algorithm import Algorithm, FitError
 from lab.kube.scheduler.cache import SchedulerCache, is_terminal, node_name_of
 from lab.kube.scheduler.config import SchedulerConfig
-from lab.kube.scheduler.events import EventRecorder
+from lab.kube.client.events import EventRecorder
 from lab.kube.scheduler.framework import CycleState, QueuedPodInfo, error
 from lab.kube.scheduler.profile import Framework
 from lab.kube.scheduler.queue import SchedulingQueue

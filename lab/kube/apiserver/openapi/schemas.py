@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.kube.apiserver.schema.types import Definition, Desc, FieldSpec, MapOf, Prim, Ref, Type, field_type
+from lab.kube.apiserver.schema.types import (
+    Definition,
+    Desc,
+    FieldSpec,
+    MapOf,
+    Prim,
+    Ref,
+    Type,
+    field_type,
+)
 
 
 def gvk_list(d: Definition) -> list[dict[str, str]]:

@@ -11,7 +11,7 @@ import base64
 import functools
 import json
 import struct
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +116,7 @@ def _special(kind: str, buf: bytes) -> Any:
         seconds, nanos = _scalar("int", 0, f.get(1, 0)), f.get(2, 0)
         if not seconds and not nanos:
             return _DROP
-        ts = datetime.fromtimestamp(seconds + nanos / 1e9, timezone.utc)
+        ts = datetime.fromtimestamp(seconds + nanos / 1e9, UTC)
         return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if kind == "microtime" else "%Y-%m-%dT%H:%M:%SZ")
     if kind == "duration":
         return f"{_scalar('int', 0, f.get(1, 0)) / 1e9:g}s"

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from lab.kube.apiserver.patches import APPLY_PATCH, apply_patch
 from lab.kube.apiserver.registry import Registry
 from lab.kube.apiserver.registry.errors import conflict
 from lab.kube.apiserver.registry.options import DeleteOptions, ListOptions
@@ -19,6 +18,7 @@ from lab.kube.apiserver.rest import subresources as subs
 from lab.kube.apiserver.rest.fieldcheck import check_fields, check_shape
 from lab.kube.apiserver.rest.paths import RequestInfo, not_found_path
 from lab.kube.apiserver.rest.watch import serve_watch
+from lab.kube.client.patches import APPLY_PATCH, apply_patch
 from lab.kube.machinery import meta
 from lab.kube.machinery.errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
 

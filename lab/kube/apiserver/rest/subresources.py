@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.kube.apiserver.patches import apply_patch
 from lab.kube.apiserver.registry import Registry
 from lab.kube.apiserver.registry.errors import conflict
 from lab.kube.apiserver.strategies import validation as v
+from lab.kube.client.patches import apply_patch
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import BadRequest, Conflict
 from lab.kube.machinery.selectors import LabelSelector

@@ -68,7 +68,7 @@ async def serve_watch(request: web.Request, registry: Registry, namespace: str |
             wait = min(remaining, bookmark_interval) if opts.allow_bookmarks else remaining
             try:
                 item = await asyncio.wait_for(queue.get(), wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if opts.allow_bookmarks and last_rv and loop.time() < deadline:
                     await resp.write(_line("BOOKMARK", {
                         "kind": registry.resource.kind, "apiVersion": registry.resource.api_version,

@@ -9,7 +9,16 @@ from functools import cache
 
 from lab.kube.machinery import catalog
 
-from . import apps_v1, autoscaling_v1, coordination_v1, core_v1, core_v1_pod, core_v1_volume, discovery_v1, meta_v1  # noqa: F401  (they add to core_v1.core)
+from . import (  # noqa: F401  (they add to core_v1.core)
+    apps_v1,
+    autoscaling_v1,
+    coordination_v1,
+    core_v1,
+    core_v1_pod,
+    core_v1_volume,
+    discovery_v1,
+    meta_v1,
+)
 from .types import Arr, Definition, MapOf, Ref, S, Type, field_type
 
 _PACKAGES = {

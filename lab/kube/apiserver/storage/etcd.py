@@ -58,8 +58,7 @@ class EtcdStorage(Storage):
         """Run one etcd call, mapping transport failures to `Unavailable`."""
         try:
             return await asyncio.wait_for(fn(await self._conn()), self._timeout + 1)
-        except (etcd_errors.ConnectionFailedError, etcd_errors.ConnectionTimeoutError,
-                etcd_errors.InternalError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, etcd_errors.ConnectionFailedError, etcd_errors.ConnectionTimeoutError, etcd_errors.InternalError, OSError) as exc:
             raise Unavailable(key, f"etcd unavailable: {exc}") from exc
         except etcd_errors.ClientError as exc:
             raise Unavailable(key, f"etcd error: {exc}") from exc

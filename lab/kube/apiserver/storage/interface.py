@@ -104,7 +104,7 @@ class Storage(abc.ABC):
     async def revision(self) -> int:
         """The current store revision."""
 
-    async def close(self) -> None:  # noqa: B027 - optional for backends without resources
+    async def close(self) -> None:
         """Release connections."""
 
     async def guaranteed_update(self, key: str, fn: UpdateFn, *, retries: int = 16) -> Obj:

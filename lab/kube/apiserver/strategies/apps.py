@@ -8,13 +8,19 @@ from typing import Any
 
 from lab.kube.apiserver.printers import age, joined, label_selector_text
 from lab.kube.apiserver.strategies import validation as v
-from lab.kube.apiserver.strategies.base import NAME_COLUMN, Obj, Strategy, column
+from lab.kube.apiserver.strategies.base import (
+    AGE_COLUMN,
+    NAME_COLUMN,
+    Obj,
+    Strategy,
+    column,
+)
 from lab.kube.apiserver.strategies.pods import default_pod_spec, validate_pod_spec
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import BadRequest, Cause
 from lab.kube.machinery.selectors import LabelSelector
 
-AGE = column("Age", description="CreationTimestamp is a timestamp representing the server time when this object was created.")
+AGE = AGE_COLUMN
 WIDE = [column("Containers", priority=1, description="Names of each container in the template."),
         column("Images", priority=1, description="Images referenced by each container in the template."),
         column("Selector", priority=1, description="Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.")]

@@ -31,6 +31,8 @@ def column(name: str, type_: str = "string", description: str = "", *, priority:
 
 NAME_COLUMN = column("Name", format_="name",
                      description="Name must be unique within a namespace.")
+AGE_COLUMN = column("Age", description="CreationTimestamp is a timestamp representing the server time "
+                                       "when this object was created.")
 
 
 @dataclass

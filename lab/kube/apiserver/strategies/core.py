@@ -7,14 +7,20 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from lab.kube.apiserver.printers import age, human_duration
-from lab.kube.apiserver.strategies.base import NAME_COLUMN, Obj, Strategy, column
+from lab.kube.apiserver.strategies.base import (
+    AGE_COLUMN,
+    NAME_COLUMN,
+    Obj,
+    Strategy,
+    column,
+)
 from lab.kube.machinery import catalog, meta
 
-AGE = column("Age", description="CreationTimestamp is a timestamp representing the server time when this object was created.")
+AGE = AGE_COLUMN
 
 
 @dataclass
@@ -71,7 +77,7 @@ class EventStrategy(Strategy):
     def row(self, obj: Obj) -> list[Any]:
         inv = obj.get("involvedObject") or {}
         last = obj.get("lastTimestamp") or obj.get("eventTime") or meta.metadata(obj).get("creationTimestamp")
-        seen = (human_duration((datetime.now(timezone.utc) - meta.parse_time(last)).total_seconds())
+        seen = (human_duration((datetime.now(UTC) - meta.parse_time(last)).total_seconds())
                 if last else "<unknown>")
         return [seen, obj.get("type", ""), obj.get("reason", ""),
                 f"{str(inv.get('kind', '')).lower()}/{inv.get('name', '')}", obj.get("message", ""),

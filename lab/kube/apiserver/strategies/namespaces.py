@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab.kube.apiserver.printers import age
-from lab.kube.apiserver.strategies.base import NAME_COLUMN, Obj, Strategy, column
+from lab.kube.apiserver.strategies.base import (
+    AGE_COLUMN,
+    NAME_COLUMN,
+    Obj,
+    Strategy,
+    column,
+)
 from lab.kube.machinery import catalog, meta
 
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -54,7 +60,7 @@ class NamespaceStrategy(Strategy):
     def columns(self) -> list[dict[str, Any]]:
         return [NAME_COLUMN,
                 column("Status", description="The status of the namespace"),
-                column("Age", description="CreationTimestamp is a timestamp representing the server time when this object was created.")]
+                AGE_COLUMN]
 
     def row(self, obj: Obj) -> list[Any]:
         return [meta.name(obj), (obj.get("status") or {}).get("phase", ""), age(obj)]

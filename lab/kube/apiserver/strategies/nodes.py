@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab.kube.apiserver.printers import age
-from lab.kube.apiserver.strategies.base import NAME_COLUMN, Obj, Strategy, column
+from lab.kube.apiserver.strategies.base import (
+    AGE_COLUMN,
+    NAME_COLUMN,
+    Obj,
+    Strategy,
+    column,
+)
 from lab.kube.machinery import catalog, meta
 
 ROLE_PREFIX = "node-role.kubernetes.io/"
@@ -41,7 +47,7 @@ class NodeStrategy(Strategy):
         return [NAME_COLUMN,
                 column("Status", description="The status of the node"),
                 column("Roles", description="The roles of the node"),
-                column("Age", description="CreationTimestamp is a timestamp representing the server time when this object was created."),
+                AGE_COLUMN,
                 column("Version", description="Kubelet Version reported by the node."),
                 column("Internal-IP", priority=1, description="List of addresses reachable to the node. Queried from cloud provider, if available."),
                 column("External-IP", priority=1, description="List of addresses reachable to the node. Queried from cloud provider, if available."),

@@ -10,7 +10,13 @@ from typing import Any
 
 from lab.kube.apiserver.printers import age
 from lab.kube.apiserver.strategies import validation as v
-from lab.kube.apiserver.strategies.base import NAME_COLUMN, Obj, Strategy, column
+from lab.kube.apiserver.strategies.base import (
+    AGE_COLUMN,
+    NAME_COLUMN,
+    Obj,
+    Strategy,
+    column,
+)
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import Cause
 
@@ -183,7 +189,7 @@ class PodStrategy(Strategy):
                 column("Ready", description="The aggregate readiness state of this pod for accepting traffic."),
                 column("Status", description="The aggregate status of the containers in this pod."),
                 column("Restarts", description="The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."),
-                column("Age", description="CreationTimestamp is a timestamp representing the server time when this object was created."),
+                AGE_COLUMN,
                 column("IP", priority=1, description="IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated."),
                 column("Node", priority=1, description="NodeName is a request to schedule this pod onto a specific node."),
                 column("Nominated Node", priority=1, description="nominatedNodeName is set only when this pod preempts other pods on the node."),

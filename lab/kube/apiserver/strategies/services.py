@@ -10,7 +10,13 @@ from lab.kube.apiserver import ipalloc
 from lab.kube.apiserver.printers import age, joined
 from lab.kube.apiserver.registry.context import RegistryContext
 from lab.kube.apiserver.strategies import validation as v
-from lab.kube.apiserver.strategies.base import NAME_COLUMN, Obj, Strategy, column
+from lab.kube.apiserver.strategies.base import (
+    AGE_COLUMN,
+    NAME_COLUMN,
+    Obj,
+    Strategy,
+    column,
+)
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import Cause, InternalError
 
@@ -161,7 +167,7 @@ class ServiceStrategy(Strategy):
                 column("Cluster-IP", description="clusterIP is the IP address of the service."),
                 column("External-IP", description="externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service."),
                 column("Port(s)", description="The list of ports that are exposed by this service."),
-                column("Age", description="CreationTimestamp is a timestamp representing the server time when this object was created."),
+                AGE_COLUMN,
                 column("Selector", priority=1, description="Route service traffic to pods with label keys and values matching this selector.")]
 
     def row(self, obj: Obj) -> list[Any]:

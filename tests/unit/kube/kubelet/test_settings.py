@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.kube.kubelet.settings import parse_duration, settings_from_args
+from lab.kube.kubelet.settings import settings_from_args
 
 
 def test_config_file_then_flags(tmp_path):
@@ -24,9 +24,3 @@ def test_wrong_kind_is_refused(tmp_path):
     cfg.write_text("kind: KubeProxyConfiguration\n")
     with pytest.raises(ValueError, match="KubeletConfiguration"):
         settings_from_args(["--config", str(cfg)])
-
-
-def test_durations():
-    assert parse_duration("10s") == 10 and parse_duration("500ms") == 0.5 and parse_duration(3) == 3
-    with pytest.raises(ValueError):
-        parse_duration("ten")

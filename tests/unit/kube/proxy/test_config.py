@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.kube.proxy.config import parse_duration, settings_from_args
+from lab.kube.proxy.config import settings_from_args
 
 CONFIG = """\
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
@@ -22,12 +22,6 @@ iptables:
   minSyncPeriod: 500ms
   masqueradeAll: false
 """
-
-
-def test_durations_read_like_go() -> None:
-    assert parse_duration("30s") == 30 and parse_duration("1m30s") == 90 and parse_duration("250ms") == 0.25
-    with pytest.raises(ValueError):
-        parse_duration("soon")
 
 
 def test_the_config_file_sets_everything(tmp_path: Path) -> None:

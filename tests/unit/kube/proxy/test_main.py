@@ -73,18 +73,14 @@ async def test_kube_proxy_follows_services_and_endpoint_slices() -> None:
 
 async def test_healthz_answers_503_until_the_first_sync() -> None:
     from lab.kube.proxy.proxier import Proxier, ProxierOptions
-    from lab.kube.proxy.server import healthz_app, serve
+    from lab.kube.proxy.server import healthz_server
 
     proxier = Proxier(RecordingApplier(), ProxierOptions(node_name="w1"), list, list)
     port = free_port()
-    runner = await serve(healthz_app(proxier), f"127.0.0.1:{port}")
-    try:
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                assert resp.status == 503
-                assert json.loads(await resp.text())["lastUpdated"] == "0001-01-01 00:00:00 +0000 UTC"
-            await proxier.sync()
-            async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
-                assert resp.status == 200
-    finally:
-        await runner.cleanup()
+    async with healthz_server(proxier).serving("127.0.0.1", port), aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+            assert resp.status == 503
+            assert json.loads(await resp.text())["lastUpdated"] == "0001-01-01 00:00:00 +0000 UTC"
+        await proxier.sync()
+        async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+            assert resp.status == 200

@@ -1,10 +1,6 @@
-"""The node cache counts assumed pods at once; the event recorder aggregates repeats."""
+"""The node cache counts assumed pods at once, and confirms or expires them."""
 
-from lab.kube.client import Client
-from lab.kube.client.fake import FakeAPI
-from lab.kube.machinery import catalog
 from lab.kube.scheduler.cache import ASSUMED_POD_TTL, SchedulerCache
-from lab.kube.scheduler.events import EventRecorder
 from tests.unit.kube.scheduler.builders import node, pod
 
 
@@ -39,14 +35,3 @@ def test_informer_confirmation_replaces_the_assumed_copy() -> None:
     assert not cache.is_assumed(pod("p")) and cache.node_infos()[0].requested.milli_cpu == 1000
     cache.remove_node(node("n1"))
     assert cache.node_infos() == []  # gone from snapshots even while its pods are still known
-
-
-async def test_repeated_events_increment_count() -> None:
-    async with FakeAPI() as api, Client(api.config) as client:
-        recorder = EventRecorder(client, "default-scheduler")
-        p = api.seed(catalog.PODS, pod("p"))
-        for _ in range(3):
-            await recorder.record(p, "Warning", "FailedScheduling", "0/1 nodes are available: 1 Insufficient cpu.")
-        [event] = api.objects(catalog.EVENTS, "default")
-        assert event["count"] == 3 and event["source"] == {"component": "default-scheduler"}
-        assert event["involvedObject"]["kind"] == "Pod" and event["involvedObject"]["name"] == "p"
