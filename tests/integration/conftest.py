@@ -9,6 +9,7 @@ and the real kubectl binaries, all on loopback with free ports and temp dirs.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import signal
@@ -19,9 +20,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -253,3 +257,139 @@ class Kubectl:
 @pytest.fixture(scope="session")
 def kubectl(apiserver: APIServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
     return Kubectl(apiserver, tmp_path_factory.mktemp("kubectl-cache"))
+
+
+# --- network namespaces for kube-proxy tests ---------------------------------------------------
+# Topology (all inside namespaces the test creates; nothing leaves them):
+#     client 10.244.0.2 ── router (node: kube-proxy's rules, ip_forward) ── backend-i 10.244.i.2:8080
+#                                    └── uplink 10.244.250.2 (the default route; drops everything)
+
+needs_netns = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("iptables-restore"),
+    reason="needs root, iproute2 and iptables")
+
+NETLAB_CLUSTER_IP = "10.96.77.10"
+NETLAB_BACKENDS = ("backend1", "backend2", "backend3")
+
+# Answers "<name> <client address>" to every GET, so the test sees who served it and from where.
+_NETLAB_SERVER = """
+import http.server, sys
+name = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = f"{name} {self.client_address[0]}".encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+srv = http.server.HTTPServer(("0.0.0.0", 8080), H)
+print("ready", flush=True)
+srv.serve_forever()
+"""
+
+# N requests, a new connection each, bounded by a timeout; prints a JSON list of answers/errors.
+_NETLAB_CLIENT = """
+import json, sys, urllib.request
+out = []
+for _ in range(int(sys.argv[2])):
+    try:
+        out.append(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode())
+    except Exception as exc:
+        out.append("error: " + type(getattr(exc, "reason", exc)).__name__)
+print(json.dumps(out))
+"""
+
+
+def _sh(*argv: str) -> str:
+    return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=30).stdout
+
+
+@dataclass
+class NetLab:
+    """Namespaces `<prefix>-<role>`; `exec(role, ...)` runs inside one, `requests(n)` asks the
+    ClusterIP from the client namespace and returns what answered."""
+
+    prefix: str
+    servers: list[subprocess.Popen[str]] = field(default_factory=list)
+    namespaces: list[str] = field(default_factory=list)
+
+    def ns(self, role: str) -> str:
+        return f"{self.prefix}-{role}"
+
+    def exec(self, role: str, *argv: str) -> str:
+        return _sh("ip", "netns", "exec", self.ns(role), *argv)
+
+    def add_ns(self, role: str) -> None:
+        _sh("ip", "netns", "add", self.ns(role))
+        self.namespaces.append(self.ns(role))
+        self.exec(role, "ip", "link", "set", "lo", "up")
+
+    def link(self, role: str, router_if: str, subnet: int) -> None:
+        """A veth from the router (10.244.<subnet>.1) to `role` (10.244.<subnet>.2, default via router)."""
+        _sh("ip", "link", "add", "name", router_if, "netns", self.ns("router"), "type", "veth",
+            "peer", "name", "eth0", "netns", self.ns(role))
+        self.exec("router", "ip", "addr", "add", f"10.244.{subnet}.1/24", "dev", router_if)
+        self.exec("router", "ip", "link", "set", router_if, "up")
+        self.exec(role, "ip", "addr", "add", f"10.244.{subnet}.2/24", "dev", "eth0")
+        self.exec(role, "ip", "link", "set", "eth0", "up")
+        self.exec(role, "ip", "route", "add", "default", "via", f"10.244.{subnet}.1")
+
+    def serve(self, role: str) -> None:
+        proc = subprocess.Popen(["ip", "netns", "exec", self.ns(role), sys.executable, "-c", _NETLAB_SERVER, role],
+                                stdout=subprocess.PIPE, text=True)
+        self.servers.append(proc)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+
+    def requests(self, n: int, url: str = f"http://{NETLAB_CLUSTER_IP}:80/") -> list[str]:
+        return json.loads(self.exec("client", sys.executable, "-c", _NETLAB_CLIENT, url, str(n)))
+
+    def close(self) -> None:
+        for proc in self.servers:
+            proc.kill()
+            proc.wait(timeout=10)
+        for ns in self.namespaces:
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30, check=False)
+
+
+@pytest.fixture
+def netlab() -> Iterator[NetLab]:
+    lab = NetLab(prefix=f"kpxt-{uuid.uuid4().hex[:6]}")
+    try:
+        for role in ("router", "client", *NETLAB_BACKENDS):
+            lab.add_ns(role)
+        lab.exec("router", "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        # REJECT answers with ICMP; the default per-peer ICMP rate limit would turn a quick
+        # burst of refusals into 1 s SYN retransmits
+        lab.exec("router", "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0")
+        # a node has a default route; without one, unknown service IPs die in routing before
+        # the filter table can REJECT them. The "uplink" namespace drops whatever reaches it.
+        lab.add_ns("uplink")
+        lab.link("uplink", "u0", 250)
+        lab.exec("router", "ip", "route", "add", "default", "via", "10.244.250.2")
+        lab.link("client", "c0", 0)
+        for i, role in enumerate(NETLAB_BACKENDS, start=1):
+            lab.link(role, f"b{i}", i)
+            lab.serve(role)
+        yield lab
+    finally:
+        lab.close()
+
+
+def netlab_service() -> dict[str, Any]:
+    """The `default/web` Service on the netlab's ClusterIP."""
+    return {"metadata": {"name": "web", "namespace": "default"},
+            "spec": {"clusterIP": NETLAB_CLUSTER_IP, "type": "ClusterIP",
+                     "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}]}}
+
+
+def netlab_slice(*backends: int) -> dict[str, Any]:
+    """An EndpointSlice of `web` naming netlab backends by number (1 = 10.244.1.2)."""
+    return {"metadata": {"name": "web-x1", "namespace": "default",
+                         "labels": {"kubernetes.io/service-name": "web"}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": [f"10.244.{i}.2"], "conditions": {"ready": True}} for i in backends],
+            "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}
+
+
+def answered_by(answers: list[str]) -> Counter[str]:
+    """Which backend answered how often (errors counted by their text)."""
+    return Counter(a.split()[0] if not a.startswith("error") else a for a in answers)

@@ -406,3 +406,81 @@ async def test_update_status_subresource_and_json_patch(client: Client, namespac
     scaled = await client.patch(DEPLOYMENTS, "d", [{"op": "replace", "path": "/spec/replicas", "value": 3}],
                                 namespace, content_type=JSON_PATCH)
     assert scaled["spec"]["replicas"] == 3 and scaled["metadata"]["generation"] == 2
+
+
+async def test_concurrent_patches_all_land(client: Client, namespace: str) -> None:
+    """Patches without a resourceVersion never conflict: the server retries its compare-and-swap."""
+    await client.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "hot"}},
+                        namespace)
+    await asyncio.gather(*(client.patch(CONFIGMAPS, "hot", {"metadata": {"labels": {f"l{i}": "x"}}}, namespace)
+                           for i in range(20)))
+    labels = (await client.get(CONFIGMAPS, "hot", namespace))["metadata"]["labels"]
+    assert sorted(labels) == sorted(f"l{i}" for i in range(20))
+
+
+async def test_a_large_object_crosses_the_watch_stream(client: Client, namespace: str) -> None:
+    rv = (await client.list(CONFIGMAPS, namespace))["metadata"]["resourceVersion"]
+    big = "x" * 400_000  # beyond aiohttp's 128 KiB line limit
+
+    async def first_event() -> Obj:
+        async for ev in client.watch(CONFIGMAPS, namespace, resource_version=rv, timeout_seconds=20):
+            return ev.object
+        raise AssertionError("the watch ended without an event")
+
+    task = asyncio.create_task(first_event())
+    await client.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"},
+                                     "data": {"blob": big}}, namespace)
+    obj = await asyncio.wait_for(task, 20)
+    assert obj["data"]["blob"] == big
+
+
+async def test_a_watch_with_a_timeout_ends_cleanly(client: Client, namespace: str) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    events = [ev async for ev in client.watch(CONFIGMAPS, namespace, resource_version="0", timeout_seconds=1)]
+    assert loop.time() - started < 10
+    assert all(ev.type in ("ADDED", "BOOKMARK") for ev in events)
+
+
+@pytest.mark.parametrize(("policy", "finalizer"), [("Foreground", "foregroundDeletion"), ("Orphan", "orphan")])
+async def test_delete_propagation_leaves_the_garbage_collectors_finalizer(
+        client: Client, namespace: str, policy: str, finalizer: str) -> None:
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "owner"},
+           "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "o"}},
+                    "template": {"metadata": {"labels": {"app": "o"}},
+                                 "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+    await client.create(DEPLOYMENTS, dep, namespace)
+    await client.delete(DEPLOYMENTS, "owner", namespace, propagation_policy=policy)
+    held = await client.get(DEPLOYMENTS, "owner", namespace)
+    assert held["metadata"]["deletionTimestamp"] and held["metadata"]["finalizers"] == [finalizer]
+    # the garbage collector finishes by removing its finalizer; the object then goes
+    await client.patch(DEPLOYMENTS, "owner", {"metadata": {"finalizers": None}}, namespace)
+    with pytest.raises(errors.NotFound):
+        await client.get(DEPLOYMENTS, "owner", namespace)
+
+
+async def test_leader_election_rides_out_an_apiserver_restart(apiserver: Any, client: Client) -> None:
+    """A restart shorter than the renew deadline costs nobody their lease, and no candidate dies."""
+    lease = unique("lease")
+    leading: list[str] = []
+    electors = {i: LeaderElector(client, lease, "kube-system", i, lease_duration=15.0, renew_deadline=10.0,
+                                 retry_period=0.3) for i in ("a", "b")}
+
+    def lead(identity: str) -> Callable[[], Awaitable[None]]:
+        async def work() -> None:
+            leading.append(identity)
+            await asyncio.Event().wait()
+        return work
+
+    tasks = {i: asyncio.create_task(e.run(lead(i))) for i, e in electors.items()}
+    try:
+        await eventually(lambda: len(leading) == 1, what="a leader")
+        await asyncio.sleep(1.0)  # both candidates have pooled connections to the old server
+        await asyncio.to_thread(apiserver.restart)
+        await asyncio.sleep(3.0)  # several retry periods against the new server
+        assert leading == leading[:1] and electors[leading[0]].is_leader
+        assert not any(t.done() for t in tasks.values()), [t for t in tasks.values() if t.done()]
+    finally:
+        for t in tasks.values():
+            t.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)

@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import os
-import signal
-import subprocess
-import sys
-import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,43 +17,11 @@ import pytest
 
 from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog, errors, meta
-from tests.integration.conftest import REPO, APIServerProcess, free_port
+from tests.integration.components import Component, eventually
+from tests.integration.conftest import APIServerProcess
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]
-
-
-class Component:
-    """A component process with its log; `healthz()` probes its health port."""
-
-    def __init__(self, module: str, args: list[str], workdir: Path) -> None:
-        self.port = free_port()
-        self.log = workdir / f"{module.rsplit('.', 2)[-2]}.log"
-        env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", module, *args, "--secure-port", str(self.port)],
-                                         stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env)
-
-    def healthz(self) -> str:
-        """The body of /healthz, "" while the port is not up yet."""
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as resp:
-                return resp.read().decode()
-        except OSError:
-            return ""
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
-
-    def tail(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
 
 
 @pytest.fixture
@@ -86,21 +49,6 @@ def components(apiserver: APIServerProcess, tmp_path: Path) -> Iterator[dict[str
 async def client(apiserver: APIServerProcess) -> AsyncIterator[Client]:
     async with Client(load_kubeconfig(apiserver.kubeconfig)) as c:
         yield c
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    last: Any = None
-    while loop.time() < deadline:
-        try:
-            last = await check()
-        except errors.APIError as exc:
-            last = exc
-        if last and not isinstance(last, Exception):
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what or check}: last={last!r}")
 
 
 def _node(name: str) -> Obj:
@@ -210,6 +158,15 @@ async def test_deployment_to_endpoints_and_garbage_collection(
                                        "--timeout=30s")
         assert done.returncode == 0, done.stderr
         assert 'deployment "web" successfully rolled out' in done.stdout
+
+        # `kubectl describe` shows the controllers' Events, worded as upstream's
+        async def described(kind: str, name: str, reason: str) -> str | None:
+            out = (await asyncio.to_thread(kubectl, "1.33", "-n", ns, "describe", kind, name)).stdout
+            return out if reason in out else None
+        out = await eventually(lambda: described("deployment", "web", "ScalingReplicaSet"), what="deployment events")
+        assert f"Scaled up replica set {meta.name(rs)} to 3" in out and "deployment-controller" in out
+        out = await eventually(lambda: described("replicaset", meta.name(rs), "SuccessfulCreate"), what="rs events")
+        assert all(f"Created pod: {meta.name(p)}" in out for p in pods) and "replicaset-controller" in out
 
         # a lost pod is replaced, and the replacement is scheduled
         victim = pods[0]

@@ -152,3 +152,12 @@ def test_changing_an_immutable_field_is_invalid(kubectl: Any, version: str, ns: 
                          "-p", '{"spec":{"selector":{"matchLabels":{"app":"other"}}}}'))
     assert err.startswith('The Deployment "web" is invalid: ')
     assert "spec.selector: Invalid value: " in err and "field is immutable" in err
+
+
+def test_json_patch_that_does_not_apply_is_rejected(kubectl: Any, version: str, ns: str) -> None:
+    assert kubectl(version, "-n", ns, "create", "configmap", "cfg", "--from-literal=a=b").returncode == 0
+    out = kubectl(version, "-n", ns, "patch", "configmap", "cfg", "--type=json",
+                  "-p", '[{"op": "remove", "path": "/data/missing"}]')
+    # a well-formed patch that does not apply is a 422 without causes, which kubectl prints so
+    err = failed(out)
+    assert err.startswith("The request is invalid: ") and "/data/missing" in err

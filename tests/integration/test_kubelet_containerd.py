@@ -17,7 +17,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import tarfile
 import time
@@ -33,17 +32,12 @@ from lab.kube.kubelet import labels as lbl
 from lab.kube.kubelet.cri import api_pb2 as pb
 from lab.kube.kubelet.cri.client import RemoteRuntime
 from lab.kube.machinery import errors
+from tests.integration.conftest import free_port
 
 pytestmark = pytest.mark.integration
 
 BUSYBOX = Path("/bin/busybox")
 PAUSE_IMAGE = "kubelab.local/pause:test"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _static_busybox() -> bool:

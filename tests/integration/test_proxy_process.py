@@ -18,18 +18,17 @@ from pathlib import Path
 import pytest
 
 from lab.kube.proxy.chains import service_chain
-
-from .test_proxy_iptables import (  # noqa: F401 - netlab is a fixture, pytestmark the skip conditions
-    BACKENDS,
+from tests.integration.conftest import (
+    NETLAB_BACKENDS,
+    REPO,
     NetLab,
-    names,
-    netlab,
-    pytestmark,
-    web_service,
-    web_slice,
+    answered_by,
+    needs_netns,
+    netlab_service,
+    netlab_slice,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.integration, needs_netns]
 
 # A FakeAPI seeded from argv (JSON objects), printing its URL; lives until killed.
 API_SERVER = """
@@ -56,10 +55,10 @@ except Exception as exc:
 
 
 @pytest.fixture
-def api_server(netlab: NetLab, tmp_path: Path) -> Iterator[Path]:  # noqa: F811
+def api_server(netlab: NetLab, tmp_path: Path) -> Iterator[Path]:
     """The API server in the router namespace, and a kubeconfig for it."""
     proc = subprocess.Popen(["ip", "netns", "exec", netlab.ns("router"), sys.executable, "-c", API_SERVER,
-                             json.dumps(web_service()), json.dumps(web_slice(1, 2, 3))],
+                             json.dumps(netlab_service()), json.dumps(netlab_slice(1, 2, 3))],
                             cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -77,7 +76,7 @@ def api_server(netlab: NetLab, tmp_path: Path) -> Iterator[Path]:  # noqa: F811
         proc.wait(timeout=10)
 
 
-def test_kube_proxy_process_serves_traffic_and_stops_cleanly(netlab: NetLab, api_server: Path) -> None:  # noqa: F811
+def test_kube_proxy_process_serves_traffic_and_stops_cleanly(netlab: NetLab, api_server: Path) -> None:
     proxy = subprocess.Popen(
         ["ip", "netns", "exec", netlab.ns("router"), sys.executable, "-m", "lab.kube.proxy.main",
          "--kubeconfig", str(api_server), "--hostname-override", "router", "--cluster-cidr", "10.244.0.0/16",
@@ -91,7 +90,7 @@ def test_kube_proxy_process_serves_traffic_and_stops_cleanly(netlab: NetLab, api
             time.sleep(0.1)
             status = netlab.exec("router", sys.executable, "-c", HEALTHZ).strip()
         assert status.startswith("200 ") and '"lastUpdated"' in status, status
-        assert set(names(netlab.requests(60))) == set(BACKENDS)
+        assert set(answered_by(netlab.requests(60))) == set(NETLAB_BACKENDS)
 
         proxy.send_signal(signal.SIGTERM)
         _, logs = proxy.communicate(timeout=20)
@@ -104,4 +103,4 @@ def test_kube_proxy_process_serves_traffic_and_stops_cleanly(netlab: NetLab, api
     assert logs.splitlines()[0][0] in "IWE" and "] " in logs.splitlines()[0]  # klog-shaped lines
     # the rules outlive the process, as with upstream kube-proxy
     assert service_chain("default/web:http", "tcp") in netlab.exec("router", "iptables-save", "-t", "nat")
-    assert set(names(netlab.requests(12))) <= set(BACKENDS)
+    assert set(answered_by(netlab.requests(12))) <= set(NETLAB_BACKENDS)

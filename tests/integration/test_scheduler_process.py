@@ -15,8 +15,8 @@ import pytest
 
 from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog, errors
+from tests.integration.components import Component, eventually
 from tests.integration.conftest import APIServerProcess
-from tests.integration.test_controllers_scheduler_flow import Component, eventually
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab.kube.client import Client, load_kubeconfig
-from lab.kube.component import HealthServer, identity, parse_bool, run_component, run_leading, setup_logging
+from lab.kube.component import (
+    HealthServer,
+    identity,
+    parse_bool,
+    run_component,
+    run_leading,
+    setup_logging,
+)
 from lab.kube.controllers.deployment import DeploymentController
 from lab.kube.controllers.endpoints import EndpointsController
 from lab.kube.controllers.endpointslice import EndpointSliceController
@@ -112,7 +119,6 @@ async def run(settings: Settings) -> None:
     client_cfg = load_kubeconfig(settings.kubeconfig or None)
     holder = identity()
     async with HealthServer().serving(settings.bind_address, settings.secure_port), Client(client_cfg) as client:
-        log.info("serving healthz on http://%s:%d/healthz", settings.bind_address, settings.secure_port)
         await run_leading(client, settings.leader_elect, "kube-system", "kube-controller-manager", holder,
                           lambda: run_controllers(client, settings))
 

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from lab.kube.client import Client, Informer, load_kubeconfig
 from lab.kube.client.events import EventRecorder
-from lab.kube.component import HealthServer, identity, parse_bool, run_component, run_leading, setup_logging
+from lab.kube.component import (
+    HealthServer,
+    identity,
+    parse_bool,
+    run_component,
+    run_leading,
+    setup_logging,
+)
 from lab.kube.machinery import catalog
 from lab.kube.scheduler import config
 from lab.kube.scheduler.scheduler import Scheduler
@@ -70,7 +77,6 @@ async def run(settings: Settings) -> None:
     holder = identity()
     leader_elect = cfg.leader_elect if settings.leader_elect is None else settings.leader_elect
     async with HealthServer().serving(settings.bind_address, settings.secure_port), Client(client_cfg) as client:
-        log.info("serving healthz on http://%s:%d/healthz", settings.bind_address, settings.secure_port)
         await run_leading(client, leader_elect, cfg.lease_namespace, cfg.lease_name, holder,
                           lambda: schedule(client, cfg, holder))
 

@@ -6,6 +6,7 @@ normalized 0..100 score by its weight and sums per node (upstream `frameworkImpl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lab.kube.scheduler import config
@@ -58,29 +59,23 @@ class Framework:
     def less(self, a: QueuedPodInfo, b: QueuedPodInfo) -> bool:
         return bool(self.points["queueSort"][0].less(a, b))
 
-    def run_pre_filter(self, state: CycleState, pod: Obj) -> Status:
-        for p in self.points["preFilter"]:
-            status = p.pre_filter(state, pod)
+    def _until_failure(self, point: str, call: Callable[[Any], Status]) -> Status:
+        """Run `point`'s plugins in order; the first non-success status, marked with its plugin, wins."""
+        for p in self.points[point]:
+            status = call(p)
             if not status.is_success:
                 status.plugin = p.name
                 return status
         return SUCCESS
+
+    def run_pre_filter(self, state: CycleState, pod: Obj) -> Status:
+        return self._until_failure("preFilter", lambda p: p.pre_filter(state, pod))
 
     def run_filter(self, state: CycleState, pod: Obj, node_info: NodeInfo) -> Status:
-        for p in self.points["filter"]:
-            status = p.filter(state, pod, node_info)
-            if not status.is_success:
-                status.plugin = p.name
-                return status
-        return SUCCESS
+        return self._until_failure("filter", lambda p: p.filter(state, pod, node_info))
 
     def run_pre_score(self, state: CycleState, pod: Obj, nodes: list[NodeInfo]) -> Status:
-        for p in self.points["preScore"]:
-            status = p.pre_score(state, pod, nodes)
-            if not status.is_success:
-                status.plugin = p.name
-                return status
-        return SUCCESS
+        return self._until_failure("preScore", lambda p: p.pre_score(state, pod, nodes))
 
     def run_score(self, state: CycleState, pod: Obj, nodes: list[NodeInfo]) -> dict[str, int]:
         """Total weighted score per node name (raises on a plugin error)."""
@@ -101,12 +96,7 @@ class Framework:
         return totals
 
     def run_reserve(self, state: CycleState, pod: Obj, node_name: str) -> Status:
-        for p in self.points["reserve"]:
-            status = p.reserve(state, pod, node_name)
-            if not status.is_success:
-                status.plugin = p.name
-                return status
-        return SUCCESS
+        return self._until_failure("reserve", lambda p: p.reserve(state, pod, node_name))
 
     def run_unreserve(self, state: CycleState, pod: Obj, node_name: str) -> None:
         for p in reversed(self.points["reserve"]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lab.kube.client.patches import apply_patch, json_patch, merge_patch, strategic_merge
-from lab.kube.machinery.errors import BadRequest, UnsupportedMediaType
+from lab.kube.machinery.errors import BadRequest, Invalid, UnsupportedMediaType
 
 
 def test_merge_patch_replaces_lists_and_deletes_with_null() -> None:
@@ -21,8 +21,10 @@ def test_json_patch_operations() -> None:
                            {"op": "test", "path": "/spec/items/0", "value": "a"},
                            {"op": "remove", "path": "/spec/items/0"}])
     assert out == {"spec": {"replicas": 3, "items": ["b"]}}
-    with pytest.raises(BadRequest):
+    with pytest.raises(Invalid):  # a patch that does not apply is a 422, as upstream
         json_patch(doc, [{"op": "remove", "path": "/spec/nope"}])
+    with pytest.raises(BadRequest):  # a malformed patch document is a 400
+        json_patch(doc, [{"path": "/spec/replicas"}])
 
 
 def test_strategic_merge_merges_containers_by_name_and_ports_by_key() -> None:

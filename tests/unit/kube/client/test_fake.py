@@ -70,6 +70,17 @@ async def test_json_patch_and_strategic_merge_by_name(api, client):
     assert [(c["name"], c["image"]) for c in out["spec"]["containers"]] == [("app", "v2"), ("side", "v3")]
 
 
+async def test_patches_follow_the_servers_rules(api, client):
+    """The fake applies patches with the API server's own module: directives and merge keys included."""
+    api.seed(PODS, pod("web"))
+    out = await client.patch(PODS, "web", {"spec": {"containers": [{"name": "side", "$patch": "delete"}]}},
+                             "default", content_type=STRATEGIC_MERGE_PATCH)
+    assert [c["name"] for c in out["spec"]["containers"]] == ["app"]
+    with pytest.raises(errors.Invalid):  # a patch that does not apply is a 422, as upstream
+        await client.patch(PODS, "web", [{"op": "test", "path": "/spec/nodeName", "value": "n1"}],
+                           "default", content_type=JSON_PATCH)
+
+
 async def test_a_patch_pinning_an_old_version_conflicts(api, client):
     api.seed(PODS, pod("web"))
     with pytest.raises(errors.Conflict):
