@@ -9,6 +9,7 @@ import json
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -21,10 +22,12 @@ from lab.kube.client import (
     LeaderElector,
     load_kubeconfig,
 )
+from lab.kube.client.events import WARNING, EventRecorder
 from lab.kube.machinery import errors
 from lab.kube.machinery.catalog import (
     CONFIGMAPS,
     DEPLOYMENTS,
+    EVENTS,
     LEASES,
     NAMESPACES,
     NODES,
@@ -45,6 +48,17 @@ def pod(name: str, node: str = "", labels: dict[str, str] | None = None) -> Obj:
         spec["nodeName"] = node
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "labels": labels or {}}, "spec": spec}
+
+
+def configmap(name: str, **data: str) -> Obj:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+
+
+def deployment(name: str) -> Obj:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
@@ -70,7 +84,7 @@ async def namespace(client: Client) -> AsyncIterator[str]:
 
 
 async def test_crud_round_trip_with_typed_errors(client: Client, namespace: str) -> None:
-    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"a": "1"}}
+    cm = configmap("settings", a="1")
     created = await client.create(CONFIGMAPS, cm, namespace)
     assert created["metadata"]["uid"] and created["metadata"]["namespace"] == namespace
 
@@ -172,8 +186,7 @@ async def test_watch_across_all_namespaces(client: Client) -> None:
     task = asyncio.create_task(follow())
     try:
         for ns in (first, second):
-            await client.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap",
-                                             "metadata": {"name": "cm"}}, ns)
+            await client.create(CONFIGMAPS, configmap("cm"), ns)
         await client.delete(CONFIGMAPS, "cm", first)
         await eventually(lambda: len(seen) >= 3, what="three events from two namespaces")
     finally:
@@ -196,19 +209,29 @@ class Recorder:
         return (kind, name) in self.events
 
 
-async def _informer(client: Client, namespace: str, node: str) -> tuple[Informer, Recorder, asyncio.Task[None]]:
-    informer = Informer(client, PODS, namespace, field_selector=f"spec.nodeName={node}")
+@asynccontextmanager
+async def following(informer: Informer) -> AsyncIterator[Recorder]:
+    """Run `informer` (synced) for the block, recording what its handlers hear."""
     rec = Recorder()
     rec.attach(informer)
     task = asyncio.create_task(informer.run())
-    await informer.wait_synced(timeout=20)
-    return informer, rec, task
+    try:
+        await informer.wait_synced(timeout=20)
+        yield rec
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def on_node(client: Client, namespace: str, node: str) -> Informer:
+    """The kubelet's view: pods bound to `node`."""
+    return Informer(client, PODS, namespace, field_selector=f"spec.nodeName={node}")
 
 
 async def test_informer_with_field_selector_sees_add_update_delete(client: Client, namespace: str) -> None:
     node = unique("node")
-    informer, rec, task = await _informer(client, namespace, node)
-    try:
+    informer = on_node(client, namespace, node)
+    async with following(informer) as rec:
         await client.create(PODS, pod("mine", node=node), namespace)
         await client.create(PODS, pod("elsewhere", node=unique("other")), namespace)
         await eventually(lambda: rec.has("add", "mine"), what="add")
@@ -218,8 +241,6 @@ async def test_informer_with_field_selector_sees_add_update_delete(client: Clien
         await eventually(lambda: rec.has("delete", "mine"), what="delete")
         assert informer.store.keys() == []
         assert not any(name == "elsewhere" for _, name in rec.events)
-    finally:
-        task.cancel()
 
 
 def _etcdctl(etcd_url: str, *args: str) -> str:
@@ -238,20 +259,22 @@ async def test_informer_converges_after_restart_and_compaction(apiserver: Any, e
     node = unique("node")
     for name in ("keep", "gone-while-down", "gone-after"):
         await client.create(PODS, pod(name, node=node), namespace)
-    informer, rec, task = await _informer(client, namespace, node)
-    try:
+    informer = on_node(client, namespace, node)
+    async with following(informer) as rec:
         assert sorted(informer.store.keys()) == sorted(f"{namespace}/{n}" for n in
                                                        ("keep", "gone-while-down", "gone-after"))
         old_rv = informer.resource_version
         # while the server is away the pod disappears behind its back, then history is compacted,
         # so the informer's resourceVersion is too old to watch from: only a re-list can tell
         await asyncio.to_thread(apiserver.stop)
-        keys = _etcdctl(etcd_server.url, "get", "--prefix", "--keys-only", "/registry/pods/").split()
-        victim = next(k for k in keys if k.endswith(f"/{namespace}/gone-while-down"))
-        _etcdctl(etcd_server.url, "del", victim)
-        _etcdctl(etcd_server.url, "put", f"/kubelab-test/{namespace}", "bump")  # so the delete is history
-        _etcdctl(etcd_server.url, "compact", str(_etcd_revision(etcd_server.url)))
-        await asyncio.to_thread(apiserver.start)
+        try:
+            keys = _etcdctl(etcd_server.url, "get", "--prefix", "--keys-only", "/registry/pods/").split()
+            victim = next(k for k in keys if k.endswith(f"/{namespace}/gone-while-down"))
+            _etcdctl(etcd_server.url, "del", victim)
+            _etcdctl(etcd_server.url, "put", f"/kubelab-test/{namespace}", "bump")  # the delete becomes history
+            _etcdctl(etcd_server.url, "compact", str(_etcd_revision(etcd_server.url)))
+        finally:  # the server is shared by the whole session: always bring it back
+            await asyncio.to_thread(apiserver.start)
 
         with pytest.raises((errors.Expired, errors.Gone)):
             async for _ in client.watch(PODS, namespace, resource_version=old_rv, timeout_seconds=5):
@@ -263,8 +286,6 @@ async def test_informer_converges_after_restart_and_compaction(apiserver: Any, e
         await eventually(lambda: rec.has("add", "new") and rec.has("delete", "gone-after"), timeout=30,
                          what="events after reconnecting")
         assert sorted(informer.store.keys()) == [f"{namespace}/keep", f"{namespace}/new"]
-    finally:
-        task.cancel()
 
 
 async def test_leader_election_hands_over_on_cancel(client: Client) -> None:
@@ -326,26 +347,20 @@ async def test_graceful_delete_of_a_bound_pod_waits_for_the_kubelet(client: Clie
 
 async def test_binding_moves_a_pod_into_the_kubelets_informer(client: Client, namespace: str) -> None:
     node = unique("node")
-    informer, rec, task = await _informer(client, namespace, node)
-    try:
+    informer = on_node(client, namespace, node)
+    async with following(informer) as rec:
         await client.create(PODS, pod("to-bind"), namespace)
         binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "to-bind"},
                    "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
         await client.post_subresource(PODS, "to-bind", "binding", binding, namespace)
         await eventually(lambda: rec.has("add", "to-bind"), what="the bound pod to arrive")
         assert informer.store.get(f"{namespace}/to-bind")["spec"]["nodeName"] == node
-    finally:
-        task.cancel()
 
 
 async def test_node_status_patch_and_cluster_scoped_informer(client: Client) -> None:
     name = unique("node")
     informer = Informer(client, NODES)
-    rec = Recorder()
-    rec.attach(informer)
-    task = asyncio.create_task(informer.run())
-    try:
-        await informer.wait_synced(timeout=20)
+    async with following(informer) as rec:
         await client.create(NODES, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
         status = {"status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
                              "capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
@@ -357,20 +372,12 @@ async def test_node_status_patch_and_cluster_scoped_informer(client: Client) -> 
         assert informer.store.get(name)["status"]["conditions"][0]["type"] == "Ready"
         await client.delete(NODES, name)
         await eventually(lambda: rec.has("delete", name), what="node delete")
-    finally:
-        task.cancel()
 
 
 async def test_label_selector_informer_sees_objects_leave_and_join(client: Client, namespace: str) -> None:
     selector = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless"
-    informer = Informer(client, CONFIGMAPS, namespace, label_selector=selector)
-    rec = Recorder()
-    rec.attach(informer)
-    task = asyncio.create_task(informer.run())
-    try:
-        await informer.wait_synced(timeout=20)
-        await client.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "s"}},
-                            namespace)
+    async with following(Informer(client, CONFIGMAPS, namespace, label_selector=selector)) as rec:
+        await client.create(CONFIGMAPS, configmap("s"), namespace)
         await eventually(lambda: rec.has("add", "s"), what="add")
         await client.patch(CONFIGMAPS, "s", {"metadata": {"labels": {"service.kubernetes.io/headless": ""}}},
                            namespace)
@@ -378,14 +385,11 @@ async def test_label_selector_informer_sees_objects_leave_and_join(client: Clien
         await client.patch(CONFIGMAPS, "s", {"metadata": {"labels": {"service.kubernetes.io/headless": None}}},
                            namespace)
         await eventually(lambda: rec.events.count(("add", "s")) == 2, what="joining again reads as an add")
-    finally:
-        task.cancel()
 
 
 async def test_list_pages_with_limit_and_continue(client: Client, namespace: str) -> None:
     for i in range(5):
-        await client.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap",
-                                         "metadata": {"name": f"page-{i}"}}, namespace)
+        await client.create(CONFIGMAPS, configmap(f"page-{i}"), namespace)
     first = await client.request("GET", CONFIGMAPS.path(namespace), params={"limit": "2"})
     assert len(first["items"]) == 2 and first["metadata"]["continue"]
     assert first["metadata"]["remainingItemCount"] == 3
@@ -394,11 +398,7 @@ async def test_list_pages_with_limit_and_continue(client: Client, namespace: str
 
 
 async def test_update_status_subresource_and_json_patch(client: Client, namespace: str) -> None:
-    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
-           "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "d"}},
-                    "template": {"metadata": {"labels": {"app": "d"}},
-                                 "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
-    created = await client.create(DEPLOYMENTS, dep, namespace)
+    created = await client.create(DEPLOYMENTS, deployment("d"), namespace)
     assert created["metadata"]["generation"] == 1
     status = {**created, "status": {"observedGeneration": 1, "replicas": 1, "readyReplicas": 1}}
     written = await client.update(DEPLOYMENTS, status, subresource="status")
@@ -410,8 +410,7 @@ async def test_update_status_subresource_and_json_patch(client: Client, namespac
 
 async def test_concurrent_patches_all_land(client: Client, namespace: str) -> None:
     """Patches without a resourceVersion never conflict: the server retries its compare-and-swap."""
-    await client.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "hot"}},
-                        namespace)
+    await client.create(CONFIGMAPS, configmap("hot"), namespace)
     await asyncio.gather(*(client.patch(CONFIGMAPS, "hot", {"metadata": {"labels": {f"l{i}": "x"}}}, namespace)
                            for i in range(20)))
     labels = (await client.get(CONFIGMAPS, "hot", namespace))["metadata"]["labels"]
@@ -428,8 +427,7 @@ async def test_a_large_object_crosses_the_watch_stream(client: Client, namespace
         raise AssertionError("the watch ended without an event")
 
     task = asyncio.create_task(first_event())
-    await client.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"},
-                                     "data": {"blob": big}}, namespace)
+    await client.create(CONFIGMAPS, configmap("big", blob=big), namespace)
     obj = await asyncio.wait_for(task, 20)
     assert obj["data"]["blob"] == big
 
@@ -445,11 +443,7 @@ async def test_a_watch_with_a_timeout_ends_cleanly(client: Client, namespace: st
 @pytest.mark.parametrize(("policy", "finalizer"), [("Foreground", "foregroundDeletion"), ("Orphan", "orphan")])
 async def test_delete_propagation_leaves_the_garbage_collectors_finalizer(
         client: Client, namespace: str, policy: str, finalizer: str) -> None:
-    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "owner"},
-           "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "o"}},
-                    "template": {"metadata": {"labels": {"app": "o"}},
-                                 "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
-    await client.create(DEPLOYMENTS, dep, namespace)
+    await client.create(DEPLOYMENTS, deployment("owner"), namespace)
     await client.delete(DEPLOYMENTS, "owner", namespace, propagation_policy=policy)
     held = await client.get(DEPLOYMENTS, "owner", namespace)
     assert held["metadata"]["deletionTimestamp"] and held["metadata"]["finalizers"] == [finalizer]
@@ -484,3 +478,37 @@ async def test_leader_election_rides_out_an_apiserver_restart(apiserver: Any, cl
         for t in tasks.values():
             t.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+
+async def test_requests_after_an_apiserver_restart_succeed(apiserver: Any, client: Client) -> None:
+    """Connections pooled before a restart are dead after it; the next request must still work."""
+    await client.get(NAMESPACES, "default")
+    await asyncio.to_thread(apiserver.restart)
+    for _ in range(3):
+        assert (await client.get(NAMESPACES, "default"))["metadata"]["name"] == "default"
+
+
+async def test_recorded_events_show_in_kubectl_describe(apiserver: Any, kubectl: Any, client: Client,
+                                                       namespace: str) -> None:
+    created = await client.create(PODS, pod("described"), namespace)
+    node = await client.create(NODES, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": unique("n")}})
+    recorder = EventRecorder(client, "default-scheduler")
+    for _ in range(3):  # repeats fold into one Event with a count
+        await recorder.record(created, WARNING, "FailedScheduling", "0/1 nodes are available.")
+    await recorder.record(node, "Normal", "NodeReady", "Node is ready")
+    listed = await client.list(EVENTS, namespace, field_selector=f"involvedObject.uid={created['metadata']['uid']}")
+    assert [(e["reason"], e["count"]) for e in listed["items"]] == [("FailedScheduling", 3)]
+    node_events = await client.list(EVENTS, "default", field_selector=f"involvedObject.name={node['metadata']['name']}")
+    assert [e["reason"] for e in node_events["items"]] == ["NodeReady"]
+
+    for version in ("1.27", "1.33"):
+        out = await asyncio.to_thread(kubectl, version, "-n", namespace, "describe", "pod", "described")
+        assert out.returncode == 0, out.stderr
+        events = out.stdout.split("Events:")[1].splitlines()
+        assert events[1].split()[:3] == ["Type", "Reason", "Age"]
+        row = events[3].split()
+        assert row[:2] == ["Warning", "FailedScheduling"] and "(x3" in events[3]
+        assert "default-scheduler" in events[3] and events[3].rstrip().endswith("0/1 nodes are available.")
+        out = await asyncio.to_thread(kubectl, version, "describe", "node", node["metadata"]["name"])
+        assert out.returncode == 0, out.stderr
+        assert "NodeReady" in out.stdout.split("Events:")[1]

@@ -1,6 +1,6 @@
 """The asyncio API client, informers, work queue and leader election (like client-go)."""
 
-from lab.kube.client.client import Client, WatchEvent
+from lab.kube.client.client import TRANSPORT_ERRORS, Client, WatchEvent
 from lab.kube.client.config import ClientConfig, load_kubeconfig
 from lab.kube.client.controller import run_controller
 from lab.kube.client.informer import Informer
@@ -16,7 +16,7 @@ from lab.kube.client.store import Store
 from lab.kube.client.workqueue import WorkQueue
 
 __all__ = [
-    "JSON_PATCH", "MERGE_PATCH", "STRATEGIC_MERGE_PATCH",
+    "JSON_PATCH", "MERGE_PATCH", "STRATEGIC_MERGE_PATCH", "TRANSPORT_ERRORS",
     "BucketRateLimiter", "Client", "ClientConfig", "Informer", "ItemExponentialFailureRateLimiter",
     "LeaderElector", "MaxOfRateLimiter", "Store", "WatchEvent", "WorkQueue",
     "default_controller_rate_limiter", "load_kubeconfig", "run_controller",

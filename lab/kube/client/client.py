@@ -20,6 +20,9 @@ from lab.kube.machinery import errors
 from lab.kube.machinery.catalog import Resource
 
 Obj = dict[str, Any]
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, aiohttp.ClientError, TimeoutError)
+"""What a request raises when the server was unreachable or went away mid-answer (a restart
+closes pooled keep-alive connections: `ServerDisconnectedError` is not an `OSError`)."""
 WATCH_READ_SLACK = 15.0  # seconds beyond timeoutSeconds before we call a silent watch dead
 
 

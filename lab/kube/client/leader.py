@@ -11,11 +11,13 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from lab.kube.client.client import Client
+from lab.kube.client.client import TRANSPORT_ERRORS, Client
 from lab.kube.machinery import errors, meta
 from lab.kube.machinery.catalog import LEASES
 
 log = logging.getLogger(__name__)
+# an answer we can retry on the next period: the API said no, or the server was out of reach
+LEASE_ERRORS: tuple[type[BaseException], ...] = (errors.APIError, *TRANSPORT_ERRORS)
 Obj = dict[str, Any]
 
 
@@ -94,7 +96,7 @@ class LeaderElector:
             return await self._write(None, {"holderIdentity": self.identity,
                                             "leaseDurationSeconds": int(self.lease_duration),
                                             "acquireTime": now, "renewTime": now, "leaseTransitions": 0})
-        except (TimeoutError, errors.APIError, OSError) as exc:
+        except LEASE_ERRORS as exc:
             log.warning("error retrieving lease %s/%s: %r", self.namespace, self.lease_name, exc)
             return False
         spec = lease.get("spec") or {}
@@ -125,7 +127,7 @@ class LeaderElector:
                 body = {**lease, "spec": spec}
                 coro = self.client.update(LEASES, body)  # CAS on the resourceVersion we read
             written = await asyncio.wait_for(coro, self.renew_deadline)
-        except (TimeoutError, errors.APIError, OSError) as exc:
+        except LEASE_ERRORS as exc:
             log.info("failed to write lease %s/%s: %r", self.namespace, self.lease_name, exc)
             return False
         loop = asyncio.get_running_loop()
@@ -152,5 +154,5 @@ class LeaderElector:
             now = meta.now_micro()
             spec = {**lease["spec"], "holderIdentity": "", "leaseDurationSeconds": 1, "renewTime": now}
             await asyncio.wait_for(self.client.update(LEASES, {**lease, "spec": spec}), self.retry_period)
-        except (TimeoutError, errors.APIError, OSError) as exc:
+        except LEASE_ERRORS as exc:
             log.info("failed to release lease %s/%s: %r", self.namespace, self.lease_name, exc)

@@ -20,7 +20,6 @@ from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import BadRequest, Cause
 from lab.kube.machinery.selectors import LabelSelector
 
-AGE = AGE_COLUMN
 WIDE = [column("Containers", priority=1, description="Names of each container in the template."),
         column("Images", priority=1, description="Images referenced by each container in the template."),
         column("Selector", priority=1, description="Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.")]
@@ -109,7 +108,7 @@ class DeploymentStrategy(WorkloadStrategy):
                 column("Ready", description="Number of the pod with ready state"),
                 column("Up-to-date", "integer", "Total number of non-terminated pods targeted by this deployment that have the desired template spec."),
                 column("Available", "integer", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."),
-                AGE, *WIDE]
+                AGE_COLUMN, *WIDE]
 
     def row(self, obj: Obj) -> list[Any]:
         spec, status = obj.get("spec") or {}, obj.get("status") or {}
@@ -127,7 +126,7 @@ class ReplicaSetStrategy(WorkloadStrategy):
                 column("Desired", "integer", "Replicas is the number of desired replicas."),
                 column("Current", "integer", "Replicas is the most recently observed number of replicas."),
                 column("Ready", "integer", "The number of ready replicas for this replica set."),
-                AGE, *WIDE]
+                AGE_COLUMN, *WIDE]
 
     def row(self, obj: Obj) -> list[Any]:
         spec, status = obj.get("spec") or {}, obj.get("status") or {}

@@ -20,13 +20,11 @@ from lab.kube.apiserver.strategies.base import (
 )
 from lab.kube.machinery import catalog, meta
 
-AGE = AGE_COLUMN
-
 
 @dataclass
 class ConfigMapStrategy(Strategy):
     def columns(self) -> list[dict[str, Any]]:
-        return [NAME_COLUMN, column("Data", "integer", "Number of data entries"), AGE]
+        return [NAME_COLUMN, column("Data", "integer", "Number of data entries"), AGE_COLUMN]
 
     def row(self, obj: Obj) -> list[Any]:
         return [meta.name(obj), len(obj.get("data") or {}) + len(obj.get("binaryData") or {}), age(obj)]
@@ -48,7 +46,7 @@ class SecretStrategy(Strategy):
 
     def columns(self) -> list[dict[str, Any]]:
         return [NAME_COLUMN, column("Type", description="The type of the secret"),
-                column("Data", "integer", "Number of data entries"), AGE]
+                column("Data", "integer", "Number of data entries"), AGE_COLUMN]
 
     def row(self, obj: Obj) -> list[Any]:
         return [meta.name(obj), obj.get("type", ""), len(obj.get("data") or {}), age(obj)]
@@ -104,7 +102,7 @@ class EndpointsStrategy(Strategy):
     allow_create_on_update: bool = True
 
     def columns(self) -> list[dict[str, Any]]:
-        return [NAME_COLUMN, column("Endpoints", description="Endpoints of the service"), AGE]
+        return [NAME_COLUMN, column("Endpoints", description="Endpoints of the service"), AGE_COLUMN]
 
     def row(self, obj: Obj) -> list[Any]:
         return [meta.name(obj), endpoints_text(obj), age(obj)]
@@ -115,7 +113,7 @@ class EndpointSliceStrategy(Strategy):
     def columns(self) -> list[dict[str, Any]]:
         return [NAME_COLUMN, column("AddressType", description="Type of address carried by this EndpointSlice"),
                 column("Ports", description="Ports served by this EndpointSlice"),
-                column("Endpoints", description="Endpoints of this EndpointSlice"), AGE]
+                column("Endpoints", description="Endpoints of this EndpointSlice"), AGE_COLUMN]
 
     def row(self, obj: Obj) -> list[Any]:
         ports = ",".join(str(p.get("port")) for p in obj.get("ports") or []) or "<unset>"
@@ -127,7 +125,7 @@ class EndpointSliceStrategy(Strategy):
 @dataclass
 class LeaseStrategy(Strategy):
     def columns(self) -> list[dict[str, Any]]:
-        return [NAME_COLUMN, column("Holder", description="The holder of the lease"), AGE]
+        return [NAME_COLUMN, column("Holder", description="The holder of the lease"), AGE_COLUMN]
 
     def row(self, obj: Obj) -> list[Any]:
         return [meta.name(obj), (obj.get("spec") or {}).get("holderIdentity", ""), age(obj)]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from lab.kube.client.patches import apply_patch, json_patch, merge_patch, strategic_merge
+from lab.kube.client.patches import (
+    apply_patch,
+    json_patch,
+    merge_patch,
+    strategic_merge,
+)
 from lab.kube.machinery.errors import BadRequest, Invalid, UnsupportedMediaType
 
 

@@ -94,3 +94,27 @@ async def test_losing_the_lease_cancels_the_leading_work(api, client):
     assert stopped.is_set()
     stop_thief.set()
     await steal
+
+
+async def test_a_dropped_connection_during_renewal_is_retried_not_fatal(api, client, monkeypatch):
+    """An API server restart closes pooled connections mid-request (`ServerDisconnectedError`,
+    not an OSError): the leader retries on its next period instead of losing the lease."""
+    import aiohttp
+
+    started, stopped = asyncio.Event(), asyncio.Event()
+    a = elector(client, "cp1")
+    run = asyncio.create_task(a.run(lambda: leading_flag(started, stopped)))
+    await asyncio.wait_for(started.wait(), 2)
+    real_get, drops = client.get, []
+
+    async def flaky_get(*args, **kwargs):
+        if len(drops) < 2:
+            drops.append(1)
+            raise aiohttp.ServerDisconnectedError()
+        return await real_get(*args, **kwargs)
+
+    monkeypatch.setattr(client, "get", flaky_get)
+    await asyncio.sleep(0.5)
+    assert len(drops) == 2 and a.is_leader and not run.done() and not stopped.is_set()
+    run.cancel()
+    await asyncio.gather(run, return_exceptions=True)
