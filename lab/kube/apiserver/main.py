@@ -4,39 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import sys
-import time
 
 from lab.kube.apiserver.rest.fieldcheck import schema_available
 from lab.kube.apiserver.server import APIServer
 from lab.kube.apiserver.settings import Settings, from_args
-
-
-class KlogFormatter(logging.Formatter):
-    """`I1124 10:00:00.000000    1234 file.py:12] message`, as klog writes."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        level = {"DEBUG": "I", "INFO": "I", "WARNING": "W", "ERROR": "E", "CRITICAL": "F"}.get(
-            record.levelname, "I")
-        ts = time.strftime("%m%d %H:%M:%S", time.localtime(record.created))
-        micros = int((record.created % 1) * 1_000_000)
-        line = (f"{level}{ts}.{micros:06d} {os.getpid():7d} {record.filename}:{record.lineno}] "
-                f"{record.getMessage()}")
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
-        return line
-
-
-def setup_logging(verbosity: int) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(KlogFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbosity >= 4 else logging.INFO)
-    for noisy in ("aiohttp.access", "grpc", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+from lab.kube.component import setup_logging
 
 
 async def run(settings: Settings) -> None:

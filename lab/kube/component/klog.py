@@ -13,7 +13,7 @@ from datetime import datetime
 
 _LEVELS = {logging.DEBUG: "I", logging.INFO: "I", logging.WARNING: "W", logging.ERROR: "E", logging.CRITICAL: "F"}
 # libraries whose INFO lines are noise next to ours (aiohttp logs every request it serves)
-NOISY_LOGGERS = ("aiohttp.access",)
+NOISY_LOGGERS = ("aiohttp.access", "grpc", "asyncio")
 
 
 class KlogFormatter(logging.Formatter):
