@@ -1,7 +1,10 @@
-"""Regenerate `api_pb2.py` and `api_pb2_grpc.py` from `api.proto` (the CRI v1 subset).
+"""Regenerate the CRI messages (`api_pb2.py`, `api_pb2.pyi`) from `api.proto` (the CRI v1 subset).
+
+No gRPC stubs: `client.py` calls the upstream `/runtime.v1.*` method paths itself, which works
+with every grpcio the project supports (generated stubs need the newest).
 
 Run from the repository root after editing the proto:  .venv/bin/python -m lab.kube.kubelet.cri.generate
-The modules are committed so a node needs only grpcio + protobuf, not grpcio-tools.
+The messages are committed so a node needs only grpcio + protobuf, not grpcio-tools.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ def main() -> int:
 
     proto = HERE.joinpath("api.proto").relative_to(ROOT)
     include = Path(grpc_tools.__file__).parent / "_proto"  # google/protobuf well-known types
-    args = ["protoc", f"-I{ROOT}", f"-I{include}", f"--python_out={ROOT}", f"--grpc_python_out={ROOT}",
+    args = ["protoc", f"-I{ROOT}", f"-I{include}", f"--python_out={ROOT}",
             f"--pyi_out={ROOT}", str(proto)]
     code = protoc.main(args)
     if code == 0:
