@@ -129,6 +129,31 @@ def test_deleted_pod_is_replaced_and_served(lab: Lab) -> None:
              timeout=90, interval=3)
 
 
+def test_components_recover_from_restarts_by_reconciling(lab: Lab) -> None:
+    """etcd and the whole control plane restart, a kubelet and a kube-proxy restart: the
+    running pods are kept (same containers), and the cluster goes on converging."""
+    before = {p["metadata"]["name"]: p["status"]["containerStatuses"][0]["containerID"]
+              for p in running_web_pods(lab)}
+    lab.ssh("cp1", "sudo systemctl restart etcd kube-apiserver kube-scheduler kube-controller-manager")
+    lab.ssh("w1", "sudo systemctl restart kubelet kube-proxy")
+    lab.wait("the API server ready again",
+             lambda: lab.kubectl("get", "--raw", "/readyz", check=False).stdout.strip() == "ok", timeout=90)
+
+    lab.kubectl("scale", "deployment", "web", "--replicas=4")
+    pods = lab.wait("4 web pods Running", lambda: len(running_web_pods(lab)) == 4 and running_web_pods(lab),
+                    timeout=180)
+    after = {p["metadata"]["name"]: p["status"]["containerStatuses"][0]["containerID"] for p in pods}
+    assert {n: after[n] for n in before} == before, "restarted components must adopt, not recreate, pods"
+
+    expected = set(after)
+    ip = cluster_ip(lab)
+    lab.wait("the Service answering from all 4 pods",
+             lambda: expected <= names_seen(lab.ssh("w1", fetch_loop(ip), check=False)),
+             timeout=90, interval=3)
+    lab.kubectl("scale", "deployment", "web", "--replicas=3")
+    lab.wait("back to 3 web pods", lambda: len(running_web_pods(lab)) == 3, timeout=120)
+
+
 def test_second_site_run_reports_no_changes(lab: Lab) -> None:
     from lab.deploy.ansible import run_playbook
 

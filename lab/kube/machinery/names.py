@@ -1,4 +1,5 @@
-"""Object names: `generateName` suffixes and DNS-1123 validation with upstream messages.
+"""Object names: `generateName` suffixes, DNS-1123 and qualified-name (label key/value)
+validation with upstream messages.
 
 Mirrors apiserver `storage/names` and apimachinery `util/validation`, so error text
 matches what kubectl users see from a real cluster.
@@ -45,8 +46,9 @@ def _max_len_error(length: int) -> str:
 
 
 def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    ex = ", ".join(f"'{e}'" for e in examples)
-    return f"{msg} (e.g. {ex}, regex used for validation is '{fmt}')"
+    # byte-for-byte upstream RegexError, double space before "or" included
+    ex = " or ".join(f"'{e}', " for e in examples)
+    return f"{msg} (e.g. {ex}regex used for validation is '{fmt}')"
 
 
 def is_dns1123_label(value: str) -> list[str]:
@@ -67,3 +69,53 @@ def is_dns1123_subdomain(value: str) -> list[str]:
     if not _SUBDOMAIN_RE.match(value):
         errs.append(_regex_error(_SUBDOMAIN_ERR, _SUBDOMAIN_FMT, "example.com"))
     return errs
+
+
+QUALIFIED_NAME_MAX_LENGTH = 63
+LABEL_VALUE_MAX_LENGTH = 63
+_QNAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_QNAME_RE = re.compile("^" + _QNAME_FMT + "$")
+_LABEL_VALUE_FMT = "(" + _QNAME_FMT + ")?"
+_QNAME_ERR = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
+              "with an alphanumeric character")
+_LABEL_VALUE_ERR = ("a valid label must be an empty string or consist of alphanumeric characters, "
+                    "'-', '_' or '.', and must start and end with an alphanumeric character")
+
+
+def is_qualified_name(value: str) -> list[str]:
+    """Problems with `value` as `[prefix/]name` (label and annotation keys); [] when valid."""
+    parts = value.split("/")
+    if len(parts) == 1:
+        prefix, name = "", parts[0]
+    elif len(parts) == 2:
+        prefix, name = parts
+        if not prefix:
+            return ["prefix part must be non-empty"]
+    else:
+        return ["a qualified name " + _regex_error(_QNAME_ERR, _QNAME_FMT, "MyName", "my.name", "123-abc")
+                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
+    errs = ["prefix part " + e for e in is_dns1123_subdomain(prefix)] if prefix else []
+    if not name:
+        errs.append("name part must be non-empty")
+    elif len(name) > QUALIFIED_NAME_MAX_LENGTH:
+        errs.append("name part " + _max_len_error(QUALIFIED_NAME_MAX_LENGTH))
+    if name and not _QNAME_RE.match(name):
+        errs.append("name part " + _regex_error(_QNAME_ERR, _QNAME_FMT, "MyName", "my.name", "123-abc"))
+    return errs
+
+
+def is_valid_label_value(value: str) -> list[str]:
+    """Problems with `value` as a label value (empty is fine); [] when valid."""
+    errs: list[str] = []
+    if len(value) > LABEL_VALUE_MAX_LENGTH:
+        errs.append(_max_len_error(LABEL_VALUE_MAX_LENGTH))
+    if value and not _QNAME_RE.match(value):
+        errs.append(_regex_error(_LABEL_VALUE_ERR, _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
+    return errs
+
+
+def path_segment_problems(value: str) -> list[str]:
+    """Why `value` cannot be one segment of a URL or storage key (upstream IsValidPathSegmentName)."""
+    if value in (".", ".."):
+        return [f"may not be '{value}'"]
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in value]

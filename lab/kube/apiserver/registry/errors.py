@@ -13,6 +13,17 @@ CONFLICT_MESSAGE = ("Operation cannot be fulfilled on {gr} \"{name}\": the objec
                     "modified; please apply your changes to the latest version and try again")
 
 
+class RequestEntityTooLarge(errors.APIError):
+    """413 (upstream apierrors.NewRequestEntityTooLargeError); not yet in machinery.errors."""
+
+    code = 413
+    reason = "RequestEntityTooLarge"
+
+
+def too_large(detail: str) -> RequestEntityTooLarge:
+    return RequestEntityTooLarge(f"Request entity too large: {detail}")
+
+
 def not_found(resource: Resource, name: str) -> errors.NotFound:
     return errors.NotFound(f'{resource.group_resource} "{name}" not found', name=name,
                            kind=resource.plural, group=resource.group)
@@ -41,5 +52,7 @@ def api_errors(resource: Resource, name: str = "") -> Iterator[None]:
         raise conflict(resource, name) from exc
     except st.Compacted as exc:
         raise expired(exc) from exc
+    except st.TooLarge as exc:
+        raise too_large(str(exc)) from exc
     except st.Unavailable as exc:
         raise errors.ServiceUnavailable(str(exc), retry_after=1) from exc

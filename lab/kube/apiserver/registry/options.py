@@ -5,10 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.kube.machinery.errors import BadRequest
+from lab.kube.machinery.errors import BadRequest, Cause, Invalid
 from lab.kube.machinery.selectors import FieldSelector, LabelSelector
 
 PROPAGATION = ("Orphan", "Background", "Foreground")
+RV_MATCH = ("Exact", "NotOlderThan", "")
+
+
+def check_resource_version(rv: str) -> str:
+    """A query resourceVersion is empty or a non-negative integer (upstream ParseResourceVersion),
+    so a typo is a 400 rather than a silently fresh read or a watch that errors mid-stream."""
+    if rv and not (rv.isascii() and rv.isdigit()):
+        raise BadRequest(f'resourceVersion: Invalid value: "{rv}": strconv.ParseUint: parsing '
+                         f'"{rv}": invalid syntax')
+    return rv
+
+
+def _check_rv_match(match: str, rv: str) -> None:
+    """Upstream ValidateListOptions, answered as 422 on ListOptions.meta.k8s.io."""
+    if match not in RV_MATCH:
+        opts = ", ".join(f'"{m}"' for m in RV_MATCH)
+        cause = Cause("FieldValueNotSupported", f'Unsupported value: "{match}": supported values: '
+                      f"{opts}", "resourceVersionMatch")
+    elif match and not rv:
+        cause = Cause("FieldValueForbidden", "Forbidden: resourceVersionMatch is forbidden unless "
+                      "resourceVersion is provided", "resourceVersionMatch")
+    else:
+        return
+    raise Invalid(f'ListOptions.meta.k8s.io "" is invalid: {cause.field}: {cause.message}',
+                  kind="ListOptions", group="meta.k8s.io", causes=[cause])
 
 
 @dataclass(frozen=True)
@@ -59,11 +84,13 @@ class ListOptions:
                 return int(q[name])
             except ValueError as exc:
                 raise BadRequest(f"invalid {name} {q[name]!r}") from exc
+        rv = check_resource_version(q.get("resourceVersion", ""))
+        _check_rv_match(q.get("resourceVersionMatch", ""), rv)
         return cls(
             LabelSelector.parse(q.get("labelSelector")),
             FieldSelector.parse(q.get("fieldSelector")),
-            q.get("resourceVersion", ""),
-            num("limit") or 0,
+            rv,
+            max(num("limit") or 0, 0),  # upstream pages only when limit > 0; negative = no limit
             q.get("continue", ""),
             num("timeoutSeconds"),
             q.get("allowWatchBookmarks") in ("true", "1"),

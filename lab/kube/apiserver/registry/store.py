@@ -132,7 +132,8 @@ class Registry:
                 md["name"] = names.generate_name(md["generateName"])
             raise_invalid(self.resource, meta.name(new), self.strategy.validate(new))
             await self.strategy.before_create(new, self.ctx)
-            if dry_run:
+            if dry_run:  # show what would be allocated, but keep nothing
+                await self.strategy.after_delete(new, self.ctx)
                 return new
             try:
                 with api_errors(self.resource, meta.name(new)):
@@ -169,13 +170,22 @@ class Registry:
         merged["metadata"]["resourceVersion"] = old_md.get("resourceVersion")
         return merged
 
-    async def update(self, namespace: str | None, name: str, obj: Obj, *,
-                     subresource: str | None = None, dry_run: bool = False) -> Obj:
-        """PUT: CAS on the body's resourceVersion when set, unconditional when empty."""
-        body_name = meta.name(obj)
+    def check_identity(self, obj: Obj, namespace: str | None, name: str) -> None:
+        """upstream checkName: a PUT body or patched object names the object on the URL."""
+        md = obj.get("metadata") or {}
+        body_name = md.get("name") or ""
         if body_name and body_name != name:
             raise errors.BadRequest(f"the name of the object ({body_name}) does not match the name "
                                     f"on the URL ({name})")
+        body_ns, url_ns = md.get("namespace") or "", self._ns(namespace)
+        if url_ns and body_ns and body_ns != url_ns:
+            raise errors.BadRequest(f"the namespace of the object ({body_ns}) does not match the "
+                                    f"namespace on the request ({url_ns})")
+
+    async def update(self, namespace: str | None, name: str, obj: Obj, *,
+                     subresource: str | None = None, dry_run: bool = False) -> Obj:
+        """PUT: CAS on the body's resourceVersion when set, unconditional when empty."""
+        self.check_identity(obj, namespace, name)
         want_rv = meta.resource_version(obj)
         ns = self._ns(namespace)
         if self.strategy.allow_create_on_update and subresource is None:

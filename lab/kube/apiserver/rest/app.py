@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from lab.kube.apiserver.registry.errors import too_large
 from lab.kube.apiserver.rest import discovery, paths
 from lab.kube.apiserver.rest.negotiation import json_response
 from lab.kube.apiserver.rest.resources import ResourceHandler
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from lab.kube.apiserver.server import APIServer
 
 log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 3 * 1024 * 1024  # upstream apiserver's request body limit
 # Go's mime parser rejects the "@" of the Accept form, so the answer uses a dot
 PROTOBUF_V2 = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 
@@ -40,6 +42,8 @@ async def status_edge(request: web.Request, handler: Any) -> web.StreamResponse:
         resp = await handler(request)
     except errors.APIError as err:
         resp = _status_response(err)
+    except web.HTTPRequestEntityTooLarge:
+        resp = _status_response(too_large(f"limit is {MAX_BODY_BYTES}"))
     except web.HTTPNotFound:
         resp = _status_response(paths.not_found_path())
     except web.HTTPMethodNotAllowed:
@@ -56,7 +60,7 @@ async def status_edge(request: web.Request, handler: Any) -> web.StreamResponse:
 
 
 def make_app(server: APIServer) -> web.Application:
-    app = web.Application(middlewares=[status_edge], client_max_size=3 * 1024 * 1024)
+    app = web.Application(middlewares=[status_edge], client_max_size=MAX_BODY_BYTES)
     resources = ResourceHandler(server)
 
     async def version(_: web.Request) -> web.Response:

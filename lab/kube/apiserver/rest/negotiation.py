@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-import yaml
 from aiohttp import web
 
 from lab.kube.apiserver import protobuf
+from lab.kube.apiserver.rest import yamlbody
 from lab.kube.apiserver.strategies.base import Strategy
 from lab.kube.machinery import meta
 from lab.kube.machinery.errors import BadRequest, NotAcceptable, UnsupportedMediaType
@@ -55,10 +55,7 @@ def decode_body(raw: bytes, content_type: str) -> Any:
     if not raw:
         return None
     if "yaml" in ctype:
-        try:
-            return yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise BadRequest(f"error converting YAML to JSON: {exc}") from exc
+        return yamlbody.load(raw)
     if ctype == protobuf.MEDIA_TYPE:
         return protobuf.decode(raw)
     if ctype not in ("", JSON) and not ctype.endswith("+json"):

@@ -8,24 +8,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aiohttp import web
 
 from lab.kube.apiserver.registry import Registry
 from lab.kube.apiserver.registry.errors import conflict
-from lab.kube.apiserver.registry.options import DeleteOptions, ListOptions
+from lab.kube.apiserver.registry.options import DeleteOptions, ListOptions, check_resource_version
 from lab.kube.apiserver.rest import negotiation as neg
 from lab.kube.apiserver.rest import subresources as subs
 from lab.kube.apiserver.rest.fieldcheck import check_fields, check_shape
 from lab.kube.apiserver.rest.paths import RequestInfo, not_found_path
 from lab.kube.apiserver.rest.watch import serve_watch
 from lab.kube.client.patches import APPLY_PATCH, apply_patch
-from lab.kube.machinery import meta
+from lab.kube.machinery import meta, names
 from lab.kube.machinery.errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
 
 if TYPE_CHECKING:
     from lab.kube.apiserver.server import APIServer
 
 Obj = dict[str, Any]
+
+
+def escape_field_value(value: str) -> str:
+    """upstream fields.EscapeValue: a name with `,` or `=` stays one selector value."""
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=")
 
 
 def _warning_headers(warnings: list[str]) -> list[tuple[str, str]]:
@@ -59,13 +65,18 @@ class ResourceHandler:
         registry = self.server.registries[info.resource]
         if info.resource.namespaced and info.name and info.namespace is None:
             raise not_found_path()
+        if info.name is not None:
+            problems = names.path_segment_problems(info.name)
+            if problems:  # upstream NamespaceKeyFunc: never let a name reshape a storage key
+                raise BadRequest(f"Name parameter invalid: {orjson.dumps(info.name).decode()}: "
+                                 + ";".join(problems))
         neg.check_acceptable(request)
         method = request.method
         watching = info.watch_path or request.query.get("watch") in ("1", "true", "True")
         if method == "GET":
             if watching:
                 if info.name:  # watch on one object: a name field selector
-                    fs = f"metadata.name={info.name}"
+                    fs = "metadata.name=" + escape_field_value(info.name)
                     q = dict(request.query, fieldSelector=",".join(
                         x for x in (request.query.get("fieldSelector"), fs) if x))
                     opts = ListOptions.from_query(q)
@@ -96,6 +107,7 @@ class ResourceHandler:
     async def _get(self, request: web.Request, registry: Registry, info: RequestInfo) -> web.Response:
         if info.subresource == "scale":
             return neg.json_response(await subs.get_scale(registry, info.namespace or "", info.name or ""))
+        check_resource_version(request.query.get("resourceVersion", ""))
         obj = await registry.get(info.namespace, info.name or "")
         return _respond(request, registry, obj)
 
@@ -161,6 +173,9 @@ class ResourceHandler:
 
         def patched(current: Obj) -> Obj:
             new = apply_patch(ctype, current, patch)
+            if not isinstance(new, dict):
+                raise BadRequest("the patched object must be a JSON object")
+            registry.check_identity(new, info.namespace, info.name or "")
             warnings[:] = check_fields(registry.resource, new, directive, verb="patch")
             check_shape(registry.resource, new)
             rv = meta.resource_version(new)

@@ -8,10 +8,11 @@ from lab.kube.apiserver.storage.interface import (
     KeyNotFound,
     Storage,
     StorageError,
+    TooLarge,
     Unavailable,
 )
 
 __all__ = [
     "Compacted", "Conflict", "Event", "KeyExists", "KeyNotFound", "Storage", "StorageError",
-    "Unavailable",
+    "TooLarge", "Unavailable",
 ]

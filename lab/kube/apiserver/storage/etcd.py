@@ -24,6 +24,7 @@ from lab.kube.apiserver.storage.interface import (
     KeyNotFound,
     Obj,
     Storage,
+    TooLarge,
     Unavailable,
     with_rv,
     without_rv,
@@ -31,6 +32,8 @@ from lab.kube.apiserver.storage.interface import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# etcd's own answer past --max-request-bytes, and gRPC's past the server's receive limit
+TOO_LARGE_MESSAGES = ("request is too large", "larger than max")
 REQUEST_TIMEOUT = 5  # seconds: an etcd that does not answer is reported, not waited on
 
 
@@ -61,6 +64,8 @@ class EtcdStorage(Storage):
         except (TimeoutError, etcd_errors.ConnectionFailedError, etcd_errors.ConnectionTimeoutError, etcd_errors.InternalError, OSError) as exc:
             raise Unavailable(key, f"etcd unavailable: {exc}") from exc
         except etcd_errors.ClientError as exc:
+            if any(m in str(exc) for m in TOO_LARGE_MESSAGES):  # retrying can never help
+                raise TooLarge(key, f"etcd refused the request: {exc}") from exc
             raise Unavailable(key, f"etcd error: {exc}") from exc
 
     async def close(self) -> None:

@@ -45,6 +45,10 @@ class Compacted(StorageError):
         self.compacted = compacted
 
 
+class TooLarge(StorageError):
+    """The backend refused the value for its size (etcd --max-request-bytes)."""
+
+
 class Unavailable(StorageError):
     """The backend could not be reached (etcd down, timeout)."""
 

@@ -95,11 +95,12 @@ class Strategy:
             causes.append(v.required("metadata.name", "name or generateName is required"))
         else:
             causes += v.name_causes(md["name"], label=self.label_name)
-        for key in ("labels", "annotations"):
-            val = md.get(key)
-            if val is not None and (not isinstance(val, dict)
-                                    or not all(isinstance(x, str) for x in val.values())):
-                causes.append(v.invalid(f"metadata.{key}", val, "must be a map of strings"))
+        if md.get("generateName"):
+            causes += v.generate_name_causes(md["generateName"], label=self.label_name)
+        if md.get("labels") is not None:
+            causes += v.labels_causes(md["labels"])
+        if md.get("annotations") is not None:
+            causes += v.annotations_causes(md["annotations"])
         return causes
 
     def validate_update(self, new: Obj, old: Obj) -> list[Cause]:

@@ -90,6 +90,18 @@ class ServiceStrategy(Strategy):
         return causes
 
     async def before_create(self, obj: Obj, ctx: RegistryContext) -> None:
+        """Allocate the cluster IP, then node ports; a failure part-way gives back what this
+        call took (and only that: a refused requested IP belongs to someone else)."""
+        taken: list[tuple[ipalloc.KeyAllocator, str]] = []
+        try:
+            await self._allocate(obj, ctx, taken)
+        except BaseException:
+            for alloc, value in taken:
+                await alloc.release(value)
+            raise
+
+    async def _allocate(self, obj: Obj, ctx: RegistryContext,
+                        taken: list[tuple[ipalloc.KeyAllocator, str]]) -> None:
         spec = obj["spec"]
         ips, ports = _allocators(ctx)
         owner = meta.key(obj)
@@ -110,14 +122,16 @@ class ServiceStrategy(Strategy):
                              "the valid range. The range of valid IPs is " + str(ctx.service_cidr))
             except ipalloc.RangeFull as exc:
                 raise InternalError("failed to allocate a serviceIP: range is full") from exc
+            taken.append((ips, ip))
             spec["clusterIP"], spec["clusterIPs"] = ip, [ip]
         spec.setdefault("ipFamilies", ["IPv6" if ":" in spec.get("clusterIP", "") else "IPv4"])
         spec.setdefault("ipFamilyPolicy", "SingleStack")
         if spec.get("type") in ("NodePort", "LoadBalancer") and ports is not None:
-            await self._allocate_node_ports(obj, ports)
+            await self._allocate_node_ports(obj, ports, taken=taken)
 
     async def _allocate_node_ports(self, obj: Obj, ports: ipalloc.KeyAllocator,
-                                   keep: dict[str, Any] | None = None) -> None:
+                                   keep: dict[str, Any] | None = None, *,
+                                   taken: list[tuple[ipalloc.KeyAllocator, str]] | None = None) -> None:
         for i, p in enumerate(obj["spec"].get("ports") or []):
             wanted = p.get("nodePort") or (keep or {}).get(str(p.get("port")))
             if keep and wanted and str(p.get("port")) in keep and wanted == keep[str(p.get("port"))]:
@@ -125,6 +139,8 @@ class ServiceStrategy(Strategy):
                 continue
             try:
                 p["nodePort"] = int(await ports.allocate(meta.key(obj), str(wanted) if wanted else None))
+                if taken is not None:
+                    taken.append((ports, str(p["nodePort"])))
             except ipalloc.AlreadyAllocated:
                 _raise_alloc(obj, f"spec.ports[{i}].nodePort", wanted, "provided port is already allocated")
             except ipalloc.OutOfRange:

@@ -58,6 +58,52 @@ def name_causes(name: str, *, label: bool = False, field: str = "metadata.name")
     return [invalid(field, name, p) for p in problems]
 
 
+TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
+
+
+def too_long(field: str, limit: int) -> Cause:
+    return Cause("FieldValueTooLong", f"Too long: must have at most {limit} bytes", field)
+
+
+def labels_causes(labels: Any, field: str = "metadata.labels") -> list[Cause]:
+    """Upstream ValidateLabels: qualified-name keys and label-value values."""
+    if not isinstance(labels, dict):
+        return [invalid(field, labels, "must be a map of strings")]
+    causes: list[Cause] = []
+    for key, val in labels.items():
+        causes += [invalid(field, key, p) for p in names.is_qualified_name(key)]
+        if not isinstance(val, str):
+            causes.append(invalid(field, val, "must be a string"))
+            continue
+        causes += [invalid(field, val, p) for p in names.is_valid_label_value(val)]
+    return causes
+
+
+def annotations_causes(annotations: Any, field: str = "metadata.annotations") -> list[Cause]:
+    """Upstream ValidateAnnotations: qualified-name keys (case-insensitive), 256 KiB in total."""
+    if not isinstance(annotations, dict):
+        return [invalid(field, annotations, "must be a map of strings")]
+    causes: list[Cause] = []
+    size = 0
+    for key, val in annotations.items():
+        causes += [invalid(field, key, p) for p in names.is_qualified_name(key.lower())]
+        if not isinstance(val, str):
+            causes.append(invalid(field, val, "must be a string"))
+            continue
+        size += len(key.encode()) + len(val.encode())
+    if size > TOTAL_ANNOTATION_SIZE_LIMIT:
+        causes.append(too_long(field, TOTAL_ANNOTATION_SIZE_LIMIT))
+    return causes
+
+
+def generate_name_causes(base: str, *, label: bool = False) -> list[Cause]:
+    """generateName must itself be a valid name once its trailing dash is masked (upstream
+    maskTrailingDash), so a prefix like "web-" passes and "BAD_" fails before any suffix."""
+    masked = base[:-1] + "a" if len(base) > 1 and base.endswith("-") else base
+    problems = names.is_dns1123_label(masked) if label else names.is_dns1123_subdomain(masked)
+    return [invalid("metadata.generateName", base, p) for p in problems]
+
+
 def raise_invalid(resource: Resource, name: str, causes: list[Cause]) -> None:
     """Raise the aggregated `Invalid` error when `causes` is non-empty."""
     if not causes:

@@ -1,0 +1,382 @@
+"""kube-apiserver against hostile and careless input, over real HTTPS on a real etcd.
+
+Every bad request gets an upstream-shaped Status, nothing reaches etcd (checked with
+etcdctl), allocations are given back, and the server still answers /readyz afterwards.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+import yarl
+
+pytestmark = pytest.mark.integration
+
+MiB = 1024 * 1024
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+class API:
+    def __init__(self, server: Any, session: aiohttp.ClientSession) -> None:
+        self.base, self.session, self.ssl = server.url, session, server.ssl_context()
+
+    async def req(self, method: str, path: str, body: Any = None, *, raw: bytes | None = None,
+                  ctype: str = "application/json") -> tuple[int, Any]:
+        data = raw if raw is not None else (orjson.dumps(body) if body is not None else None)
+        url = yarl.URL(self.base + path, encoded=True)  # as sent: no "." / ".." folding
+        async with self.session.request(method, url, data=data, ssl=self.ssl,
+                                        headers={"Content-Type": ctype}) as r:
+            text = await r.read()
+            return r.status, orjson.loads(text) if text and r.content_type == "application/json" else text
+
+
+def etcd_values(etcd_url: str, prefix: str) -> dict[str, str]:
+    """key -> value under `prefix`, read straight from etcd (not through the server)."""
+    out = subprocess.run(["etcdctl", "--endpoints", etcd_url, "get", "--prefix", prefix, "-w", "json"],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    kvs = json.loads(out).get("kvs") or []
+    return {base64.b64decode(kv["key"]).decode(errors="replace"): base64.b64decode(kv["value"]).decode()
+            for kv in kvs}
+
+
+@pytest.fixture
+async def api(apiserver: Any) -> AsyncIterator[API]:
+    async with aiohttp.ClientSession() as session:
+        yield API(apiserver, session)
+        # whatever the test threw at it, the server is still serving and ready
+        async with session.get(apiserver.url + "/readyz", ssl=apiserver.ssl_context()) as r:
+            assert r.status == 200 and await r.text() == "ok"
+
+
+@pytest.fixture
+async def ns(api: API, etcd_server: Any) -> AsyncIterator[str]:
+    name = unique("bad")
+    code, _ = await api.req("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
+    assert code == 201
+    yield name
+    await api.req("DELETE", f"/api/v1/namespaces/{name}")
+
+
+def assert_status(body: Any, code: int, reason: str) -> dict[str, Any]:
+    assert isinstance(body, dict) and body["kind"] == "Status", body
+    assert (body["code"], body["reason"], body["status"]) == (code, reason, "Failure"), body
+    return body
+
+
+def configmaps_in(etcd_url: str, ns: str) -> dict[str, str]:
+    return etcd_values(etcd_url, f"/registry/configmaps/{ns}/")
+
+
+# --- names -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["../x", "a/b", "%2F", "UPPER", "x\x00y", "café", "a" * 254, ".", "-a"])
+async def test_invalid_object_names_are_422_and_never_stored(api: API, ns: str, etcd_server: Any,
+                                                            name: str) -> None:
+    code, body = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": name}})
+    assert_status(body, 422, "Invalid")
+    cause = body["details"]["causes"][0]
+    assert cause["field"] == "metadata.name" and cause["reason"] == "FieldValueInvalid"
+    assert configmaps_in(etcd_server.url, ns) == {}
+
+
+async def test_a_missing_name_is_required(api: API, ns: str) -> None:
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {}})
+    assert_status(body, 422, "Invalid")
+    assert body["details"]["causes"][0]["message"] == "Required value: name or generateName is required"
+
+
+async def test_namespace_names_are_dns_labels_of_at_most_63(api: API, etcd_server: Any) -> None:
+    name = "a" * 64
+    _, body = await api.req("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
+    assert_status(body, 422, "Invalid")
+    assert "must be no more than 63 characters" in body["message"]
+    assert etcd_values(etcd_server.url, f"/registry/namespaces/{name}") == {}
+
+
+async def test_dns_label_errors_read_as_upstream(api: API) -> None:
+    _, body = await api.req("POST", "/api/v1/namespaces", {"metadata": {"name": "Bad_NS"}})
+    assert body["details"]["causes"][0]["message"] == (
+        'Invalid value: "Bad_NS": a lowercase RFC 1123 label must consist of lower case alphanumeric '
+        "characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  "
+        "or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+
+
+async def test_an_invalid_generate_name_is_blamed_on_generate_name(api: API, ns: str,
+                                                                   etcd_server: Any) -> None:
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps",
+                            {"metadata": {"generateName": "BAD_"}})
+    assert_status(body, 422, "Invalid")
+    assert "metadata.generateName" in {c["field"] for c in body["details"]["causes"]}
+    code, made = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps",
+                               {"metadata": {"generateName": "good-"}})
+    assert code == 201 and made["metadata"]["name"].startswith("good-")
+    assert list(configmaps_in(etcd_server.url, ns)) == [f"/registry/configmaps/{ns}/{made['metadata']['name']}"]
+
+
+async def test_path_segment_names_that_would_reshape_a_key_are_400(api: API, ns: str) -> None:
+    for name in (".", ".."):
+        _, body = await api.req("GET", f"/api/v1/namespaces/{ns}/configmaps/{name}")
+        assert_status(body, 400, "BadRequest")
+        assert body["message"] == f'Name parameter invalid: "{name}": may not be \'{name}\''
+
+
+# --- labels and annotations ------------------------------------------------------------------
+async def test_label_keys_and_values_are_validated_with_upstream_messages(api: API, ns: str,
+                                                                          etcd_server: Any) -> None:
+    cm = {"metadata": {"name": "lbl", "labels": {"bad key!": "v", "ok": "bad value!",
+                                                 "a/b/c": "x", "k": "v" * 64}}}
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", cm)
+    assert_status(body, 422, "Invalid")
+    messages = [c["message"] for c in body["details"]["causes"]]
+    assert all(c["field"] == "metadata.labels" for c in body["details"]["causes"])
+    assert messages[0] == (
+        "Invalid value: \"bad key!\": name part must consist of alphanumeric characters, '-', '_' or "
+        "'.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  "
+        "or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+    assert messages[1].startswith('Invalid value: "bad value!": a valid label must be an empty string')
+    assert "with an optional DNS subdomain prefix and '/'" in messages[2]
+    assert messages[3].endswith("must be no more than 63 characters")
+    assert configmaps_in(etcd_server.url, ns) == {}
+
+
+async def test_good_labels_with_prefixes_and_empty_values_pass(api: API, ns: str) -> None:
+    cm = {"metadata": {"name": "ok", "labels": {"app.kubernetes.io/name": "web", "Tier_1": ""},
+                       "annotations": {"example.com/Note": "anything at all: /, spaces, ü"}}}
+    code, _ = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", cm)
+    assert code == 201
+
+
+async def test_annotations_keys_and_total_size_are_limited(api: API, ns: str, etcd_server: Any) -> None:
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps",
+                            {"metadata": {"name": "a", "annotations": {"no spaces": "x"}}})
+    assert_status(body, 422, "Invalid")
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps",
+                            {"metadata": {"name": "a", "annotations": {"big": "x" * (256 * 1024)}}})
+    assert_status(body, 422, "Invalid")
+    assert body["details"]["causes"][0] == {"reason": "FieldValueTooLong", "field": "metadata.annotations",
+                                            "message": "Too long: must have at most 262144 bytes"}
+    assert configmaps_in(etcd_server.url, ns) == {}
+
+
+async def test_labels_are_validated_on_update_and_patch_too(api: API, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps/cm"
+    await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "cm"}})
+    _, body = await api.req("PATCH", path, {"metadata": {"labels": {"bad key": "v"}}},
+                            ctype="application/merge-patch+json")
+    assert_status(body, 422, "Invalid")
+    _, body = await api.req("PUT", path, {"metadata": {"name": "cm", "labels": {"k": "bad value"}}})
+    assert_status(body, 422, "Invalid")
+    _, stored = await api.req("GET", path)
+    assert "labels" not in stored["metadata"]
+
+
+# --- identity: namespace, name, kind ---------------------------------------------------------
+async def test_body_namespace_must_match_the_url(api: API, ns: str, etcd_server: Any) -> None:
+    coll = f"/api/v1/namespaces/{ns}/configmaps"
+    _, body = await api.req("POST", coll, {"metadata": {"name": "m", "namespace": "default"}})
+    assert_status(body, 400, "BadRequest")
+    assert body["message"] == ("the namespace of the provided object does not match the namespace "
+                               "sent on the request")
+    await api.req("POST", coll, {"metadata": {"name": "m"}})
+    _, body = await api.req("PUT", f"{coll}/m", {"metadata": {"name": "m", "namespace": "default"}})
+    assert_status(body, 400, "BadRequest")
+    assert body["message"] == (f"the namespace of the object (default) does not match the namespace "
+                               f"on the request ({ns})")
+    _, body = await api.req("PATCH", f"{coll}/m", {"metadata": {"namespace": "default"}},
+                            ctype="application/merge-patch+json")
+    assert_status(body, 400, "BadRequest")
+    assert etcd_values(etcd_server.url, "/registry/configmaps/default/m") == {}
+
+
+async def test_put_and_patch_cannot_rename(api: API, ns: str) -> None:
+    coll = f"/api/v1/namespaces/{ns}/configmaps"
+    await api.req("POST", coll, {"metadata": {"name": "keep"}})
+    _, body = await api.req("PUT", f"{coll}/keep", {"metadata": {"name": "other"}})
+    assert body["message"] == "the name of the object (other) does not match the name on the URL (keep)"
+    _, body = await api.req("PATCH", f"{coll}/keep", {"metadata": {"name": "other"}},
+                            ctype="application/merge-patch+json")
+    assert_status(body, 400, "BadRequest")
+    assert body["message"] == "the name of the object (other) does not match the name on the URL (keep)"
+
+
+async def test_body_kind_and_api_version_must_match_the_url(api: API, ns: str) -> None:
+    coll = f"/api/v1/namespaces/{ns}/configmaps"
+    _, body = await api.req("POST", coll, {"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "k"}})
+    assert_status(body, 400, "BadRequest")
+    _, body = await api.req("POST", coll, {"kind": "ConfigMap", "apiVersion": "apps/v1",
+                                           "metadata": {"name": "k"}})
+    assert_status(body, 400, "BadRequest")
+
+
+async def test_cluster_scoped_resources_have_no_namespaced_path(api: API) -> None:
+    for method in ("GET", "POST"):
+        _, body = await api.req(method, "/api/v1/namespaces/default/nodes", {"metadata": {"name": "n"}})
+        assert_status(body, 404, "NotFound")
+
+
+async def test_put_to_a_missing_configmap_is_404_not_a_create(api: API, ns: str, etcd_server: Any) -> None:
+    _, body = await api.req("PUT", f"/api/v1/namespaces/{ns}/configmaps/ghost", {"metadata": {"name": "ghost"}})
+    assert_status(body, 404, "NotFound")
+    assert configmaps_in(etcd_server.url, ns) == {}
+
+
+# --- request shape ---------------------------------------------------------------------------
+async def test_bodies_of_the_wrong_shape_are_400_or_415(api: API, ns: str, etcd_server: Any) -> None:
+    coll = f"/api/v1/namespaces/{ns}/configmaps"
+    _, body = await api.req("POST", coll, raw=b'{"metadata":{"name":"t"}}', ctype="text/plain")
+    assert_status(body, 415, "UnsupportedMediaType")
+    for raw in (b"", b"[1,2]", b'"str"', b"{", b"null"):
+        _, body = await api.req("POST", coll, raw=raw)
+        assert_status(body, 400, "BadRequest")
+    _, body = await api.req("PUT", f"{coll}/t", raw=b"")
+    assert_status(body, 400, "BadRequest")
+    assert configmaps_in(etcd_server.url, ns) == {}
+
+
+async def test_a_body_over_3mib_is_413_with_a_status(api: API, ns: str) -> None:
+    cm = {"metadata": {"name": "huge"}, "data": {"a": "x" * (3 * MiB)}}
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", cm)
+    assert_status(body, 413, "RequestEntityTooLarge")
+    assert body["message"] == "Request entity too large: limit is 3145728"
+
+
+async def test_an_object_too_big_for_etcd_is_413_not_retryable_503(api: API, ns: str,
+                                                                   etcd_server: Any) -> None:
+    cm = {"metadata": {"name": "big"}, "data": {"a": "x" * (2 * MiB + 100_000)}}
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", cm)
+    assert_status(body, 413, "RequestEntityTooLarge")
+    assert "retryAfterSeconds" not in body.get("details", {})
+    assert configmaps_in(etcd_server.url, ns) == {}
+
+
+async def test_deeply_nested_json_and_yaml_are_400(api: API, ns: str) -> None:
+    coll = f"/api/v1/namespaces/{ns}/configmaps"
+    _, body = await api.req("POST", coll, raw=b"[" * 100_000 + b"]" * 100_000)
+    assert_status(body, 400, "BadRequest")
+    _, body = await api.req("POST", coll, raw=b"[" * 5000 + b"]" * 5000, ctype="application/yaml")
+    assert_status(body, 400, "BadRequest")
+    assert "exceeded max depth" in body["message"]
+
+
+async def test_a_yaml_alias_bomb_is_refused_before_expansion(api: API, ns: str, etcd_server: Any) -> None:
+    lines = ["a: &a [1,1,1,1,1,1,1,1,1]"]
+    for prev, cur in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    raw = ("\n".join(lines) + "\nmetadata: {name: bomb}\n").encode()
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", raw=raw, ctype="application/yaml")
+    assert_status(body, 400, "BadRequest")
+    assert body["message"] == "error converting YAML to JSON: yaml: document contains excessive aliasing"
+    assert configmaps_in(etcd_server.url, ns) == {}
+
+
+async def test_yaml_bodies_become_json_like_upstream(api: API, ns: str) -> None:
+    raw = b"metadata: {name: dated}\ndata: {when: 2024-01-01, 1: one}\n"
+    code, made = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", raw=raw, ctype="application/yaml")
+    assert code == 201 and made["data"] == {"when": "2024-01-01", "1": "one"}
+
+
+# --- query parameters ------------------------------------------------------------------------
+async def test_invalid_query_parameters_are_400(api: API, ns: str) -> None:
+    coll = f"/api/v1/namespaces/{ns}/configmaps"
+    await api.req("POST", coll, {"metadata": {"name": "q"}})
+    bad_rv = 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'
+    for path in (f"{coll}?resourceVersion=abc", f"{coll}/q?resourceVersion=abc",
+                 f"{coll}?watch=1&resourceVersion=abc"):
+        _, body = await api.req("GET", path)
+        assert assert_status(body, 400, "BadRequest")["message"] == bad_rv
+    _, body = await api.req("GET", f"{coll}?timeoutSeconds=abc")
+    assert_status(body, 400, "BadRequest")
+    _, body = await api.req("GET", f"{coll}?fieldSelector=spec.foo%3Dbar")
+    assert assert_status(body, 400, "BadRequest")["message"] == "field label not supported: spec.foo"
+    _, body = await api.req("GET", f"{coll}?resourceVersionMatch=Bogus&resourceVersion=1")
+    assert_status(body, 422, "Invalid")
+    assert body["details"]["causes"][0]["field"] == "resourceVersionMatch"
+
+
+async def test_a_negative_limit_means_no_limit(api: API, ns: str) -> None:
+    coll = f"/api/v1/namespaces/{ns}/configmaps"
+    for name in ("l1", "l2"):
+        await api.req("POST", coll, {"metadata": {"name": name}})
+    code, listed = await api.req("GET", f"{coll}?limit=-1")
+    assert code == 200 and len(listed["items"]) == 2 and "continue" not in listed["metadata"]
+
+
+# --- patch -----------------------------------------------------------------------------------
+async def test_patch_content_types_and_bodies(api: API, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps/p"
+    await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "p"}})
+    _, body = await api.req("PATCH", path, {"data": {"a": "b"}}, ctype="text/plain")
+    assert_status(body, 415, "UnsupportedMediaType")
+    _, body = await api.req("PATCH", path, {"data": {"a": "b"}}, ctype="application/json")
+    assert_status(body, 415, "UnsupportedMediaType")
+    _, body = await api.req("PATCH", path, raw=b"", ctype="application/merge-patch+json")
+    assert_status(body, 400, "BadRequest")
+    _, body = await api.req("PATCH", path, [{"op": "bogus", "path": "/x"}], ctype="application/json-patch+json")
+    assert body["code"] in (400, 422)
+    _, stored = await api.req("GET", path)
+    assert "data" not in stored
+
+
+# --- immutable fields ------------------------------------------------------------------------
+async def test_a_service_cluster_ip_cannot_change(api: API, ns: str) -> None:
+    svc = {"metadata": {"name": "web"}, "spec": {"ports": [{"port": 80}]}}
+    _, made = await api.req("POST", f"/api/v1/namespaces/{ns}/services", svc)
+    made["spec"]["clusterIP"] = made["spec"]["clusterIPs"][0] = "10.96.200.200"
+    _, body = await api.req("PUT", f"/api/v1/namespaces/{ns}/services/web", made)
+    assert_status(body, 422, "Invalid")
+    assert "field is immutable" in body["message"]
+
+
+async def test_a_deployment_selector_cannot_change(api: API, ns: str) -> None:
+    dep = {"metadata": {"name": "d"}, "spec": {
+        "selector": {"matchLabels": {"app": "d"}},
+        "template": {"metadata": {"labels": {"app": "d", "v": "2"}},
+                     "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+    code, made = await api.req("POST", f"/apis/apps/v1/namespaces/{ns}/deployments", dep)
+    assert code == 201
+    made["spec"]["selector"] = {"matchLabels": {"app": "d", "v": "2"}}
+    _, body = await api.req("PUT", f"/apis/apps/v1/namespaces/{ns}/deployments/d", made)
+    assert_status(body, 422, "Invalid")
+    assert body["details"]["causes"][-1]["field"] == "spec.selector"
+    assert "field is immutable" in body["details"]["causes"][-1]["message"]
+
+
+# --- allocations -----------------------------------------------------------------------------
+def allocations_owned_by(etcd_url: str, ns: str) -> list[str]:
+    values = etcd_values(etcd_url, "/registry/ranges/")
+    return sorted(k for k, v in values.items() if json.loads(v).get("owner", "").startswith(f"{ns}/"))
+
+
+async def test_failed_service_creates_give_back_every_allocation(api: API, ns: str,
+                                                                 etcd_server: Any) -> None:
+    coll = f"/api/v1/namespaces/{ns}/services"
+    code, first = await api.req("POST", coll, {"metadata": {"name": "first"}, "spec": {
+        "type": "NodePort", "ports": [{"port": 80}]}})
+    assert code == 201
+    held = allocations_owned_by(etcd_server.url, ns)
+    assert len(held) == 2  # one cluster IP, one node port
+    taken_port = first["spec"]["ports"][0]["nodePort"]
+    for i in range(10):
+        # the cluster IP is allocated before the node port clash is found
+        _, body = await api.req("POST", coll, {"metadata": {"name": f"clash{i}"}, "spec": {
+            "type": "NodePort", "ports": [{"port": 80, "nodePort": taken_port}]}})
+        assert_status(body, 422, "Invalid")
+        _, body = await api.req("POST", coll, {"metadata": {"name": f"Invalid{i}"}, "spec": {
+            "ports": [{"port": 80}]}})
+        assert_status(body, 422, "Invalid")
+        code, _ = await api.req("POST", coll + "?dryRun=All", {"metadata": {"name": f"dry{i}"}, "spec": {
+            "type": "NodePort", "ports": [{"port": 80}]}})
+        assert code == 201
+        _, body = await api.req("POST", coll, {"metadata": {"name": "first"}, "spec": {"ports": [{"port": 80}]}})
+        assert_status(body, 409, "AlreadyExists")
+    assert allocations_owned_by(etcd_server.url, ns) == held
