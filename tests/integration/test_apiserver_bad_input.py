@@ -82,7 +82,7 @@ def configmaps_in(etcd_url: str, ns: str) -> dict[str, str]:
 @pytest.mark.parametrize("name", ["../x", "a/b", "%2F", "UPPER", "x\x00y", "café", "a" * 254, ".", "-a"])
 async def test_invalid_object_names_are_422_and_never_stored(api: API, ns: str, etcd_server: Any,
                                                             name: str) -> None:
-    code, body = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": name}})
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": name}})
     assert_status(body, 422, "Invalid")
     cause = body["details"]["causes"][0]
     assert cause["field"] == "metadata.name" and cause["reason"] == "FieldValueInvalid"
@@ -252,11 +252,61 @@ async def test_a_body_over_3mib_is_413_with_a_status(api: API, ns: str) -> None:
 
 async def test_an_object_too_big_for_etcd_is_413_not_retryable_503(api: API, ns: str,
                                                                    etcd_server: Any) -> None:
-    cm = {"metadata": {"name": "big"}, "data": {"a": "x" * (2 * MiB + 100_000)}}
-    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", cm)
+    event = {"metadata": {"name": "big"}, "involvedObject": {"kind": "Pod", "name": "p"},
+             "message": "x" * (2 * MiB + 100_000)}
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/events", event)
     assert_status(body, 413, "RequestEntityTooLarge")
     assert "retryAfterSeconds" not in body.get("details", {})
+    assert etcd_values(etcd_server.url, f"/registry/events/{ns}/") == {}
+
+
+async def test_configmap_payloads_are_checked_like_upstream(api: API, ns: str, etcd_server: Any) -> None:
+    coll = f"/api/v1/namespaces/{ns}/configmaps"
+    _, body = await api.req("POST", coll, {"metadata": {"name": "big"}, "data": {"a": "x" * (MiB + 1)}})
+    assert_status(body, 422, "Invalid")
+    assert body["details"]["causes"][0]["message"] == "Too long: must have at most 1048576 bytes"
+    _, body = await api.req("POST", coll, {"metadata": {"name": "keys"}, "data": {"../etc": "x", "a b": "y"}})
+    assert_status(body, 422, "Invalid")
+    assert [c["field"] for c in body["details"]["causes"]] == ["data[../etc]", "data[../etc]", "data[a b]"]
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/secrets",
+                            {"metadata": {"name": "s"}, "data": {"/root": "eA=="}})
+    assert_status(body, 422, "Invalid")
     assert configmaps_in(etcd_server.url, ns) == {}
+    assert etcd_values(etcd_server.url, f"/registry/secrets/{ns}/") == {}
+
+
+async def test_owner_references_and_finalizers_must_be_complete(api: API, ns: str) -> None:
+    coll = f"/api/v1/namespaces/{ns}/configmaps"
+    _, body = await api.req("POST", coll, {"metadata": {"name": "o", "ownerReferences": [{"apiVersion": "v1"}]}})
+    assert_status(body, 422, "Invalid")
+    assert {c["field"] for c in body["details"]["causes"]} == {
+        "metadata.ownerReferences.kind", "metadata.ownerReferences.name", "metadata.ownerReferences.uid"}
+    _, body = await api.req("POST", coll, {"metadata": {"name": "f", "finalizers": ["no spaces allowed"]}})
+    assert_status(body, 422, "Invalid")
+    assert body["details"]["causes"][0]["field"] == "metadata.finalizers"
+
+
+async def test_service_selectors_are_label_maps(api: API, ns: str) -> None:
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/services", {"metadata": {"name": "s"}, "spec": {
+        "ports": [{"port": 80}], "selector": {"bad key!": "x"}}})
+    assert_status(body, 422, "Invalid")
+    assert body["details"]["causes"][0]["field"] == "spec.selector"
+
+
+async def test_malformed_delete_options_and_bindings_are_400_not_500(api: API, ns: str) -> None:
+    coll = f"/api/v1/namespaces/{ns}/configmaps"
+    await api.req("POST", coll, {"metadata": {"name": "d"}})
+    for bad in ({"preconditions": "x"}, [1], "str"):
+        _, body = await api.req("DELETE", f"{coll}/d", bad)
+        assert_status(body, 400, "BadRequest")
+    code, _ = await api.req("GET", f"{coll}/d")
+    assert code == 200  # a DELETE with a body we could not read deletes nothing
+    await api.req("POST", f"/api/v1/namespaces/{ns}/pods", {"metadata": {"name": "p"}, "spec": {
+        "containers": [{"name": "c", "image": "busybox"}]}})
+    _, body = await api.req("POST", f"/api/v1/namespaces/{ns}/pods/p/binding", {"target": "node-1"})
+    assert_status(body, 400, "BadRequest")
+    _, pod = await api.req("GET", f"/api/v1/namespaces/{ns}/pods/p")
+    assert "nodeName" not in pod["spec"]
 
 
 async def test_deeply_nested_json_and_yaml_are_400(api: API, ns: str) -> None:

@@ -45,8 +45,10 @@ class DeleteOptions:
     dry_run: bool = False
 
     @classmethod
-    def from_dict(cls, body: dict[str, Any] | None, query: dict[str, str] | None = None) -> DeleteOptions:
+    def from_dict(cls, body: Any, query: dict[str, str] | None = None) -> DeleteOptions:
         body, query = body or {}, query or {}
+        if not isinstance(body, dict):  # a DELETE body is DeleteOptions or nothing
+            raise BadRequest("json: cannot unmarshal into Go value of type v1.DeleteOptions")
         grace = body.get("gracePeriodSeconds", query.get("gracePeriodSeconds"))
         policy = body.get("propagationPolicy", query.get("propagationPolicy"))
         if policy is None and body.get("orphanDependents", query.get("orphanDependents")) in (True, "true"):
@@ -55,6 +57,9 @@ class DeleteOptions:
             raise BadRequest(f"propagationPolicy: Unsupported value: \"{policy}\": supported values: "
                              '"Foreground", "Background", "Orphan"')
         pre = body.get("preconditions") or {}
+        if not isinstance(pre, dict):
+            raise BadRequest("json: cannot unmarshal into Go struct field DeleteOptions.preconditions "
+                             "of type v1.Preconditions")
         dry = body.get("dryRun") or query.get("dryRun")
         try:
             grace_int = int(grace) if grace is not None else None

@@ -207,24 +207,38 @@ class Registry:
         """Read-modify-write with retries; `fn(current) -> desired` (PUT body, patched object)."""
         ns = self._ns(namespace)
         key = self._key(ns, name)
-        result: dict[str, Obj] = {}
+        attempt: list[tuple[Obj, Obj]] = []  # (merged, current) of the latest step
+
+        async def undo_attempt() -> None:
+            """Give back what the latest step allocated (it was retried, failed or dry-run)."""
+            if attempt:
+                merged, current = attempt.pop()
+                await self.strategy.release_unused(current, merged, self.ctx)
 
         async def step(current: Obj) -> Obj:
+            await undo_attempt()  # a retry after a CAS conflict starts from scratch
             desired = fn(copy.deepcopy(current))  # fn may edit in place; `current` stays the old
             if hasattr(desired, "__await__"):
                 desired = await desired
             merged = self._merge_update(desired, current, subresource)
             raise_invalid(self.resource, name, self.strategy.validate_update(merged, current))
             await self.strategy.before_update(merged, current, self.ctx)
-            if dry_run:
-                result["dry"] = merged
-                return current
-            return merged
+            attempt.append((merged, current))
+            return current if dry_run else merged
 
-        with api_errors(self.resource, name):
-            updated = await self.storage.guaranteed_update(key, step)
+        try:
+            with api_errors(self.resource, name):
+                updated = await self.storage.guaranteed_update(key, step)
+        except BaseException:
+            await undo_attempt()
+            raise
+        if not attempt:  # the storage answered without running the step
+            return updated
+        merged, current = attempt[-1]
         if dry_run:
-            return result["dry"]
+            await undo_attempt()
+            return merged
+        await self.strategy.release_unused(updated, current, self.ctx)  # e.g. NodePort -> ClusterIP
         if self.strategy.should_delete_during_update(updated):
             return await self._remove(ns, name, updated)
         return updated

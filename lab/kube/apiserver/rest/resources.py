@@ -13,7 +13,11 @@ from aiohttp import web
 
 from lab.kube.apiserver.registry import Registry
 from lab.kube.apiserver.registry.errors import conflict
-from lab.kube.apiserver.registry.options import DeleteOptions, ListOptions, check_resource_version
+from lab.kube.apiserver.registry.options import (
+    DeleteOptions,
+    ListOptions,
+    check_resource_version,
+)
 from lab.kube.apiserver.rest import negotiation as neg
 from lab.kube.apiserver.rest import subresources as subs
 from lab.kube.apiserver.rest.fieldcheck import check_fields, check_shape
@@ -189,7 +193,7 @@ class ResourceHandler:
 
     async def _delete(self, request: web.Request, registry: Registry, info: RequestInfo) -> web.Response:
         body = await neg.read_body(request)
-        opts = DeleteOptions.from_dict(body if isinstance(body, dict) else None, dict(request.query))
+        opts = DeleteOptions.from_dict(body, dict(request.query))
         obj, removed = await registry.delete(info.namespace, info.name or "", opts)
         if not removed:
             # upstream answers 202 only for an explicit orphanDependents=false; else 200
@@ -202,6 +206,6 @@ class ResourceHandler:
     async def _delete_collection(self, request: web.Request, registry: Registry,
                                  info: RequestInfo) -> web.Response:
         body = await neg.read_body(request)
-        dopts = DeleteOptions.from_dict(body if isinstance(body, dict) else None, dict(request.query))
+        dopts = DeleteOptions.from_dict(body, dict(request.query))
         return neg.json_response(await registry.delete_collection(
             info.namespace, ListOptions.from_query(dict(request.query)), dopts))

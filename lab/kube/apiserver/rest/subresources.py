@@ -19,8 +19,12 @@ async def bind(pods: Registry, namespace: str, name: str, binding: Any) -> Obj:
     """Set spec.nodeName and PodScheduled=True once; a second binding is a Conflict."""
     if not isinstance(binding, dict):
         raise BadRequest("binding must be a JSON object")
-    target = (binding.get("target") or {}).get("name")
-    if not target:
+    target_ref = binding.get("target") or {}
+    if not isinstance(target_ref, dict):
+        raise BadRequest("json: cannot unmarshal into Go struct field Binding.target of type "
+                         "v1.ObjectReference")
+    target = target_ref.get("name")
+    if not target or not isinstance(target, str):
         v.raise_invalid(catalog.PODS, name, [v.required("target.name")])
     extra_annotations = (binding.get("metadata") or {}).get("annotations") or {}
 

@@ -48,7 +48,11 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader resolving as Go's yaml.v2 into interface{}: timestamps stay strings."""
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node)  # type: ignore[arg-type]  # timestamps are scalars
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def _key(key: Any) -> str:

@@ -101,6 +101,10 @@ class Strategy:
             causes += v.labels_causes(md["labels"])
         if md.get("annotations") is not None:
             causes += v.annotations_causes(md["annotations"])
+        if md.get("ownerReferences") is not None:
+            causes += v.owner_references_causes(md["ownerReferences"])
+        if md.get("finalizers") is not None:
+            causes += v.finalizers_causes(md["finalizers"])
         return causes
 
     def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
@@ -136,6 +140,10 @@ class Strategy:
 
     async def after_delete(self, obj: Obj, ctx: RegistryContext) -> None:
         """Release what `before_create` took (e.g. a Service's cluster IP)."""
+
+    async def release_unused(self, kept: Obj, dropped: Obj, ctx: RegistryContext) -> None:
+        """Release what `dropped` holds and `kept` does not: the old object's after an update,
+        or a failed, retried or dry-run update's new allocations."""
 
     # --- reading -----------------------------------------------------------------------------
     def fields(self, obj: Obj) -> dict[str, str]:

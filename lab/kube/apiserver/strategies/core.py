@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lab.kube.apiserver.printers import age, human_duration
+from lab.kube.apiserver.strategies.datakeys import payload_causes
 from lab.kube.apiserver.strategies.base import (
     AGE_COLUMN,
     NAME_COLUMN,
@@ -19,10 +20,14 @@ from lab.kube.apiserver.strategies.base import (
     column,
 )
 from lab.kube.machinery import catalog, meta
+from lab.kube.machinery.errors import Cause
 
 
 @dataclass
 class ConfigMapStrategy(Strategy):
+    def validate(self, obj: Obj) -> list[Cause]:
+        return super().validate(obj) + payload_causes(obj, (("data", False), ("binaryData", True)))
+
     def columns(self) -> list[dict[str, Any]]:
         return [NAME_COLUMN, column("Data", "integer", "Number of data entries"), AGE_COLUMN]
 
@@ -40,6 +45,9 @@ class SecretStrategy(Strategy):
             data = obj.setdefault("data", {})
             for k, val in string_data.items():
                 data[k] = base64.b64encode(str(val).encode()).decode()
+
+    def validate(self, obj: Obj) -> list[Cause]:
+        return super().validate(obj) + payload_causes(obj, (("data", True),))
 
     def fields(self, obj: Obj) -> dict[str, str]:
         return {**super().fields(obj), "type": str(obj.get("type") or "")}

@@ -59,6 +59,8 @@ class ServiceStrategy(Strategy):
         if not isinstance(spec, dict):
             return causes + [v.required("spec")]
         stype = spec.get("type")
+        if spec.get("selector") is not None:
+            causes += v.labels_causes(spec["selector"], "spec.selector")
         if stype not in TYPES:
             causes.append(v.not_supported("spec.type", stype, TYPES))
         ports = spec.get("ports") or []
@@ -163,19 +165,25 @@ class ServiceStrategy(Strategy):
         if spec.get("type") in ("NodePort", "LoadBalancer") and ports is not None:
             keep = {str(p.get("port")): p.get("nodePort") for p in old_spec.get("ports") or []
                     if p.get("nodePort")}
-            await self._allocate_node_ports(new, ports, keep)
+            taken: list[tuple[ipalloc.KeyAllocator, str]] = []
+            try:
+                await self._allocate_node_ports(new, ports, keep, taken=taken)
+            except BaseException:
+                for alloc, value in taken:
+                    await alloc.release(value)
+                raise
 
     async def after_delete(self, obj: Obj, ctx: RegistryContext) -> None:
+        await self.release_unused({}, obj, ctx)
+
+    async def release_unused(self, kept: Obj, dropped: Obj, ctx: RegistryContext) -> None:
         ips, ports = _allocators(ctx)
-        spec = obj.get("spec") or {}
         if ips is not None:
-            for ip in spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else []):
-                if ip and ip != "None":
-                    await ips.release(ip)
+            for ip in _cluster_ips(dropped) - _cluster_ips(kept):
+                await ips.release(ip)
         if ports is not None:
-            for p in spec.get("ports") or []:
-                if p.get("nodePort"):
-                    await ports.release(str(p["nodePort"]))
+            for port in _node_ports(dropped) - _node_ports(kept):
+                await ports.release(port)
 
     def columns(self) -> list[dict[str, Any]]:
         return [NAME_COLUMN,
@@ -195,6 +203,17 @@ class ServiceStrategy(Strategy):
         selector = ",".join(f"{k}={val}" for k, val in sorted((spec.get("selector") or {}).items()))
         return [meta.name(obj), stype, spec.get("clusterIP") or "<none>", external_ip(obj),
                 ports or "<none>", age(obj), selector or "<none>"]
+
+
+def _cluster_ips(obj: Obj) -> set[str]:
+    spec = obj.get("spec") or {}
+    ips = spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
+    return {ip for ip in ips if ip and ip != "None"}
+
+
+def _node_ports(obj: Obj) -> set[str]:
+    return {str(p["nodePort"]) for p in (obj.get("spec") or {}).get("ports") or []
+            if isinstance(p, dict) and p.get("nodePort")}
 
 
 def external_ip(obj: Obj) -> str:

@@ -96,6 +96,36 @@ def annotations_causes(annotations: Any, field: str = "metadata.annotations") ->
     return causes
 
 
+def owner_references_causes(refs: Any, field: str = "metadata.ownerReferences") -> list[Cause]:
+    """Upstream validateOwnerReference: the garbage collector trusts these, so all four parts
+    must be there, and at most one owner may be the controller."""
+    if not isinstance(refs, list):
+        return [invalid(field, refs, "must be a list")]
+    causes: list[Cause] = []
+    controllers = 0
+    for ref in refs:
+        if not isinstance(ref, dict):
+            causes.append(invalid(field, ref, "must be an object"))
+            continue
+        version = str(ref.get("apiVersion") or "").rpartition("/")[2]
+        for part, value, what in (("apiVersion", version, "version"), ("kind", ref.get("kind"), "kind"),
+                                  ("name", ref.get("name"), "name"), ("uid", ref.get("uid"), "uid")):
+            if not value:
+                causes.append(invalid(f"{field}.{part}", ref.get(part) or "", f"{what} must not be empty"))
+        controllers += ref.get("controller") is True
+    if controllers > 1:
+        causes.append(invalid(field, refs, "Only one reference can have Controller set to true"))
+    return causes
+
+
+def finalizers_causes(finalizers: Any, field: str = "metadata.finalizers") -> list[Cause]:
+    """Finalizer names are qualified names (upstream ValidateFinalizerName)."""
+    if not isinstance(finalizers, list):
+        return [invalid(field, finalizers, "must be a list of strings")]
+    return [invalid(field, f, p) for f in finalizers
+            for p in (names.is_qualified_name(f) if isinstance(f, str) else ["must be a string"])]
+
+
 def generate_name_causes(base: str, *, label: bool = False) -> list[Cause]:
     """generateName must itself be a valid name once its trailing dash is masked (upstream
     maskTrailingDash), so a prefix like "web-" passes and "BAD_" fails before any suffix."""

@@ -67,8 +67,8 @@ def test_yaml_alias_bombs_and_deep_nesting_are_bad_requests() -> None:
 
 
 def test_yaml_scalars_come_out_as_json_would() -> None:
-    assert yamlbody.load(b"when: 2024-01-01\n1: one\ntrue: yes\n") == {
-        "when": "2024-01-01", "1": "one", "true": True}
+    assert yamlbody.load(b"when: 2024-01-01\n2: two\ntrue: yes\n") == {
+        "when": "2024-01-01", "2": "two", "true": True}
     with pytest.raises(errors.BadRequest, match="cannot convert bytes"):
         yamlbody.load(b"b: !!binary aGVsbG8=\n")
 
@@ -126,3 +126,24 @@ async def test_dry_run_creates_allocate_nothing(services: Registry) -> None:
         out = await services.create("default", node_port_service(f"dry{i}"), dry_run=True)
         assert out["spec"]["clusterIP"] and out["spec"]["ports"][0]["nodePort"]
     assert await ips.allocated() == {} and await ports.allocated() == {}
+
+
+async def test_updates_give_back_node_ports_they_drop_or_fail_to_keep(services: Registry) -> None:
+    ports = services.ctx.extras["node_ports"]
+    await services.create("default", node_port_service("holder", 30005))
+    plain = {"metadata": {"name": "s"}, "spec": {"ports": [{"name": "a", "port": 80},
+                                                           {"name": "b", "port": 81}]}}
+    await services.create("default", plain)
+    # the second port's clash comes after the first port got a node port
+    clash = {"metadata": {"name": "s"}, "spec": {"type": "NodePort", "ports": [
+        {"name": "a", "port": 80}, {"name": "b", "port": 81, "nodePort": 30005}]}}
+    with pytest.raises(errors.Invalid, match="provided port is already allocated"):
+        await services.update("default", "s", clash)
+    as_node_port = {"metadata": {"name": "s"}, "spec": {"type": "NodePort", "ports": plain["spec"]["ports"]}}
+    dry = await services.update("default", "s", as_node_port, dry_run=True)
+    assert all(p["nodePort"] for p in dry["spec"]["ports"])
+    assert list((await ports.allocated()).values()) == ["default/holder"]
+    await services.update("default", "s", as_node_port)
+    assert len(await ports.allocated()) == 3
+    await services.update("default", "s", plain)  # back to ClusterIP: its node ports are free again
+    assert list((await ports.allocated()).values()) == ["default/holder"]
