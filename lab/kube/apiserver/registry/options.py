@@ -88,7 +88,8 @@ class ListOptions:
             try:
                 return int(q[name])
             except ValueError as exc:
-                raise BadRequest(f"invalid {name} {q[name]!r}") from exc
+                # upstream's query decoder error, verbatim
+                raise BadRequest(f'strconv.ParseInt: parsing "{q[name]}": invalid syntax') from exc
         rv = check_resource_version(q.get("resourceVersion", ""))
         _check_rv_match(q.get("resourceVersionMatch", ""), rv)
         return cls(

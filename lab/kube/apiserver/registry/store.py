@@ -185,6 +185,12 @@ class Registry:
     async def update(self, namespace: str | None, name: str, obj: Obj, *,
                      subresource: str | None = None, dry_run: bool = False) -> Obj:
         """PUT: CAS on the body's resourceVersion when set, unconditional when empty."""
+        updated, _ = await self.put(namespace, name, obj, subresource=subresource, dry_run=dry_run)
+        return updated
+
+    async def put(self, namespace: str | None, name: str, obj: Obj, *,
+                  subresource: str | None = None, dry_run: bool = False) -> tuple[Obj, bool]:
+        """`update`, also saying whether the object was created (201) by a create-on-update."""
         self.check_identity(obj, namespace, name)
         want_rv = meta.resource_version(obj)
         ns = self._ns(namespace)
@@ -194,13 +200,14 @@ class Registry:
             except errors.NotFound:
                 obj = copy.deepcopy(obj)
                 obj.setdefault("metadata", {})["name"] = name
-                return await self.create(ns, obj, dry_run=dry_run)
+                return await self.create(ns, obj, dry_run=dry_run), True
 
         async def apply(old: Obj) -> Obj:
             if want_rv and want_rv != meta.resource_version(old):
                 raise conflict(self.resource, name)
             return obj
-        return await self.guaranteed_update(ns, name, apply, subresource=subresource, dry_run=dry_run)
+        return await self.guaranteed_update(ns, name, apply, subresource=subresource,
+                                            dry_run=dry_run), False
 
     async def guaranteed_update(self, namespace: str | None, name: str, fn: Any, *,
                                 subresource: str | None = None, dry_run: bool = False) -> Obj:

@@ -157,9 +157,10 @@ class ResourceHandler:
             body = await neg.read_body(request)
             return neg.json_response(await subs.update_scale(registry, info.namespace or "", info.name or "", body))
         body, warnings = await self._body(request, registry, "update")
-        obj = await registry.update(info.namespace, info.name or "", body, subresource=info.subresource,
-                                    dry_run=bool(request.query.get("dryRun")))
-        return _respond(request, registry, obj, 200, warnings)
+        obj, created = await registry.put(info.namespace, info.name or "", body,
+                                          subresource=info.subresource,
+                                          dry_run=bool(request.query.get("dryRun")))
+        return _respond(request, registry, obj, 201 if created else 200, warnings)
 
     async def _patch(self, request: web.Request, registry: Registry, info: RequestInfo) -> web.Response:
         ctype = request.headers.get("Content-Type", "").split(";")[0].strip().lower()

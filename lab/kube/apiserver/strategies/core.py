@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lab.kube.apiserver.printers import age, human_duration
-from lab.kube.apiserver.strategies.datakeys import payload_causes
 from lab.kube.apiserver.strategies.base import (
     AGE_COLUMN,
     NAME_COLUMN,
@@ -19,6 +18,7 @@ from lab.kube.apiserver.strategies.base import (
     Strategy,
     column,
 )
+from lab.kube.apiserver.strategies.datakeys import payload_causes
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import Cause
 
@@ -62,6 +62,7 @@ class SecretStrategy(Strategy):
 
 @dataclass
 class EventStrategy(Strategy):
+    allow_create_on_update: bool = True  # as upstream: PUT of a missing one creates it
     def fields(self, obj: Obj) -> dict[str, str]:
         inv, src = obj.get("involvedObject") or {}, obj.get("source") or {}
         out = {**super().fields(obj), "reason": str(obj.get("reason") or ""),
@@ -132,6 +133,7 @@ class EndpointSliceStrategy(Strategy):
 
 @dataclass
 class LeaseStrategy(Strategy):
+    allow_create_on_update: bool = True  # as upstream: PUT of a missing one creates it
     def columns(self) -> list[dict[str, Any]]:
         return [NAME_COLUMN, column("Holder", description="The holder of the lease"), AGE_COLUMN]
 

@@ -36,6 +36,7 @@ def _raise_alloc(obj: Obj, field: str, value: Any, detail: str) -> None:
 class ServiceStrategy(Strategy):
     label_name: bool = True
     return_deleted_object: bool = True
+    allow_create_on_update: bool = True  # upstream svcStrategy: PUT of a missing one creates it
 
     def defaults(self, obj: Obj) -> None:
         spec = obj.setdefault("spec", {})
