@@ -14,7 +14,8 @@ import pytest
 
 from tests.e2e.labdriver import REPO, STATE, Lab
 
-pytestmark = pytest.mark.e2e
+# The first test's setup includes `lab up` (and on a fresh machine the node image build).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(2400)]
 
 WORKERS = ("w1", "w2")
 REQUESTS = 40

@@ -51,8 +51,9 @@ async def client(apiserver: APIServerProcess) -> AsyncIterator[Client]:
         yield c
 
 
-def _node(name: str) -> Obj:
-    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}}}
+def _node(name: str, flow: str) -> Obj:
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "kubelab.test/flow": flow}}}
 
 
 def _node_status() -> Obj:
@@ -62,11 +63,14 @@ def _node_status() -> Obj:
                                        "message": "kubelet is posting ready status"}]}}
 
 
-def _deployment(app: str) -> Obj:
+def _deployment(app: str, flow: str) -> Obj:
+    # The nodeSelector keeps the pods on this test's nodes: the session's API server also holds
+    # Ready nodes that other tests registered.
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
             "spec": {"replicas": 3, "selector": {"matchLabels": {"app": app}},
                      "template": {"metadata": {"labels": {"app": app}},
-                                  "spec": {"containers": [{"name": "web", "image": "registry.local/web:1",
+                                  "spec": {"nodeSelector": {"kubelab.test/flow": flow},
+                                           "containers": [{"name": "web", "image": "registry.local/web:1",
                                                            "ports": [{"name": "http", "containerPort": 8080}],
                                                            "resources": {"requests": {"cpu": "100m"}}}]}}}}
 
@@ -94,7 +98,7 @@ async def test_deployment_to_endpoints_and_garbage_collection(
     await client.create(catalog.NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
     try:
         for name in nodes:
-            await client.create(catalog.NODES, _node(name))
+            await client.create(catalog.NODES, _node(name, suffix))
             await client.patch(catalog.NODES, name, _node_status(), subresource="status")
 
         # both components answer on their health ports and took their leases
@@ -116,7 +120,7 @@ async def test_deployment_to_endpoints_and_garbage_collection(
                    for c in node_cidrs.values())
 
         # a Deployment of 3 becomes 3 pods bound across both nodes
-        await client.create(catalog.DEPLOYMENTS, _deployment(app), ns)
+        await client.create(catalog.DEPLOYMENTS, _deployment(app, suffix), ns)
 
         async def bound() -> list[Obj] | None:
             pods = await _pods(client, ns)

@@ -13,6 +13,7 @@ the client raises the same types when the server answers with a `Status`.
      ├── AlreadyExists       409
      ├── Conflict            409
      ├── Gone / Expired      410
+     ├── RequestEntityTooLarge 413
      ├── UnsupportedMediaType 415
      ├── Invalid             422  (carries field causes)
      ├── TooManyRequests     429
@@ -143,6 +144,11 @@ class Expired(APIError):
     reason = "Expired"
 
 
+class RequestEntityTooLarge(APIError):
+    code = 413
+    reason = "RequestEntityTooLarge"
+
+
 class UnsupportedMediaType(APIError):
     code = 415
     reason = "UnsupportedMediaType"
@@ -177,7 +183,7 @@ _BY_REASON: dict[str, type[APIError]] = {
     cls.reason: cls
     for cls in (
         BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, NotAcceptable,
-        AlreadyExists, Conflict, Gone, Expired, UnsupportedMediaType, Invalid,
+        AlreadyExists, Conflict, Gone, Expired, RequestEntityTooLarge, UnsupportedMediaType, Invalid,
         TooManyRequests, InternalError, ServiceUnavailable, Timeout,
     )
 }

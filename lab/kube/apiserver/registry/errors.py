@@ -13,15 +13,8 @@ CONFLICT_MESSAGE = ("Operation cannot be fulfilled on {gr} \"{name}\": the objec
                     "modified; please apply your changes to the latest version and try again")
 
 
-class RequestEntityTooLarge(errors.APIError):
-    """413 (upstream apierrors.NewRequestEntityTooLargeError); not yet in machinery.errors."""
-
-    code = 413
-    reason = "RequestEntityTooLarge"
-
-
-def too_large(detail: str) -> RequestEntityTooLarge:
-    return RequestEntityTooLarge(f"Request entity too large: {detail}")
+def too_large(detail: str) -> errors.RequestEntityTooLarge:
+    return errors.RequestEntityTooLarge(f"Request entity too large: {detail}")
 
 
 def not_found(resource: Resource, name: str) -> errors.NotFound:
