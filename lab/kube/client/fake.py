@@ -265,7 +265,8 @@ class FakeAPI:
         deadline = loop.time() + timeout
         while (left := deadline - loop.time()) > 0:
             try:
-                item = await asyncio.wait_for(watcher.queue.get(), left)
+                async with asyncio.timeout(left):
+                    item = await watcher.queue.get()
             except TimeoutError:
                 return
             if item is None:

@@ -65,7 +65,8 @@ class Informer:
 
     async def wait_synced(self, timeout: float | None = None) -> None:
         """Return once the first list is in the cache (raises TimeoutError after `timeout`)."""
-        await asyncio.wait_for(self._synced.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await self._synced.wait()
 
     async def run(self) -> None:
         """List and watch until cancelled; errors re-list with backoff (1 s doubling to 30 s)."""

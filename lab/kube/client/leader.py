@@ -15,6 +15,10 @@ from lab.kube.client.client import TRANSPORT_ERRORS, Client
 from lab.kube.machinery import errors, meta
 from lab.kube.machinery.catalog import LEASES
 
+# Timeouts use `asyncio.timeout`, not `asyncio.wait_for`: on Python 3.11 wait_for can swallow a
+# cancellation that lands as the inner call completes, and a renew loop that missed its cancel
+# would keep the lease (and `run`) alive forever.
+
 log = logging.getLogger(__name__)
 # an answer we can retry on the next period: the API said no, or the server was out of reach
 LEASE_ERRORS: tuple[type[BaseException], ...] = (errors.APIError, *TRANSPORT_ERRORS)
@@ -90,8 +94,8 @@ class LeaderElector:
         loop = asyncio.get_running_loop()
         now = meta.now_micro()
         try:
-            lease = await asyncio.wait_for(self.client.get(LEASES, self.lease_name, self.namespace),
-                                           self.renew_deadline)
+            async with asyncio.timeout(self.renew_deadline):
+                lease = await self.client.get(LEASES, self.lease_name, self.namespace)
         except errors.NotFound:
             return await self._write(None, {"holderIdentity": self.identity,
                                             "leaseDurationSeconds": int(self.lease_duration),
@@ -126,7 +130,8 @@ class LeaderElector:
             else:
                 body = {**lease, "spec": spec}
                 coro = self.client.update(LEASES, body)  # CAS on the resourceVersion we read
-            written = await asyncio.wait_for(coro, self.renew_deadline)
+            async with asyncio.timeout(self.renew_deadline):
+                written = await coro
         except LEASE_ERRORS as exc:
             log.info("failed to write lease %s/%s: %r", self.namespace, self.lease_name, exc)
             return False
@@ -147,12 +152,13 @@ class LeaderElector:
     async def _release(self) -> None:
         """Hand the lease back (ReleaseOnCancel): empty holder, 1 s duration."""
         try:
-            lease = await asyncio.wait_for(self.client.get(LEASES, self.lease_name, self.namespace),
-                                           self.retry_period)
+            async with asyncio.timeout(self.retry_period):
+                lease = await self.client.get(LEASES, self.lease_name, self.namespace)
             if (lease.get("spec") or {}).get("holderIdentity") != self.identity:
                 return
             now = meta.now_micro()
             spec = {**lease["spec"], "holderIdentity": "", "leaseDurationSeconds": 1, "renewTime": now}
-            await asyncio.wait_for(self.client.update(LEASES, {**lease, "spec": spec}), self.retry_period)
+            async with asyncio.timeout(self.retry_period):
+                await self.client.update(LEASES, {**lease, "spec": spec})
         except LEASE_ERRORS as exc:
             log.info("failed to release lease %s/%s: %r", self.namespace, self.lease_name, exc)

@@ -50,7 +50,8 @@ class BoundedFrequencyRunner:
             if not self._requested and loop.time() < deadline:
                 self._poke.clear()
                 try:
-                    await asyncio.wait_for(self._poke.wait(), deadline - loop.time())
+                    async with asyncio.timeout(deadline - loop.time()):  # wait_for can swallow a cancel
+                        await self._poke.wait()
                 except TimeoutError:
                     pass  # the periodic (or retry) run is due
                 continue  # look at the deadlines again

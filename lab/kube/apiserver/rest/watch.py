@@ -67,7 +67,8 @@ async def serve_watch(request: web.Request, registry: Registry, namespace: str |
                 break
             wait = min(remaining, bookmark_interval) if opts.allow_bookmarks else remaining
             try:
-                item = await asyncio.wait_for(queue.get(), wait)
+                async with asyncio.timeout(wait):  # not wait_for: it can swallow a cancel on 3.11
+                    item = await queue.get()
             except TimeoutError:
                 if opts.allow_bookmarks and last_rv and loop.time() < deadline:
                     await resp.write(_line("BOOKMARK", {
