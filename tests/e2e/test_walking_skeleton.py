@@ -34,6 +34,12 @@ def running_web_pods(lab: Lab) -> list[dict]:
     ]
 
 
+def web_pods_when(lab: Lab, count: int) -> list[dict] | None:
+    """The Running web pods once there are exactly `count` of them (one kubectl call)."""
+    pods = running_web_pods(lab)
+    return pods if len(pods) == count else None
+
+
 def cluster_ip(lab: Lab) -> str:
     return lab.get_json("service", "web")["spec"]["clusterIP"]
 
@@ -74,8 +80,7 @@ def test_deployment_runs_three_pods_across_workers(lab: Lab) -> None:
     lab.kubectl("create", "deployment", "web", f"--image={web_image(lab)}", "--replicas=3")
     lab.kubectl("expose", "deployment", "web", "--port=80", "--target-port=8080")
 
-    pods = lab.wait("3 web pods Running", lambda: len(running_web_pods(lab)) == 3 and running_web_pods(lab),
-                    timeout=240)
+    pods = lab.wait("3 web pods Running", lambda: web_pods_when(lab, 3), timeout=240)
     print(f"\npod create -> 3 Running: {time.monotonic() - created:.1f}s")
     assert {p["spec"]["nodeName"] for p in pods} <= set(WORKERS)
     assert len({p["spec"]["nodeName"] for p in pods}) == 2, "pods should spread over both workers"
@@ -141,8 +146,7 @@ def test_components_recover_from_restarts_by_reconciling(lab: Lab) -> None:
              lambda: lab.kubectl("get", "--raw", "/readyz", check=False).stdout.strip() == "ok", timeout=90)
 
     lab.kubectl("scale", "deployment", "web", "--replicas=4")
-    pods = lab.wait("4 web pods Running", lambda: len(running_web_pods(lab)) == 4 and running_web_pods(lab),
-                    timeout=180)
+    pods = lab.wait("4 web pods Running", lambda: web_pods_when(lab, 4), timeout=180)
     after = {p["metadata"]["name"]: p["status"]["containerStatuses"][0]["containerID"] for p in pods}
     assert {n: after[n] for n in before} == before, "restarted components must adopt, not recreate, pods"
 
@@ -152,7 +156,7 @@ def test_components_recover_from_restarts_by_reconciling(lab: Lab) -> None:
              lambda: expected <= names_seen(lab.ssh("w1", fetch_loop(ip), check=False)),
              timeout=90, interval=3)
     lab.kubectl("scale", "deployment", "web", "--replicas=3")
-    lab.wait("back to 3 web pods", lambda: len(running_web_pods(lab)) == 3, timeout=120)
+    lab.wait("back to 3 web pods", lambda: web_pods_when(lab, 3), timeout=120)
 
 
 def test_second_site_run_reports_no_changes(lab: Lab) -> None:
