@@ -5,7 +5,6 @@ from lab.kube.client.config import ClientConfig, load_kubeconfig
 from lab.kube.client.controller import run_controller
 from lab.kube.client.informer import Informer
 from lab.kube.client.leader import LeaderElector
-from lab.kube.client.patches import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH
 from lab.kube.client.ratelimit import (
     BucketRateLimiter,
     ItemExponentialFailureRateLimiter,
@@ -14,6 +13,7 @@ from lab.kube.client.ratelimit import (
 )
 from lab.kube.client.store import Store
 from lab.kube.client.workqueue import WorkQueue
+from lab.kube.machinery.patches import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH
 
 __all__ = [
     "JSON_PATCH", "MERGE_PATCH", "STRATEGIC_MERGE_PATCH", "TRANSPORT_ERRORS",

@@ -15,9 +15,9 @@ import aiohttp
 import orjson
 
 from lab.kube.client.config import ClientConfig
-from lab.kube.client.patches import MERGE_PATCH
 from lab.kube.machinery import errors
 from lab.kube.machinery.catalog import Resource
+from lab.kube.machinery.patches import MERGE_PATCH
 
 Obj = dict[str, Any]
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, aiohttp.ClientError, TimeoutError)

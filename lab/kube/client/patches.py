@@ -1,225 +1,33 @@
-"""PATCH bodies: JSON patch (RFC 6902), merge patch (RFC 7386) and strategic merge patch.
+"""Transitional: the patches `client/fake.py` applies, until the in-memory API server replaces it.
 
-One implementation serves the API server and the in-memory FakeAPI, so code tested against the
-fake patches exactly as it will against the real server (upstream keeps this in apimachinery).
-
-Strategic merge follows upstream `strategicpatch` for the lists kubectl touches: items merged
-by their patchMergeKey (containers by name, ports by containerPort/port, ...), `$patch`
-directives (`delete`, `replace`, `merge`) and `$setElementOrder`/`$retainKeys` accepted.
+The implementation is `lab.kube.machinery.patches`. Its strategic merge takes merge keys from the
+API server's schema, which the client layer may not import, so the fake keeps the field-name
+table it had. Nothing else may use this module: delete it together with fake.py.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from lab.kube.machinery.errors import BadRequest, Invalid, UnsupportedMediaType
+from lab.kube.machinery import patches
+from lab.kube.machinery.patches import ListMerge
 
-JSON_PATCH = "application/json-patch+json"
-MERGE_PATCH = "application/merge-patch+json"
-STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
-APPLY_PATCH = "application/apply-patch+yaml"
-
-# list field -> merge key (None: merge primitives as a set). Others are replaced whole.
-MERGE_KEYS: dict[str, str | None] = {
-    "containers": "name", "initContainers": "name", "ephemeralContainers": "name",
-    "volumes": "name", "env": "name", "imagePullSecrets": "name", "volumeMounts": "mountPath",
-    "volumeDevices": "devicePath", "conditions": "type", "ownerReferences": "uid",
-    "hostAliases": "ip", "finalizers": None, "topologySpreadConstraints": "topologyKey",
-    "readinessGates": "conditionType", "addresses": "type", "resourceClaims": "name",
+_BY_FIELD: dict[str, ListMerge] = {
+    **{f: ListMerge("name") for f in ("containers", "initContainers", "ephemeralContainers", "volumes",
+                                       "env", "imagePullSecrets", "resourceClaims")},
+    "volumeMounts": ListMerge("mountPath"), "volumeDevices": ListMerge("devicePath"),
+    "conditions": ListMerge("type"), "ownerReferences": ListMerge("uid"), "hostAliases": ListMerge("ip"),
+    "finalizers": ListMerge(), "topologySpreadConstraints": ListMerge("topologyKey"),
+    "readinessGates": ListMerge("conditionType"), "addresses": ListMerge("type"),
 }
+_CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+
+
+def _fake_merge_keys(path: tuple[str, ...]) -> ListMerge | None:
+    if path[-1] == "ports":  # the guess the fake always made: a container's ports or a Service's
+        return ListMerge("containerPort" if len(path) > 1 and path[-2] in _CONTAINER_LISTS else "port")
+    return _BY_FIELD.get(path[-1])
 
 
 def apply_patch(content_type: str, original: dict[str, Any], patch: Any) -> dict[str, Any]:
-    ctype = content_type.split(";")[0].strip().lower()
-    if ctype == JSON_PATCH:
-        if not isinstance(patch, list):
-            raise BadRequest("json patch must be a list of operations")
-        return json_patch(original, patch)
-    if not isinstance(patch, dict):
-        raise BadRequest("patch body must be a JSON object")
-    if ctype == MERGE_PATCH:
-        return merge_patch(original, patch)
-    if ctype == STRATEGIC_MERGE_PATCH:
-        return strategic_merge(original, patch)
-    raise UnsupportedMediaType(f"the body of the request was in an unknown format - accepted media "
-                               f"types include: {JSON_PATCH}, {MERGE_PATCH}, {STRATEGIC_MERGE_PATCH}")
-
-
-# --- RFC 7386 --------------------------------------------------------------------------------
-def merge_patch(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for k, val in patch.items():
-        if val is None:
-            out.pop(k, None)
-        else:
-            out[k] = merge_patch(out.get(k), val)
-    return out
-
-
-# --- RFC 6902 --------------------------------------------------------------------------------
-def _unprocessable(message: str) -> Invalid:
-    """A well-formed patch that does not apply to this object: 422, as upstream answers
-    for `patchObj.Apply` failures (a malformed patch document stays a 400)."""
-    return Invalid(message)
-
-
-def _pointer(path: str) -> list[str]:
-    if path == "":
-        return []
-    if not path.startswith("/"):
-        raise BadRequest(f"invalid JSON pointer {path!r}")
-    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
-
-
-def _walk(doc: Any, parts: list[str]) -> Any:
-    for p in parts:
-        if isinstance(doc, list):
-            doc = doc[_index(doc, p, existing=True)]
-        elif isinstance(doc, dict) and p in doc:
-            doc = doc[p]
-        else:
-            raise _unprocessable(f"jsonpatch: path /{'/'.join(parts)} not found")
-    return doc
-
-
-def _index(lst: list[Any], p: str, *, existing: bool) -> int:
-    if p == "-" and not existing:
-        return len(lst)
-    try:
-        i = int(p)
-    except ValueError as exc:
-        raise _unprocessable(f"jsonpatch: invalid list index {p!r}") from exc
-    if i < 0 or i > len(lst) - (1 if existing else 0):
-        raise _unprocessable(f"jsonpatch: list index {i} out of range")
-    return i
-
-
-def _add(doc: Any, parts: list[str], value: Any) -> Any:
-    if not parts:
-        return value
-    parent = _walk(doc, parts[:-1])
-    last = parts[-1]
-    if isinstance(parent, list):
-        parent.insert(_index(parent, last, existing=False), value)
-    elif isinstance(parent, dict):
-        parent[last] = value
-    else:
-        raise _unprocessable("jsonpatch: cannot add to a scalar")
-    return doc
-
-
-def _remove(doc: Any, parts: list[str]) -> Any:
-    if not parts:
-        raise _unprocessable("jsonpatch: cannot remove the whole document")
-    parent = _walk(doc, parts[:-1])
-    last = parts[-1]
-    if isinstance(parent, list):
-        return parent.pop(_index(parent, last, existing=True))
-    if isinstance(parent, dict) and last in parent:
-        return parent.pop(last)
-    raise _unprocessable(f"jsonpatch remove operation does not apply: doc is missing path: /{'/'.join(parts)}")
-
-
-def json_patch(original: dict[str, Any], ops: list[Any]) -> dict[str, Any]:
-    doc: Any = copy.deepcopy(original)
-    for op in ops:
-        if not isinstance(op, dict) or "op" not in op:
-            raise BadRequest("jsonpatch: each operation needs an 'op'")
-        kind, parts = op["op"], _pointer(str(op.get("path", "")))
-        if kind == "add":
-            doc = _add(doc, parts, copy.deepcopy(op.get("value")))
-        elif kind == "remove":
-            _remove(doc, parts)
-        elif kind == "replace":
-            _walk(doc, parts)  # must exist
-            if parts:
-                _remove(doc, parts)
-            doc = _add(doc, parts, copy.deepcopy(op.get("value")))
-        elif kind in ("move", "copy"):
-            src = _pointer(str(op.get("from", "")))
-            value = _remove(doc, src) if kind == "move" else copy.deepcopy(_walk(doc, src))
-            doc = _add(doc, parts, value)
-        elif kind == "test":
-            if _walk(doc, parts) != op.get("value"):
-                raise _unprocessable(f"jsonpatch: test failed for path {op.get('path')}")
-        else:
-            raise _unprocessable(f"jsonpatch: unknown operation {kind!r}")
-    if not isinstance(doc, dict):
-        raise _unprocessable("jsonpatch: the result must be an object")
-    return doc
-
-
-# --- strategic merge -------------------------------------------------------------------------
-def _merge_key(field: str, items: list[Any]) -> str | None | bool:
-    """The merge key for list `field`; False when the list is replaced whole."""
-    if field == "ports":
-        sample = next((i for i in items if isinstance(i, dict)), {})
-        return "containerPort" if "containerPort" in sample else "port"
-    if field in MERGE_KEYS:
-        return MERGE_KEYS[field]
-    return False
-
-
-def strategic_merge(original: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    return _merge_map(copy.deepcopy(original), patch)
-
-
-def _merge_map(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    if patch.get("$patch") == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
-    if patch.get("$patch") == "delete":
-        return {}
-    for key, val in patch.items():
-        if key in ("$patch", "$retainKeys") or key.startswith("$setElementOrder/"):
-            continue
-        if key.startswith("$deleteFromPrimitiveList/"):
-            name = key.split("/", 1)[1]
-            target[name] = [x for x in target.get(name) or [] if x not in (val or [])]
-            continue
-        if val is None:
-            target.pop(key, None)
-        elif isinstance(val, dict) and isinstance(target.get(key), dict):
-            target[key] = _merge_map(target[key], val)
-        elif isinstance(val, list) and isinstance(target.get(key), list):
-            target[key] = _merge_list(key, target[key], val)
-        elif isinstance(val, dict):
-            target[key] = _merge_map({}, val)
-        elif isinstance(val, list):
-            target[key] = [_strip(i) for i in val if not (isinstance(i, dict) and i.get("$patch") == "delete")]
-        else:
-            target[key] = copy.deepcopy(val)
-    return target
-
-
-def _strip(item: Any) -> Any:
-    if isinstance(item, dict):
-        return {k: _strip(v) for k, v in item.items() if not k.startswith("$")}
-    return copy.deepcopy(item)
-
-
-def _merge_list(field: str, current: list[Any], patch: list[Any]) -> list[Any]:
-    if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch):
-        return [_strip(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
-    key = _merge_key(field, current + patch)
-    if key is False:
-        return [_strip(i) for i in patch]
-    if key is None:  # a set of primitives
-        return current + [copy.deepcopy(i) for i in patch if i not in current]
-    out = list(current)
-    for item in patch:
-        if not isinstance(item, dict):
-            raise BadRequest(f"strategic merge patch: items of {field} must be objects")
-        pos = next((n for n, cur in enumerate(out)
-                    if isinstance(cur, dict) and cur.get(key) == item.get(key)), None)
-        if item.get("$patch") == "delete":
-            if pos is not None:
-                out.pop(pos)
-            continue
-        if pos is None:
-            out.append(_strip(item))
-        else:
-            out[pos] = _merge_map(out[pos], item)
-    return out
+    return patches.apply_patch(content_type, original, patch, merge_keys=_fake_merge_keys)

@@ -23,9 +23,10 @@ from lab.kube.apiserver.rest import subresources as subs
 from lab.kube.apiserver.rest.fieldcheck import check_fields, check_shape
 from lab.kube.apiserver.rest.paths import RequestInfo, not_found_path
 from lab.kube.apiserver.rest.watch import serve_watch
-from lab.kube.client.patches import APPLY_PATCH, apply_patch
+from lab.kube.apiserver.schema import kind_name, merge_keys
 from lab.kube.machinery import meta, names
 from lab.kube.machinery.errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
+from lab.kube.machinery.patches import APPLY_PATCH, apply_patch
 
 if TYPE_CHECKING:
     from lab.kube.apiserver.server import APIServer
@@ -177,7 +178,7 @@ class ResourceHandler:
         warnings: list[str] = []
 
         def patched(current: Obj) -> Obj:
-            new = apply_patch(ctype, current, patch)
+            new = apply_patch(ctype, current, patch, merge_keys=merge_keys(kind_name(registry.resource)))
             if not isinstance(new, dict):
                 raise BadRequest("the patched object must be a JSON object")
             registry.check_identity(new, info.namespace, info.name or "")

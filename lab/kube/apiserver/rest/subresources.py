@@ -6,10 +6,11 @@ from typing import Any
 
 from lab.kube.apiserver.registry import Registry
 from lab.kube.apiserver.registry.errors import conflict
+from lab.kube.apiserver.schema import merge_keys, subresource_kind
 from lab.kube.apiserver.strategies import validation as v
-from lab.kube.client.patches import apply_patch
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import BadRequest, Conflict
+from lab.kube.machinery.patches import apply_patch
 from lab.kube.machinery.selectors import LabelSelector
 
 Obj = dict[str, Any]
@@ -69,9 +70,11 @@ async def get_scale(registry: Registry, namespace: str, name: str) -> Obj:
 async def update_scale(registry: Registry, namespace: str, name: str, body: Any,
                        patch_type: str | None = None) -> Obj:
     """PUT (body is a Scale, CAS on its resourceVersion) or PATCH (patch applied to the Scale)."""
+    scale_keys = merge_keys(subresource_kind(registry.resource, "scale"))
+
     def rescale(current: Obj) -> Obj:
         scale = scale_of(current)
-        wanted = apply_patch(patch_type, scale, body) if patch_type else body
+        wanted = apply_patch(patch_type, scale, body, merge_keys=scale_keys) if patch_type else body
         if not isinstance(wanted, dict):
             raise BadRequest("body must be a Scale object")
         rv = meta.resource_version(wanted)

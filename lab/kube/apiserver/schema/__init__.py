@@ -20,12 +20,16 @@ as a Pod: json: cannot unmarshal string into Go struct field PodSpec.spec.contai
 of type []v1.Container`). An unknown directive raises `Invalid` (422) as upstream.
 For subresources pass `definition=subresource_kind(resource, "scale")` (or "binding"),
 and `verb="update"|"patch"` to name UpdateOptions/PatchOptions in that 422.
+
+`merge_keys(definition)` gives a strategic merge patch the lists of that kind which merge,
+and their keys (`machinery.patches.MergeKeys`).
 """
 
+from .patch_meta import merge_keys
 from .registry import definitions, kind_name, list_name, reachable, subresource_kind
 from .validate import DIRECTIVES, check_fields, check_raw
 
 __all__ = [
     "DIRECTIVES", "check_fields", "check_raw", "definitions", "kind_name", "list_name",
-    "reachable", "subresource_kind",
+    "merge_keys", "reachable", "subresource_kind",
 ]

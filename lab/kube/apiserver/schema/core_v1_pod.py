@@ -1,7 +1,8 @@
 """core/v1 Pod: PodSpec, Container, probes, security contexts, affinity, tolerations, PodStatus.
 
 Patch metadata (merge keys, strategies, list types) matches upstream, because
-kubectl's strategic merge patch reads it from the served OpenAPI documents.
+kubectl's strategic merge patch reads it from the served OpenAPI documents and the
+server's merges by it (`merge_keys`).
 """
 
 from __future__ import annotations

@@ -35,7 +35,8 @@ class Ref:
 
 @dataclass(frozen=True)
 class Arr:
-    """A JSON array; the patch fields drive kubectl's strategic merge patch."""
+    """A JSON array; the patch fields drive strategic merge patch, kubectl's (read from OpenAPI)
+    and the server's (`merge_keys`): a list merges only with `strategy` "merge"."""
 
     items: Type
     merge_key: str = ""  # x-kubernetes-patch-merge-key

@@ -93,3 +93,43 @@ async def test_openapi_and_version_routes(client: TestClient) -> None:
     assert resp.status in (200, 404)  # 404 only while the OpenAPI module is absent
     code, version = await call(client, "GET", "/version")
     assert code == 200 and version["major"] == "1"
+
+
+async def test_strategic_merge_patch_takes_its_merge_keys_from_the_kinds_schema(client: TestClient) -> None:
+    smp = "application/strategic-merge-patch+json"
+    svc = {"metadata": {"name": "web"}, "spec": {"selector": {"app": "web"}, "ports": [
+        {"name": "http", "port": 80, "targetPort": 8080}, {"name": "https", "port": 443, "targetPort": 8443}]}}
+    code, _ = await call(client, "POST", "/api/v1/namespaces/default/services", svc)
+    assert code == 201
+    code, patched = await call(client, "PATCH", "/api/v1/namespaces/default/services/web",
+                               {"spec": {"ports": [{"port": 443, "targetPort": 9443}]}}, **{"Content-Type": smp})
+    assert code == 200
+    assert [(p["port"], p["targetPort"]) for p in patched["spec"]["ports"]] == [(80, 8080), (443, 9443)]
+
+    base = "/apis/apps/v1/namespaces/default/deployments"
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": {
+        "tolerations": [{"key": "a", "operator": "Exists"}],
+        "containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": 80, "name": "http"}]}]}}
+    dep = {"metadata": {"name": "web"}, "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": template}}
+    code, _ = await call(client, "POST", base, dep)
+    assert code == 201
+    code, patched = await call(client, "PATCH", f"{base}/web", {"spec": {"template": {"spec": {
+        "tolerations": [{"key": "b", "operator": "Exists"}],
+        "containers": [{"name": "web", "ports": [{"containerPort": 80, "protocol": "UDP"},
+                                                 {"containerPort": 443, "name": "https"}]}]}}}},
+        **{"Content-Type": smp})
+    assert code == 200
+    spec = patched["spec"]["template"]["spec"]
+    assert [(p["containerPort"], p["name"], p["protocol"]) for p in spec["containers"][0]["ports"]] == [
+        (80, "http", "UDP"), (443, "https", "TCP")]
+    assert [t["key"] for t in spec["tolerations"]] == ["b"]  # no merge key upstream: replaced whole
+
+    # an EndpointSlice's `ports` has no merge key upstream: the field name alone does not make it merge
+    base = "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"
+    eps = {"metadata": {"name": "web-1"}, "addressType": "IPv4", "endpoints": [{"addresses": ["10.0.0.1"]}],
+           "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}
+    code, _ = await call(client, "POST", base, eps)
+    assert code == 201
+    code, patched = await call(client, "PATCH", f"{base}/web-1",
+                               {"ports": [{"name": "https", "port": 443, "protocol": "TCP"}]}, **{"Content-Type": smp})
+    assert code == 200 and patched["ports"] == [{"name": "https", "port": 443, "protocol": "TCP"}]
