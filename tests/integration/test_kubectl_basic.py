@@ -155,6 +155,24 @@ def test_create_and_apply_from_a_manifest(kubectl: Any, version: str, ns: str, t
     assert again.returncode != 0 and "AlreadyExists" in again.stderr
 
 
+def test_patch_type_strategic_merges_each_list_by_its_kinds_key(kubectl: Any, version: str, ns: str) -> None:
+    """Service ports merge by `port`, a container's ports by `containerPort` (the schema's merge keys)."""
+    ok(kubectl(version, "-n", ns, "create", "service", "clusterip", "web", "--tcp=80:8080", "--tcp=443:8443"))
+    out = ok(kubectl(version, "-n", ns, "patch", "service", "web", "--type=strategic",
+                     "-p", json.dumps({"spec": {"ports": [{"port": 443, "targetPort": 9443}]}})))
+    assert out.strip() == "service/web patched"
+    svc = json.loads(ok(kubectl(version, "-n", ns, "get", "service", "web", "-o", "json")))
+    assert [(p["port"], p["targetPort"]) for p in svc["spec"]["ports"]] == [(80, 8080), (443, 9443)]
+
+    ok(kubectl(version, "-n", ns, "create", "deployment", "web", "--image=nginx", "--port=80"))
+    ok(kubectl(version, "-n", ns, "patch", "deployment", "web", "--type=strategic", "-p", json.dumps(
+        {"spec": {"template": {"spec": {"containers": [{"name": "nginx", "ports": [{"containerPort": 8080}]}]}}}})))
+    dep = json.loads(ok(kubectl(version, "-n", ns, "get", "deployment", "web", "-o", "json")))
+    containers = dep["spec"]["template"]["spec"]["containers"]
+    assert [c["name"] for c in containers] == ["nginx"]
+    assert [p["containerPort"] for p in containers[0]["ports"]] == [80, 8080]
+
+
 @pytest.mark.xfail(not _openapi_available(), reason="OpenAPI documents not written yet", strict=False)
 def test_unknown_fields_are_rejected_by_strict_validation(kubectl: Any, version: str, ns: str, tmp_path: Path) -> None:
     manifest = tmp_path / "bad.yaml"
