@@ -1,4 +1,5 @@
-"""APIServer: wires storage, registries and the HTTPS app; runs until asked to stop.
+"""APIServer: storage and its context (registries, allocators, readiness) behind the HTTPS app;
+runs until asked to stop.
 
 State lives only in etcd: a restarted server re-reads everything and re-reconciles the
 bootstrap objects. While etcd is away requests fail fast and /readyz reports it.
@@ -12,16 +13,13 @@ import logging
 
 from aiohttp import web
 
-from lab.kube.apiserver import bootstrap, ipalloc, tls
-from lab.kube.apiserver.registry import Registry, RegistryContext
+from lab.kube.apiserver import bootstrap, tls
+from lab.kube.apiserver.context import ServerContext, build_context
 from lab.kube.apiserver.rest.app import make_app
 from lab.kube.apiserver.settings import Settings
 from lab.kube.apiserver.storage import Storage
-from lab.kube.apiserver.strategies import for_resource
-from lab.kube.machinery import catalog
 
 log = logging.getLogger(__name__)
-READY_CHECK_TIMEOUT = 2.0
 
 
 def make_storage(settings: Settings) -> Storage:
@@ -34,42 +32,12 @@ def make_storage(settings: Settings) -> Storage:
 
 class APIServer:
     def __init__(self, settings: Settings, storage: Storage | None = None) -> None:
-        import ipaddress
         self.settings = settings
         self.storage = storage or make_storage(settings)
-        self.ctx = RegistryContext(self.storage, settings.etcd_prefix,
-                                   ipaddress.ip_network(settings.service_cluster_ip_range, strict=False))
-        self.ctx.extras["service_ips"] = ipalloc.service_ip_allocator(
-            self.storage, settings.etcd_prefix, settings.service_cluster_ip_range)
-        self.ctx.extras["node_ports"] = ipalloc.node_port_allocator(
-            self.storage, settings.etcd_prefix, settings.service_node_port_range)
-        self.registries = {r: Registry(for_resource(r), self.ctx) for r in catalog.RESOURCES}
-        self.bootstrapped = asyncio.Event()
-
-    async def storage_problem(self) -> str | None:
-        """None when ready: storage answers and the bootstrap objects exist."""
-        try:
-            await asyncio.wait_for(self.storage.revision(), READY_CHECK_TIMEOUT)
-        except Exception as exc:  # any failure means "not ready"; the reason is shown
-            return str(exc) or type(exc).__name__
-        return None if self.bootstrapped.is_set() else "bootstrap objects not reconciled yet"
-
-    async def _bootstrap_loop(self) -> None:
-        delay = 0.5
-        while True:
-            try:
-                await bootstrap.reconcile(self)
-                await bootstrap.repair_service_ips(self)
-                self.bootstrapped.set()
-                log.info("bootstrap objects reconciled")
-                return
-            except Exception as exc:  # etcd not there yet: keep trying, readyz says why
-                log.warning("bootstrap failed, retrying in %.1fs: %s", delay, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
+        self.context: ServerContext = build_context(settings, self.storage)
 
     def app(self) -> web.Application:
-        return make_app(self)
+        return make_app(self.context)
 
     async def run(self, stop: asyncio.Event) -> None:
         s = self.settings
@@ -82,7 +50,7 @@ class APIServer:
         site = web.TCPSite(runner, s.bind_address, s.secure_port, ssl_context=ssl_ctx)
         await site.start()
         log.info("Serving securely on %s:%d", s.bind_address, s.secure_port)
-        tasks = [asyncio.create_task(self._bootstrap_loop(), name="bootstrap")]
+        tasks = [asyncio.create_task(bootstrap.run(self.context), name="bootstrap")]
         compact = getattr(self.storage, "compact_loop", None)
         if compact is not None and s.etcd_compaction_interval > 0:
             tasks.append(asyncio.create_task(compact(s.etcd_compaction_interval), name="compaction"))

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
+from lab.kube.apiserver.context import ServerContext
 from lab.kube.apiserver.registry.errors import too_large
 from lab.kube.apiserver.rest import discovery, paths
 from lab.kube.apiserver.rest.negotiation import json_response
 from lab.kube.apiserver.rest.resources import ResourceHandler
 from lab.kube.machinery import errors
-
-if TYPE_CHECKING:
-    from lab.kube.apiserver.server import APIServer
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 3 * 1024 * 1024  # upstream apiserver's request body limit
@@ -59,9 +57,9 @@ async def status_edge(request: web.Request, handler: Any) -> web.StreamResponse:
     return resp
 
 
-def make_app(server: APIServer) -> web.Application:
+def make_app(ctx: ServerContext) -> web.Application:
     app = web.Application(middlewares=[status_edge], client_max_size=MAX_BODY_BYTES)
-    resources = ResourceHandler(server)
+    resources = ResourceHandler(ctx)
 
     async def version(_: web.Request) -> web.Response:
         return json_response(discovery.version())
@@ -70,7 +68,7 @@ def make_app(server: APIServer) -> web.Application:
         return web.Response(text="ok")
 
     async def readyz(request: web.Request) -> web.Response:
-        problem = await server.storage_problem()
+        problem = await ctx.readiness.problem()
         verbose = "verbose" in request.query
         if problem:
             text = f"[-]etcd failed: {problem}\nreadyz check failed" if verbose else "readyz check failed"
@@ -78,7 +76,7 @@ def make_app(server: APIServer) -> web.Application:
         return web.Response(text="[+]ping ok\n[+]etcd ok\nreadyz check passed" if verbose else "ok")
 
     async def api(_: web.Request) -> web.Response:
-        return json_response(discovery.api_versions(server.settings.server_address))
+        return json_response(discovery.api_versions(ctx.settings.server_address))
 
     async def apis(_: web.Request) -> web.Response:
         return json_response(discovery.api_group_list())

@@ -21,8 +21,7 @@ TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 @pytest.fixture
 async def client() -> AsyncIterator[TestClient]:
     server = APIServer(Settings(storage_backend="memory", watch_bookmark_interval=0.2), MemoryStorage())
-    await bootstrap.reconcile(server)
-    server.bootstrapped.set()
+    await bootstrap.run(server.context)
     async with TestClient(TestServer(server.app())) as c:
         yield c
 
