@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from lab.kube.apiserver.context import ServerContext
+from lab.kube.apiserver.storage import StorageError
 from lab.kube.machinery import catalog, errors
 
 log = logging.getLogger(__name__)
@@ -20,14 +21,16 @@ FIRST_RETRY, MAX_RETRY = 0.5, 10.0  # seconds between attempts while etcd is awa
 async def run(ctx: ServerContext) -> None:
     """Reconcile and repair until one pass succeeds, then mark the server bootstrapped.
 
-    While etcd is away every attempt fails; each failure is logged and retried.
+    Storage errors (etcd away, surfacing as `StorageError` or an `APIError` such as
+    ServiceUnavailable or a Conflict with another API server) are retried with a logged
+    warning; anything else is a bug and propagates to the server's task group.
     """
     delay = FIRST_RETRY
     while True:
         try:
             await reconcile(ctx)
             await repair_service_ips(ctx)
-        except Exception as exc:  # etcd not there yet: keep trying, readyz says why
+        except (errors.APIError, StorageError) as exc:  # readyz says why meanwhile
             log.warning("bootstrap failed, retrying in %.1fs: %s", delay, exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY)

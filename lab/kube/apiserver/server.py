@@ -1,5 +1,5 @@
 """APIServer: storage and its context (registries, allocators, readiness) behind the HTTPS app;
-runs until asked to stop.
+runs until cancelled, its background loops owned by one TaskGroup.
 
 State lives only in etcd: a restarted server re-reads everything and re-reconciles the
 bootstrap objects. While etcd is away requests fail fast and /readyz reports it.
@@ -8,7 +8,6 @@ bootstrap objects. While etcd is away requests fail fast and /readyz reports it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from aiohttp import web
@@ -39,7 +38,9 @@ class APIServer:
     def app(self) -> web.Application:
         return make_app(self.context)
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self) -> None:
+        """Serve until cancelled (a stop signal), then drain and close; a failed background
+        loop ends the run with its exception, so the process exits non-zero."""
         s = self.settings
         hosts = [s.advertise, "127.0.0.1", "localhost", s.first_service_ip, "kubernetes",
                  "kubernetes.default", "kubernetes.default.svc"]
@@ -47,23 +48,28 @@ class APIServer:
                                           s.tls_private_key_file, s.cert_dir, hosts)
         runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=2)
         await runner.setup()
-        site = web.TCPSite(runner, s.bind_address, s.secure_port, ssl_context=ssl_ctx)
-        await site.start()
-        log.info("Serving securely on %s:%d", s.bind_address, s.secure_port)
-        tasks = [asyncio.create_task(bootstrap.run(self.context), name="bootstrap")]
-        compact = getattr(self.storage, "compact_loop", None)
-        if compact is not None and s.etcd_compaction_interval > 0:
-            tasks.append(asyncio.create_task(compact(s.etcd_compaction_interval), name="compaction"))
         try:
-            await stop.wait()
-            log.info("shutting down")
-            if s.shutdown_delay:
-                await asyncio.sleep(s.shutdown_delay)
+            site = web.TCPSite(runner, s.bind_address, s.secure_port, ssl_context=ssl_ctx)
+            await site.start()
+            log.info("Serving securely on %s:%d", s.bind_address, s.secure_port)
+            try:
+                await self._background()
+            except asyncio.CancelledError:  # a stop signal: drain, then let the cancel finish
+                if s.shutdown_delay:  # keep answering while clients and load balancers move on
+                    log.info("stopping: serving %.1fs more (--shutdown-delay-duration)",
+                             s.shutdown_delay)
+                    await asyncio.sleep(s.shutdown_delay)
+                raise
         finally:
-            for t in tasks:
-                t.cancel()
-            for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
             await runner.cleanup()
             await self.storage.close()
+
+    async def _background(self) -> None:
+        """Run the server's own loops until cancelled; one that fails cancels the others and
+        raises (in an ExceptionGroup). Transient storage failures are retried inside them."""
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(bootstrap.run(self.context), name="bootstrap")
+            compact = getattr(self.storage, "compact_loop", None)  # etcd only: memory keeps no history
+            if compact is not None and self.settings.etcd_compaction_interval > 0:
+                tg.create_task(compact(self.settings.etcd_compaction_interval), name="compaction")
+            await asyncio.Event().wait()  # the loops end with the server: wait for the cancel

@@ -1,5 +1,5 @@
 """Bootstrap on a context without a server: the system objects are reconciled, leaked cluster
-IPs freed, storage outages retried until readiness can be declared."""
+IPs freed, storage outages retried until readiness can be declared, and a bug is not retried."""
 
 from __future__ import annotations
 
@@ -68,3 +68,10 @@ async def test_storage_outages_are_retried_with_a_warning(caplog: pytest.LogCapt
     assert len(retries) == 3 and all("bootstrap failed, retrying" in m for m in retries)
     assert await ctx.readiness.problem() is None
 
+
+async def test_a_bug_is_raised_not_retried() -> None:
+    storage = FlakyStorage(1, TypeError("a bug"))
+    ctx = context(storage)
+    with pytest.raises(TypeError, match="a bug"):
+        await bootstrap.run(ctx)
+    assert not ctx.readiness.bootstrapped.is_set()
