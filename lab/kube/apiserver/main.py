@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import sys
 
-from lab.kube.apiserver.rest.fieldcheck import schema_available
 from lab.kube.apiserver.server import APIServer
 from lab.kube.apiserver.settings import from_args
 from lab.kube.component import run_component, setup_logging
@@ -24,9 +23,6 @@ def main(argv: list[str] | None = None) -> int:
         uvloop.install()
     except ImportError:
         pass
-    if not schema_available():
-        log.warning("field validation schema not available: "
-                    "fieldValidation=Strict checks only object shape")
     try:
         run_component(APIServer(settings).run())
     except Exception:  # the last edge: one klog record with the traceback, then a failed exit
