@@ -1,29 +1,21 @@
-"""`kube-apiserver` entry point: flags -> Settings, klog-style logs, SIGTERM -> clean stop."""
+"""`kube-apiserver` entry point: flags -> Settings, klog-style logs, and the process edge every
+component shares (`run_component`: SIGTERM/SIGINT stop it cleanly with exit 0). A failure that
+ends the server (a background loop that crashed, a port in use) is logged and exits 1, so
+systemd restarts it."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
+import sys
 
-from lab.kube.apiserver.rest.fieldcheck import schema_available
 from lab.kube.apiserver.server import APIServer
-from lab.kube.apiserver.settings import Settings, from_args
-from lab.kube.component import setup_logging
+from lab.kube.apiserver.settings import from_args
+from lab.kube.component import run_component, setup_logging
+
+log = logging.getLogger("kube-apiserver")
 
 
-async def run(settings: Settings) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    if not schema_available():
-        logging.getLogger(__name__).warning("field validation schema not available: "
-                                            "fieldValidation=Strict checks only object shape")
-    await APIServer(settings).run(stop)
-
-
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     settings = from_args(argv)
     setup_logging(settings.verbosity)
     try:
@@ -31,8 +23,13 @@ def main(argv: list[str] | None = None) -> None:
         uvloop.install()
     except ImportError:
         pass
-    asyncio.run(run(settings))
+    try:
+        run_component(APIServer(settings).run())
+    except Exception:  # the last edge: one klog record with the traceback, then a failed exit
+        log.exception("kube-apiserver stopped on an error")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -5,28 +5,20 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
+from lab.kube.apiserver import openapi
+from lab.kube.apiserver.context import ServerContext
 from lab.kube.apiserver.registry.errors import too_large
 from lab.kube.apiserver.rest import discovery, paths
 from lab.kube.apiserver.rest.negotiation import json_response
 from lab.kube.apiserver.rest.resources import ResourceHandler
 from lab.kube.machinery import errors
 
-if TYPE_CHECKING:
-    from lab.kube.apiserver.server import APIServer
-
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 3 * 1024 * 1024  # upstream apiserver's request body limit
-# Go's mime parser rejects the "@" of the Accept form, so the answer uses a dot
-PROTOBUF_V2 = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
-
-try:  # the OpenAPI documents are written alongside; optional so the server runs without them
-    from lab.kube.apiserver import openapi as _openapi
-except ImportError:
-    _openapi = None  # type: ignore[assignment]
 
 
 def _status_response(err: errors.APIError) -> web.Response:
@@ -59,9 +51,9 @@ async def status_edge(request: web.Request, handler: Any) -> web.StreamResponse:
     return resp
 
 
-def make_app(server: APIServer) -> web.Application:
+def make_app(ctx: ServerContext) -> web.Application:
     app = web.Application(middlewares=[status_edge], client_max_size=MAX_BODY_BYTES)
-    resources = ResourceHandler(server)
+    resources = ResourceHandler(ctx)
 
     async def version(_: web.Request) -> web.Response:
         return json_response(discovery.version())
@@ -70,7 +62,7 @@ def make_app(server: APIServer) -> web.Application:
         return web.Response(text="ok")
 
     async def readyz(request: web.Request) -> web.Response:
-        problem = await server.storage_problem()
+        problem = await ctx.readiness.problem()
         verbose = "verbose" in request.query
         if problem:
             text = f"[-]etcd failed: {problem}\nreadyz check failed" if verbose else "readyz check failed"
@@ -78,7 +70,7 @@ def make_app(server: APIServer) -> web.Application:
         return web.Response(text="[+]ping ok\n[+]etcd ok\nreadyz check passed" if verbose else "ok")
 
     async def api(_: web.Request) -> web.Response:
-        return json_response(discovery.api_versions(server.settings.server_address))
+        return json_response(discovery.api_versions(ctx.settings.server_address))
 
     async def apis(_: web.Request) -> web.Response:
         return json_response(discovery.api_group_list())
@@ -102,18 +94,14 @@ def make_app(server: APIServer) -> web.Application:
         return json_response(doc)
 
     async def openapi_v2(request: web.Request) -> web.Response:
-        if _openapi is None:
-            raise paths.not_found_path()
         accept = request.headers.get("Accept", "")
         if "protobuf" in accept or request.path.endswith(".pb-v1"):
-            return web.Response(body=_openapi.v2_protobuf(), headers={"Content-Type": PROTOBUF_V2})
-        return json_response(_openapi.v2_json())
+            return web.Response(body=openapi.v2_protobuf(), headers={"Content-Type": openapi.PROTOBUF_V2_CONTENT_TYPE})
+        return json_response(openapi.v2_json())
 
     async def openapi_v3(request: web.Request) -> web.Response:
-        if _openapi is None:
-            raise paths.not_found_path()
         sub = request.match_info.get("path", "")
-        doc = _openapi.v3_index() if not sub else _openapi.v3_document(sub)
+        doc = openapi.v3_index() if not sub else openapi.v3_document(sub)
         if doc is None:
             raise paths.not_found_path()
         return json_response(doc)

@@ -1,27 +1,16 @@
-"""Body checks before the registry sees an object: shape (400) and the schema hook.
+"""Body checks before the registry sees an object: shape (400) and the schema's field checks.
 
-`lab.kube.apiserver.schema.check_fields` (written alongside the OpenAPI documents) does the
-strict unknown/duplicate-field checks; when it is not importable only the shape checks run.
+`lab.kube.apiserver.schema` (the definitions the OpenAPI documents are rendered from) does the
+unknown/duplicate-field checks that fieldValidation=Warn/Strict ask for.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
+from lab.kube.apiserver import schema
 from lab.kube.machinery.catalog import Resource
 from lab.kube.machinery.errors import BadRequest
-
-log = logging.getLogger(__name__)
-
-try:  # written by another part of the server; optional so the server runs without it
-    from lab.kube.apiserver.schema import check_fields as _schema_check
-    from lab.kube.apiserver.schema import check_raw as _schema_check_raw
-except ImportError:  # main logs that only shape checks run
-    _schema_check = None
-    _schema_check_raw = None
-
-DIRECTIVES = ("Ignore", "Warn", "Strict")
 
 
 def _json_type(value: Any) -> str:
@@ -67,15 +56,6 @@ def check_fields(resource: Resource, obj: Any, directive: str | None, *, raw: by
     `raw` (the JSON request body) lets duplicate fields be seen; patches pass the patched
     object instead. Server default directive: Warn.
     """
-    if _schema_check is None or _schema_check_raw is None:
-        if directive and directive not in DIRECTIVES:
-            raise BadRequest(f"fieldValidation invalid value: {directive}, supported values: "
-                             "Ignore, Warn, Strict")
-        return []
     if raw is not None:
-        return list(_schema_check_raw(resource, raw, directive or "Warn", verb=verb) or [])
-    return list(_schema_check(resource, obj, directive or "Warn", verb=verb) or [])
-
-
-def schema_available() -> bool:
-    return _schema_check is not None
+        return schema.check_raw(resource, raw, directive or "Warn", verb=verb)
+    return schema.check_fields(resource, obj, directive or "Warn", verb=verb)

@@ -6,11 +6,12 @@ Errors are raised as `APIError` and become a Status in the middleware.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from aiohttp import web
 
+from lab.kube.apiserver.context import ServerContext
 from lab.kube.apiserver.registry import Registry
 from lab.kube.apiserver.registry.errors import conflict
 from lab.kube.apiserver.registry.options import (
@@ -27,9 +28,6 @@ from lab.kube.apiserver.schema import kind_name, merge_keys
 from lab.kube.machinery import meta, names
 from lab.kube.machinery.errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
 from lab.kube.machinery.patches import APPLY_PATCH, apply_patch
-
-if TYPE_CHECKING:
-    from lab.kube.apiserver.server import APIServer
 
 Obj = dict[str, Any]
 
@@ -63,11 +61,11 @@ def _status_success(registry: Registry, obj: Obj) -> Obj:
 
 
 class ResourceHandler:
-    def __init__(self, server: APIServer) -> None:
-        self.server = server
+    def __init__(self, ctx: ServerContext) -> None:
+        self.ctx = ctx
 
     async def handle(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
-        registry = self.server.registries[info.resource]
+        registry = self.ctx.registries[info.resource]
         if info.resource.namespaced and info.name and info.namespace is None:
             raise not_found_path()
         if info.name is not None:
@@ -137,7 +135,7 @@ class ResourceHandler:
             first[0] = False
             return table
         return await serve_watch(request, registry, info.namespace, opts, render,
-                                 self.server.settings.watch_bookmark_interval)
+                                 self.ctx.settings.watch_bookmark_interval)
 
     # --- writes ------------------------------------------------------------------------------
     async def _body(self, request: web.Request, registry: Registry, verb: str) -> tuple[Obj, list[str]]:

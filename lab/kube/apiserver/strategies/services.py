@@ -24,10 +24,6 @@ TYPES = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
 PROTOCOLS = ["SCTP", "TCP", "UDP"]
 
 
-def _allocators(ctx: RegistryContext) -> tuple[ipalloc.KeyAllocator | None, ipalloc.KeyAllocator | None]:
-    return ctx.extras.get("service_ips"), ctx.extras.get("node_ports")
-
-
 def _raise_alloc(obj: Obj, field: str, value: Any, detail: str) -> None:
     v.raise_invalid(catalog.SERVICES, meta.name(obj), [v.invalid(field, value, detail)])
 
@@ -106,7 +102,7 @@ class ServiceStrategy(Strategy):
     async def _allocate(self, obj: Obj, ctx: RegistryContext,
                         taken: list[tuple[ipalloc.KeyAllocator, str]]) -> None:
         spec = obj["spec"]
-        ips, ports = _allocators(ctx)
+        ips, ports = ctx.service_ips, ctx.node_ports
         owner = meta.key(obj)
         if spec.get("type") == "ExternalName":
             return
@@ -162,7 +158,7 @@ class ServiceStrategy(Strategy):
 
     async def before_update(self, new: Obj, old: Obj, ctx: RegistryContext) -> None:
         spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
-        _, ports = _allocators(ctx)
+        ports = ctx.node_ports
         if spec.get("type") in ("NodePort", "LoadBalancer") and ports is not None:
             keep = {str(p.get("port")): p.get("nodePort") for p in old_spec.get("ports") or []
                     if p.get("nodePort")}
@@ -178,7 +174,7 @@ class ServiceStrategy(Strategy):
         await self.release_unused({}, obj, ctx)
 
     async def release_unused(self, kept: Obj, dropped: Obj, ctx: RegistryContext) -> None:
-        ips, ports = _allocators(ctx)
+        ips, ports = ctx.service_ips, ctx.node_ports
         if ips is not None:
             for ip in _cluster_ips(dropped) - _cluster_ips(kept):
                 await ips.release(ip)

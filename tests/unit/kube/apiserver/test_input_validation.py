@@ -87,9 +87,9 @@ def test_list_options_check_resource_version_and_match() -> None:
 
 @pytest.fixture
 async def services() -> Registry:
-    ctx = RegistryContext(MemoryStorage())
-    ctx.extras["service_ips"] = ipalloc.service_ip_allocator(ctx.storage, ctx.prefix, "10.0.0.0/29")
-    ctx.extras["node_ports"] = ipalloc.node_port_allocator(ctx.storage, ctx.prefix, "30000-30010")
+    storage = MemoryStorage()
+    ctx = RegistryContext(storage, service_ips=ipalloc.service_ip_allocator(storage, "/registry", "10.0.0.0/29"),
+                          node_ports=ipalloc.node_port_allocator(storage, "/registry", "30000-30010"))
     await Registry(for_resource(catalog.NAMESPACES), ctx).create(None, {"metadata": {"name": "default"}})
     return Registry(for_resource(catalog.SERVICES), ctx)
 
@@ -100,7 +100,7 @@ def node_port_service(name: str, node_port: int | None = None) -> dict[str, Any]
 
 
 async def test_a_failed_service_create_gives_back_its_cluster_ip(services: Registry) -> None:
-    ips = services.ctx.extras["service_ips"]
+    ips = services.ctx.service_ips
     first = await services.create("default", node_port_service("first"))
     held = await ips.allocated()
     taken = first["spec"]["ports"][0]["nodePort"]
@@ -111,7 +111,7 @@ async def test_a_failed_service_create_gives_back_its_cluster_ip(services: Regis
 
 
 async def test_a_requested_ip_refused_as_taken_stays_with_its_owner(services: Registry) -> None:
-    ips = services.ctx.extras["service_ips"]
+    ips = services.ctx.service_ips
     first = await services.create("default", {"metadata": {"name": "a"}, "spec": {"ports": [{"port": 80}]}})
     ip = first["spec"]["clusterIP"]
     with pytest.raises(errors.Invalid, match="provided IP is already allocated"):
@@ -121,7 +121,7 @@ async def test_a_requested_ip_refused_as_taken_stays_with_its_owner(services: Re
 
 
 async def test_dry_run_creates_allocate_nothing(services: Registry) -> None:
-    ips, ports = services.ctx.extras["service_ips"], services.ctx.extras["node_ports"]
+    ips, ports = services.ctx.service_ips, services.ctx.node_ports
     for i in range(10):
         out = await services.create("default", node_port_service(f"dry{i}"), dry_run=True)
         assert out["spec"]["clusterIP"] and out["spec"]["ports"][0]["nodePort"]
@@ -129,7 +129,7 @@ async def test_dry_run_creates_allocate_nothing(services: Registry) -> None:
 
 
 async def test_updates_give_back_node_ports_they_drop_or_fail_to_keep(services: Registry) -> None:
-    ports = services.ctx.extras["node_ports"]
+    ports = services.ctx.node_ports
     await services.create("default", node_port_service("holder", 30005))
     plain = {"metadata": {"name": "s"}, "spec": {"ports": [{"name": "a", "port": 80},
                                                            {"name": "b", "port": 81}]}}

@@ -4,10 +4,12 @@ CAS updates, status subresource, graceful and finalized deletion, filtered watch
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
 
+from lab.kube.apiserver import ipalloc
 from lab.kube.apiserver.registry import Registry, RegistryContext
 from lab.kube.apiserver.registry.options import DeleteOptions, ListOptions
 from lab.kube.apiserver.storage.memory import MemoryStorage
@@ -131,11 +133,15 @@ async def test_watch_filters_by_label_on_old_and_new(regs: dict) -> None:
     assert seen == ["ADDED", "DELETED"]
 
 
+def with_service_ips(registry: Registry, cidr: str) -> Registry:
+    """The same registry (same storage) with a cluster IP allocator over `cidr`."""
+    ctx = registry.ctx
+    ips = ipalloc.service_ip_allocator(ctx.storage, ctx.prefix, cidr)
+    return Registry(registry.strategy, dataclasses.replace(ctx, service_ips=ips))
+
+
 async def test_service_ips_are_allocated_and_released(regs: dict) -> None:
-    from lab.kube.apiserver import ipalloc
-    ctx = regs[catalog.SERVICES].ctx
-    ctx.extras["service_ips"] = ipalloc.service_ip_allocator(ctx.storage, ctx.prefix, "10.0.0.0/30")
-    svcs = regs[catalog.SERVICES]
+    svcs = with_service_ips(regs[catalog.SERVICES], "10.0.0.0/30")
     one = await svcs.create("default", {"metadata": {"name": "one"}, "spec": {"ports": [{"port": 80}]}})
     two = await svcs.create("default", {"metadata": {"name": "two"}, "spec": {"ports": [{"port": 80}]}})
     assert {one["spec"]["clusterIP"], two["spec"]["clusterIP"]} == {"10.0.0.1", "10.0.0.2"}
@@ -147,9 +153,7 @@ async def test_service_ips_are_allocated_and_released(regs: dict) -> None:
 
 
 async def test_service_update_without_cluster_ip_keeps_it(regs: dict) -> None:
-    from lab.kube.apiserver import ipalloc
-    svcs = regs[catalog.SERVICES]
-    svcs.ctx.extras["service_ips"] = ipalloc.service_ip_allocator(svcs.ctx.storage, svcs.ctx.prefix, "10.96.0.0/12")
+    svcs = with_service_ips(regs[catalog.SERVICES], "10.96.0.0/12")
     created = await svcs.create("default", {"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}})
     replaced = await svcs.update("default", "s", {"metadata": {"name": "s"}, "spec": {"ports": [{"port": 81}]}})
     assert replaced["spec"]["clusterIP"] == created["spec"]["clusterIP"]

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from lab.kube.apiserver import bootstrap
+from lab.kube.apiserver import bootstrap, openapi
 from lab.kube.apiserver.server import APIServer
 from lab.kube.apiserver.settings import Settings
 from lab.kube.apiserver.storage.memory import MemoryStorage
@@ -21,8 +21,7 @@ TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 @pytest.fixture
 async def client() -> AsyncIterator[TestClient]:
     server = APIServer(Settings(storage_backend="memory", watch_bookmark_interval=0.2), MemoryStorage())
-    await bootstrap.reconcile(server)
-    server.bootstrapped.set()
+    await bootstrap.run(server.context)
     async with TestClient(TestServer(server.app())) as c:
         yield c
 
@@ -89,8 +88,13 @@ async def test_delete_collection_by_label(client: TestClient) -> None:
 
 
 async def test_openapi_and_version_routes(client: TestClient) -> None:
-    resp = await client.get("/openapi/v2", headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
-    assert resp.status in (200, 404)  # 404 only while the OpenAPI module is absent
+    resp = await client.get("/openapi/v2", headers={"Accept": openapi.PROTOBUF_V2_ACCEPT})
+    assert resp.status == 200 and resp.headers["Content-Type"] == openapi.PROTOBUF_V2_CONTENT_TYPE
+    assert await resp.read() == openapi.v2_protobuf()
+    code, swagger = await call(client, "GET", "/openapi/v2")
+    assert code == 200 and swagger["swagger"] == "2.0"
+    code, index = await call(client, "GET", "/openapi/v3")
+    assert code == 200 and "api/v1" in index["paths"]
     code, version = await call(client, "GET", "/version")
     assert code == 200 and version["major"] == "1"
 
