@@ -17,8 +17,9 @@ import pytest
 
 from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog, errors, meta
-from tests.integration.components import Component, eventually
+from tests.integration.components import WAIT, Component
 from tests.integration.conftest import APIServerProcess
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]
@@ -104,17 +105,17 @@ async def test_deployment_to_endpoints_and_garbage_collection(
         # both components answer on their health ports and took their leases
         for c in components.values():
             await eventually(lambda c=c: asyncio.to_thread(lambda: c.proc.poll() is None and c.healthz() == "ok"),
-                             what="healthz")
+                             timeout=WAIT, what="healthz")
         for lease in ("kube-scheduler", "kube-controller-manager"):
             held = await eventually(lambda lease=lease: client.get(catalog.LEASES, lease, "kube-system"),
-                                    what=f"lease {lease}")
+                                    timeout=WAIT, what=f"lease {lease}")
             assert held["spec"]["holderIdentity"]
 
         # nodes get distinct pod CIDRs from the cluster CIDR
         async def cidrs() -> dict[str, str] | None:
             got = {n: (await client.get(catalog.NODES, n)).get("spec", {}).get("podCIDR") for n in nodes}
             return got if all(got.values()) else None
-        node_cidrs = await eventually(cidrs, what="podCIDRs")
+        node_cidrs = await eventually(cidrs, timeout=WAIT, what="podCIDRs")
         assert len(set(node_cidrs.values())) == 2
         assert all(ipaddress.ip_network(c).subnet_of(ipaddress.ip_network("10.244.0.0/16"))
                    for c in node_cidrs.values())
@@ -125,7 +126,7 @@ async def test_deployment_to_endpoints_and_garbage_collection(
         async def bound() -> list[Obj] | None:
             pods = await _pods(client, ns)
             return pods if len(pods) == 3 and all(p["spec"].get("nodeName") for p in pods) else None
-        pods = await eventually(bound, what="3 bound pods")
+        pods = await eventually(bound, timeout=WAIT, what="3 bound pods")
         assert {p["spec"]["nodeName"] for p in pods} == set(nodes)
         [rs] = (await client.list(catalog.REPLICASETS, ns))["items"]
         assert meta.name(rs) == f"web-{meta.labels(rs)['pod-template-hash']}"
@@ -133,7 +134,7 @@ async def test_deployment_to_endpoints_and_garbage_collection(
             events = (await client.list(catalog.EVENTS, ns))["items"]
             return sum(e["reason"] == "Scheduled" and e["message"].startswith(f"Successfully assigned {ns}/web-")
                        for e in events) == 3
-        await eventually(scheduled_events, what="3 Scheduled events")
+        await eventually(scheduled_events, timeout=WAIT, what="3 Scheduled events")
 
         # the pretend kubelet reports them running: Endpoints and an EndpointSlice appear
         await client.create(catalog.SERVICES, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
@@ -147,14 +148,14 @@ async def test_deployment_to_endpoints_and_garbage_collection(
             ep = await client.get(catalog.ENDPOINTS, "web", ns)
             addrs = [a for s in ep.get("subsets") or [] for a in s.get("addresses") or []]
             return ep if len(addrs) == 3 else None
-        ep = await eventually(endpoints, what="3 endpoint addresses")
+        ep = await eventually(endpoints, timeout=WAIT, what="3 endpoint addresses")
         assert ep["subsets"][0]["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
 
         async def slices() -> list[Obj] | None:
             items = (await client.list(catalog.ENDPOINTSLICES, ns,
                                        label_selector="kubernetes.io/service-name=web"))["items"]
             return items if sum(len(s.get("endpoints") or []) for s in items) == 3 else None
-        [eps] = await eventually(slices, what="EndpointSlice with 3 endpoints")
+        [eps] = await eventually(slices, timeout=WAIT, what="EndpointSlice with 3 endpoints")
         assert all(e["conditions"]["ready"] for e in eps["endpoints"])
 
         # the Deployment reports available and `kubectl rollout status` agrees
@@ -167,9 +168,11 @@ async def test_deployment_to_endpoints_and_garbage_collection(
         async def described(kind: str, name: str, reason: str) -> str | None:
             out = (await asyncio.to_thread(kubectl, "1.33", "-n", ns, "describe", kind, name)).stdout
             return out if reason in out else None
-        out = await eventually(lambda: described("deployment", "web", "ScalingReplicaSet"), what="deployment events")
+        out = await eventually(lambda: described("deployment", "web", "ScalingReplicaSet"), timeout=WAIT,
+                               what="deployment events")
         assert f"Scaled up replica set {meta.name(rs)} to 3" in out and "deployment-controller" in out
-        out = await eventually(lambda: described("replicaset", meta.name(rs), "SuccessfulCreate"), what="rs events")
+        out = await eventually(lambda: described("replicaset", meta.name(rs), "SuccessfulCreate"), timeout=WAIT,
+                               what="rs events")
         assert all(f"Created pod: {meta.name(p)}" in out for p in pods) and "replicaset-controller" in out
 
         # a lost pod is replaced, and the replacement is scheduled
@@ -180,7 +183,7 @@ async def test_deployment_to_endpoints_and_garbage_collection(
             now = await _pods(client, ns)
             names = {meta.name(p) for p in now}
             return len(now) == 3 and meta.name(victim) not in names and all(p["spec"].get("nodeName") for p in now)
-        await eventually(replaced, what="replacement pod")
+        await eventually(replaced, timeout=WAIT, what="replacement pod")
 
         # deleting the Deployment garbage-collects its ReplicaSet and pods
         await client.delete(catalog.DEPLOYMENTS, "web", ns)
@@ -188,7 +191,7 @@ async def test_deployment_to_endpoints_and_garbage_collection(
         async def collected() -> bool:
             rses = (await client.list(catalog.REPLICASETS, ns))["items"]
             return not rses and not await _pods(client, ns)  # gone, or terminating (no real kubelet here)
-        await eventually(collected, what="ReplicaSet and pods collected")
+        await eventually(collected, timeout=WAIT, what="ReplicaSet and pods collected")
     finally:
         for p in await _pods(client, ns, live_only=False):
             try:

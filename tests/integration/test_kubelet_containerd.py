@@ -32,7 +32,7 @@ from lab.kube.kubelet import labels as lbl
 from lab.kube.kubelet.cri import api_pb2 as pb
 from lab.kube.kubelet.cri.client import RemoteRuntime
 from lab.kube.machinery import errors
-from tests.integration.conftest import free_port
+from tests.support import eventually, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -16,6 +16,7 @@ from typing import Iterator
 import pytest
 
 from lab.machines import node_image, pod_images
+from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -38,12 +39,6 @@ def sh(*cmd: str, timeout: float = 120) -> str:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"{' '.join(cmd)}: {proc.stderr.strip()}"
     return proc.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -25,11 +25,11 @@ from tests.integration.conftest import (
     NETLAB_BACKENDS,
     NetLab,
     answered_by,
-    free_port,
     needs_netns,
     netlab_service,
     netlab_slice,
 )
+from tests.support import free_port
 
 pytestmark = [pytest.mark.integration, needs_netns]
 
