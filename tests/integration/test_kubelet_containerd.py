@@ -354,6 +354,11 @@ async def test_kubelet_runs_a_pod_from_the_api_server_adopts_it_after_restart_an
         finally:
             kubelet.cancel()
             await asyncio.gather(kubelet, return_exceptions=True)
+            # after a failure the pod may still run: its shim and processes would outlive containerd
+            async with RemoteRuntime(containerd.endpoint) as rt:
+                for sandbox in await rt.list_pod_sandbox({lbl.POD_NAME: "web"}):
+                    await rt.stop_pod_sandbox(sandbox.id)
+                    await rt.remove_pod_sandbox(sandbox.id)
             with contextlib.suppress(errors.NotFound):
                 await client.delete(catalog.NODES, node_name)
 
