@@ -1,7 +1,7 @@
 """The control loop end to end: kube-apiserver + kube-scheduler + kube-controller-manager as
 processes on loopback. A Deployment becomes bound pods, nodes get pod CIDRs, a Service gets
-Endpoints once the (pretend) kubelet reports the pods ready, lost pods are replaced, and
-deleting the Deployment garbage-collects its ReplicaSet and pods.
+Endpoints once the (pretend) kubelet reports the pods ready, lost pods are replaced, and a
+foreground deletion of the Deployment garbage-collects its ReplicaSet and pods before it goes.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,11 @@ from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog, errors, meta
 from tests.integration.components import WAIT, Component
 from tests.integration.conftest import APIServerProcess
-from tests.support import eventually
+from tests.support import eventually, holds_for
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]
+FOREGROUND = "foregroundDeletion"
 
 
 @pytest.fixture
@@ -90,6 +92,45 @@ async def _kubelet_reports_ready(client: Client, pod: Obj, cidr: str, index: int
                        {"type": "ContainersReady", "status": "True", "lastTransitionTime": now},
                        {"type": "PodScheduled", "status": "True", "lastTransitionTime": now}]}},
         meta.namespace(pod), subresource="status")
+
+
+Event = tuple[str, Obj]  # (ADDED | MODIFIED | DELETED, the object as the event carried it)
+
+
+@asynccontextmanager
+async def recording(client: Client, ns: str, resource_version: str,
+                    resources: tuple[catalog.Resource, ...]) -> AsyncIterator[list[Event]]:
+    """Every change to `resources` in `ns` after `resource_version`, in one list, while the block runs.
+
+    A DELETED event carries the revision of the deletion as its resourceVersion, and all resources
+    share etcd's one revision counter: comparing them orders changes across resources."""
+    events: list[Event] = []
+
+    async def follow(res: catalog.Resource) -> None:
+        async for ev in client.watch(res, ns, resource_version=resource_version, timeout_seconds=300):
+            if ev.type in ("ADDED", "MODIFIED", "DELETED"):
+                events.append((ev.type, ev.object))
+
+    tasks = [asyncio.create_task(follow(res)) for res in resources]
+    try:
+        yield events
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def deleted_at(events: list[Event], kind: str, name: str) -> int | None:
+    """The revision at which `kind/name` was deleted, if a DELETED event for it arrived."""
+    return next((int(meta.resource_version(o)) for t, o in events
+                 if t == "DELETED" and o.get("kind") == kind and meta.name(o) == name), None)
+
+
+def state_at(events: list[Event], kind: str, name: str, revision: int) -> Obj | None:
+    """`kind/name` as stored just before `revision` (its last change before then)."""
+    before = [o for t, o in events if t != "DELETED" and o.get("kind") == kind and meta.name(o) == name
+              and int(meta.resource_version(o)) < revision]
+    return max(before, key=lambda o: int(meta.resource_version(o)), default=None)
 
 
 async def test_deployment_to_endpoints_and_garbage_collection(
@@ -185,13 +226,44 @@ async def test_deployment_to_endpoints_and_garbage_collection(
             return len(now) == 3 and meta.name(victim) not in names and all(p["spec"].get("nodeName") for p in now)
         await eventually(replaced, timeout=WAIT, what="replacement pod")
 
-        # deleting the Deployment garbage-collects its ReplicaSet and pods
-        await client.delete(catalog.DEPLOYMENTS, "web", ns)
+        # Foreground deletion (`kubectl delete --cascade=foreground`), as upstream documents it: the
+        # Deployment stays, with a deletionTimestamp and the foregroundDeletion finalizer, while the
+        # garbage collector deletes its dependents; it goes only once they are gone from the API.
+        rv = (await client.list(catalog.DEPLOYMENTS, ns))["metadata"]["resourceVersion"]
+        async with recording(client, ns, rv, (catalog.DEPLOYMENTS, catalog.REPLICASETS, catalog.PODS)) as events:
+            await client.delete(catalog.DEPLOYMENTS, "web", ns, propagation_policy="Foreground")
+            marked = await client.get(catalog.DEPLOYMENTS, "web", ns)
+            assert meta.is_deleting(marked) and FOREGROUND in meta.finalizers(marked)
 
-        async def collected() -> bool:
-            rses = (await client.list(catalog.REPLICASETS, ns))["items"]
-            return not rses and not await _pods(client, ns)  # gone, or terminating (no real kubelet here)
-        await eventually(collected, timeout=WAIT, what="ReplicaSet and pods collected")
+            async def owners_wait() -> bool:
+                """The Deployment and its ReplicaSet (itself deleted in the foreground) still there, marked."""
+                owners = [await client.get(catalog.DEPLOYMENTS, "web", ns),
+                          await client.get(catalog.REPLICASETS, meta.name(rs), ns)]
+                return all(meta.is_deleting(o) and FOREGROUND in meta.finalizers(o) for o in owners)
+
+            async def pods_terminating() -> list[Obj] | None:
+                live = await _pods(client, ns, live_only=False)
+                return live if live and all(meta.is_deleting(p) for p in live) else None
+            terminating = await eventually(pods_terminating, timeout=WAIT, what="the GC to delete the pods")
+            assert await owners_wait()
+            # no kubelet here, so the pods stay Terminating, and foreground deletion waits for them
+            await holds_for(owners_wait, 1.0, what="the Deployment and ReplicaSet waiting for their pods")
+
+            # the pretend kubelet confirms each pod stopped (grace 0); then the owners may go
+            for p in terminating:
+                await client.delete(catalog.PODS, meta.name(p), ns, grace_period_seconds=0,
+                                    preconditions={"uid": meta.uid(p)})
+            names = [("Pod", meta.name(p)) for p in terminating] + [("ReplicaSet", meta.name(rs))]
+            await eventually(lambda: all(deleted_at(events, k, n) for k, n in [*names, ("Deployment", "web")]),
+                             timeout=WAIT, what="the Deployment, its ReplicaSet and pods deleted")
+        owner_gone = deleted_at(events, "Deployment", "web")
+        assert owner_gone is not None
+        for kind, name in names:
+            gone = deleted_at(events, kind, name)
+            assert gone is not None and gone < owner_gone, f"{kind} {name} went at {gone}, its owner at {owner_gone}"
+            owner = state_at(events, "Deployment", "web", gone)  # what a reader saw as the dependent went
+            assert owner is not None and meta.is_deleting(owner) and FOREGROUND in meta.finalizers(owner), owner
+        assert not (await client.list(catalog.REPLICASETS, ns))["items"] and not await _pods(client, ns, False)
     finally:
         for p in await _pods(client, ns, live_only=False):
             try:
