@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -28,6 +29,21 @@ def kubectl_binary(minor: int) -> str:
     path = Path(os.path.realpath(base)).parent / f"kubectl.1.{minor}"
     assert path.exists(), f"{path} is missing"
     return str(path)
+
+
+def table_column(output: str, column: str) -> dict[str, str]:
+    """A `kubectl get` table as {NAME: the cell under `column`}.
+
+    Cells are cut at the header's column offsets (kubectl pads every column to line up; titles
+    such as "NOMINATED NODE" and cells such as "1 (5s ago)" hold single spaces), so a value is
+    compared whole: "NotReady" never reads as "Ready"."""
+    header, *rows = output.splitlines()
+    titles = [(m.group(), m.start()) for m in re.finditer(r"\S+(?: \S+)*", header)]
+    names = [t for t, _ in titles]
+    assert names[0] == "NAME" and column in names, f"no {column} column in {header!r}"
+    i = names.index(column)
+    start, end = titles[i][1], titles[i + 1][1] if i + 1 < len(titles) else None
+    return {row.split()[0]: row[start:end].strip() for row in rows if row.strip()}
 
 
 @dataclass(frozen=True)

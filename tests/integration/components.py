@@ -1,24 +1,24 @@
 """Helpers for integration tests that run kubelab components as processes on loopback.
 
     scheduler = Component("lab.kube.scheduler.main", ["--kubeconfig", kubeconfig], tmp_path)
-    await eventually(lambda: client.get(catalog.LEASES, "kube-scheduler", "kube-system"))
+    await eventually(lambda: client.get(catalog.LEASES, "kube-scheduler", "kube-system"), timeout=WAIT)
     assert scheduler.stop() == 0
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from lab.kube.machinery import errors
-from tests.integration.conftest import REPO, free_port
+from tests.integration.conftest import REPO
+from tests.support import free_port
+
+# Waits on what component processes do: they share a 2-core machine with the API server and etcd.
+WAIT = 30.0
 
 
 class Component:
@@ -54,18 +54,3 @@ class Component:
     def tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
 
-
-async def eventually(check: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
-    """Await `check()` until it returns something truthy (API errors count as not yet)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    last: Any = None
-    while loop.time() < deadline:
-        try:
-            last = await check()
-        except errors.APIError as exc:
-            last = exc
-        if last and not isinstance(last, Exception):
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what or check}: last={last!r}")

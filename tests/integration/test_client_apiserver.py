@@ -33,9 +33,11 @@ from lab.kube.machinery.catalog import (
     NODES,
     PODS,
 )
+from tests.support import eventually, holds_for
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]
+WAIT = 20.0  # informer events and lease hand-overs on a shared, loaded machine
 
 
 def unique(prefix: str) -> str:
@@ -59,15 +61,6 @@ def deployment(name: str) -> Obj:
             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
                      "template": {"metadata": {"labels": {"app": name}},
                                   "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -188,7 +181,7 @@ async def test_watch_across_all_namespaces(client: Client) -> None:
         for ns in (first, second):
             await client.create(CONFIGMAPS, configmap("cm"), ns)
         await client.delete(CONFIGMAPS, "cm", first)
-        await eventually(lambda: len(seen) >= 3, what="three events from two namespaces")
+        await eventually(lambda: len(seen) >= 3, timeout=WAIT, what="three events from two namespaces")
     finally:
         task.cancel()
     assert seen == [("ADDED", first, "cm"), ("ADDED", second, "cm"), ("DELETED", first, "cm")]
@@ -234,11 +227,11 @@ async def test_informer_with_field_selector_sees_add_update_delete(client: Clien
     async with following(informer) as rec:
         await client.create(PODS, pod("mine", node=node), namespace)
         await client.create(PODS, pod("elsewhere", node=unique("other")), namespace)
-        await eventually(lambda: rec.has("add", "mine"), what="add")
+        await eventually(lambda: rec.has("add", "mine"), timeout=WAIT, what="add")
         await client.patch(PODS, "mine", {"status": {"phase": "Running"}}, namespace, subresource="status")
-        await eventually(lambda: rec.has("update", "mine"), what="update")
+        await eventually(lambda: rec.has("update", "mine"), timeout=WAIT, what="update")
         await client.delete(PODS, "mine", namespace, grace_period_seconds=0)
-        await eventually(lambda: rec.has("delete", "mine"), what="delete")
+        await eventually(lambda: rec.has("delete", "mine"), timeout=WAIT, what="delete")
         assert informer.store.keys() == []
         assert not any(name == "elsewhere" for _, name in rec.events)
 
@@ -307,9 +300,9 @@ async def test_leader_election_hands_over_on_cancel(client: Client) -> None:
     task_b = asyncio.create_task(b.run(lead_b))
     tasks = {"a": task_a, "b": task_b}
     try:
-        await eventually(lambda: len(leading) == 1, what="a first leader")
-        await asyncio.sleep(2.0)  # several renew periods: nobody else may start leading
-        assert len(leading) == 1
+        await eventually(lambda: len(leading) == 1, timeout=WAIT, what="a first leader")
+        # several retry periods (0.5 s): nobody else may start leading
+        await holds_for(lambda: len(leading) == 1, 2.0, what="a single leader")
         first = leading[0]
         other = "b" if first == "a" else "a"
         assert {"a": a, "b": b}[first].is_leader and not {"a": a, "b": b}[other].is_leader
@@ -353,7 +346,7 @@ async def test_binding_moves_a_pod_into_the_kubelets_informer(client: Client, na
         binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "to-bind"},
                    "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
         await client.post_subresource(PODS, "to-bind", "binding", binding, namespace)
-        await eventually(lambda: rec.has("add", "to-bind"), what="the bound pod to arrive")
+        await eventually(lambda: rec.has("add", "to-bind"), timeout=WAIT, what="the bound pod to arrive")
         assert informer.store.get(f"{namespace}/to-bind")["spec"]["nodeName"] == node
 
 
@@ -368,23 +361,24 @@ async def test_node_status_patch_and_cluster_scoped_informer(client: Client) -> 
         patched = await client.patch(NODES, name, status, subresource="status",
                                      content_type=STRATEGIC_MERGE_PATCH)
         assert patched["status"]["capacity"]["cpu"] == "2"
-        await eventually(lambda: rec.has("update", name), what="node update")
+        await eventually(lambda: rec.has("update", name), timeout=WAIT, what="node update")
         assert informer.store.get(name)["status"]["conditions"][0]["type"] == "Ready"
         await client.delete(NODES, name)
-        await eventually(lambda: rec.has("delete", name), what="node delete")
+        await eventually(lambda: rec.has("delete", name), timeout=WAIT, what="node delete")
 
 
 async def test_label_selector_informer_sees_objects_leave_and_join(client: Client, namespace: str) -> None:
     selector = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless"
     async with following(Informer(client, CONFIGMAPS, namespace, label_selector=selector)) as rec:
         await client.create(CONFIGMAPS, configmap("s"), namespace)
-        await eventually(lambda: rec.has("add", "s"), what="add")
+        await eventually(lambda: rec.has("add", "s"), timeout=WAIT, what="add")
         await client.patch(CONFIGMAPS, "s", {"metadata": {"labels": {"service.kubernetes.io/headless": ""}}},
                            namespace)
-        await eventually(lambda: rec.has("delete", "s"), what="leaving the selector reads as a delete")
+        await eventually(lambda: rec.has("delete", "s"), timeout=WAIT, what="leaving the selector reads as a delete")
         await client.patch(CONFIGMAPS, "s", {"metadata": {"labels": {"service.kubernetes.io/headless": None}}},
                            namespace)
-        await eventually(lambda: rec.events.count(("add", "s")) == 2, what="joining again reads as an add")
+        await eventually(lambda: rec.events.count(("add", "s")) == 2, timeout=WAIT,
+                         what="joining again reads as an add")
 
 
 async def test_list_pages_with_limit_and_continue(client: Client, namespace: str) -> None:
@@ -467,13 +461,27 @@ async def test_leader_election_rides_out_an_apiserver_restart(apiserver: Any, cl
         return work
 
     tasks = {i: asyncio.create_task(e.run(lead(i))) for i, e in electors.items()}
+
+    async def renew_time() -> str:
+        return str((await client.get(LEASES, lease, "kube-system"))["spec"]["renewTime"])
+
+    async def talked_to_the_server() -> bool:
+        """The follower has read the lease (it knows the leader) and the leader has renewed it once."""
+        spec = (await client.get(LEASES, lease, "kube-system"))["spec"]
+        return all(e.leader == leading[0] for e in electors.values()) and spec["renewTime"] != spec["acquireTime"]
+
+    def steady() -> bool:
+        return leading == [first] and electors[first].is_leader and not any(t.done() for t in tasks.values())
     try:
-        await eventually(lambda: len(leading) == 1, what="a leader")
-        await asyncio.sleep(1.0)  # both candidates have pooled connections to the old server
+        await eventually(lambda: len(leading) == 1, timeout=WAIT, what="a leader")
+        first = leading[0]
+        # both candidates have pooled connections to the old server
+        await eventually(talked_to_the_server, timeout=WAIT, what="both candidates to use the lease")
         await asyncio.to_thread(apiserver.restart)
-        await asyncio.sleep(3.0)  # several retry periods against the new server
-        assert leading == leading[:1] and electors[leading[0]].is_leader
-        assert not any(t.done() for t in tasks.values()), [t for t in tasks.values() if t.done()]
+        after_restart = await renew_time()
+        # several retry periods (0.3 s) against the new server: same leader, no candidate died
+        await holds_for(steady, 3.0, what=f"{first} leading alone with both candidates running")
+        assert await renew_time() != after_restart, "the leader renewed against the new server"
     finally:
         for t in tasks.values():
             t.cancel()

@@ -1,7 +1,7 @@
 """The control loop end to end: kube-apiserver + kube-scheduler + kube-controller-manager as
 processes on loopback. A Deployment becomes bound pods, nodes get pod CIDRs, a Service gets
-Endpoints once the (pretend) kubelet reports the pods ready, lost pods are replaced, and
-deleting the Deployment garbage-collects its ReplicaSet and pods.
+Endpoints once the (pretend) kubelet reports the pods ready, lost pods are replaced, and a
+foreground deletion of the Deployment garbage-collects its ReplicaSet and pods before it goes.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,13 @@ import pytest
 
 from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog, errors, meta
-from tests.integration.components import Component, eventually
+from tests.integration.components import WAIT, Component
 from tests.integration.conftest import APIServerProcess
+from tests.support import eventually, holds_for
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]
+FOREGROUND = "foregroundDeletion"
 
 
 @pytest.fixture
@@ -91,6 +94,45 @@ async def _kubelet_reports_ready(client: Client, pod: Obj, cidr: str, index: int
         meta.namespace(pod), subresource="status")
 
 
+Event = tuple[str, Obj]  # (ADDED | MODIFIED | DELETED, the object as the event carried it)
+
+
+@asynccontextmanager
+async def recording(client: Client, ns: str, resource_version: str,
+                    resources: tuple[catalog.Resource, ...]) -> AsyncIterator[list[Event]]:
+    """Every change to `resources` in `ns` after `resource_version`, in one list, while the block runs.
+
+    A DELETED event carries the revision of the deletion as its resourceVersion, and all resources
+    share etcd's one revision counter: comparing them orders changes across resources."""
+    events: list[Event] = []
+
+    async def follow(res: catalog.Resource) -> None:
+        async for ev in client.watch(res, ns, resource_version=resource_version, timeout_seconds=300):
+            if ev.type in ("ADDED", "MODIFIED", "DELETED"):
+                events.append((ev.type, ev.object))
+
+    tasks = [asyncio.create_task(follow(res)) for res in resources]
+    try:
+        yield events
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def deleted_at(events: list[Event], kind: str, name: str) -> int | None:
+    """The revision at which `kind/name` was deleted, if a DELETED event for it arrived."""
+    return next((int(meta.resource_version(o)) for t, o in events
+                 if t == "DELETED" and o.get("kind") == kind and meta.name(o) == name), None)
+
+
+def state_at(events: list[Event], kind: str, name: str, revision: int) -> Obj | None:
+    """`kind/name` as stored just before `revision` (its last change before then)."""
+    before = [o for t, o in events if t != "DELETED" and o.get("kind") == kind and meta.name(o) == name
+              and int(meta.resource_version(o)) < revision]
+    return max(before, key=lambda o: int(meta.resource_version(o)), default=None)
+
+
 async def test_deployment_to_endpoints_and_garbage_collection(
         client: Client, components: dict[str, Component], kubectl: Any) -> None:
     suffix = uuid.uuid4().hex[:6]
@@ -104,17 +146,17 @@ async def test_deployment_to_endpoints_and_garbage_collection(
         # both components answer on their health ports and took their leases
         for c in components.values():
             await eventually(lambda c=c: asyncio.to_thread(lambda: c.proc.poll() is None and c.healthz() == "ok"),
-                             what="healthz")
+                             timeout=WAIT, what="healthz")
         for lease in ("kube-scheduler", "kube-controller-manager"):
             held = await eventually(lambda lease=lease: client.get(catalog.LEASES, lease, "kube-system"),
-                                    what=f"lease {lease}")
+                                    timeout=WAIT, what=f"lease {lease}")
             assert held["spec"]["holderIdentity"]
 
         # nodes get distinct pod CIDRs from the cluster CIDR
         async def cidrs() -> dict[str, str] | None:
             got = {n: (await client.get(catalog.NODES, n)).get("spec", {}).get("podCIDR") for n in nodes}
             return got if all(got.values()) else None
-        node_cidrs = await eventually(cidrs, what="podCIDRs")
+        node_cidrs = await eventually(cidrs, timeout=WAIT, what="podCIDRs")
         assert len(set(node_cidrs.values())) == 2
         assert all(ipaddress.ip_network(c).subnet_of(ipaddress.ip_network("10.244.0.0/16"))
                    for c in node_cidrs.values())
@@ -125,7 +167,7 @@ async def test_deployment_to_endpoints_and_garbage_collection(
         async def bound() -> list[Obj] | None:
             pods = await _pods(client, ns)
             return pods if len(pods) == 3 and all(p["spec"].get("nodeName") for p in pods) else None
-        pods = await eventually(bound, what="3 bound pods")
+        pods = await eventually(bound, timeout=WAIT, what="3 bound pods")
         assert {p["spec"]["nodeName"] for p in pods} == set(nodes)
         [rs] = (await client.list(catalog.REPLICASETS, ns))["items"]
         assert meta.name(rs) == f"web-{meta.labels(rs)['pod-template-hash']}"
@@ -133,7 +175,7 @@ async def test_deployment_to_endpoints_and_garbage_collection(
             events = (await client.list(catalog.EVENTS, ns))["items"]
             return sum(e["reason"] == "Scheduled" and e["message"].startswith(f"Successfully assigned {ns}/web-")
                        for e in events) == 3
-        await eventually(scheduled_events, what="3 Scheduled events")
+        await eventually(scheduled_events, timeout=WAIT, what="3 Scheduled events")
 
         # the pretend kubelet reports them running: Endpoints and an EndpointSlice appear
         await client.create(catalog.SERVICES, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
@@ -147,14 +189,14 @@ async def test_deployment_to_endpoints_and_garbage_collection(
             ep = await client.get(catalog.ENDPOINTS, "web", ns)
             addrs = [a for s in ep.get("subsets") or [] for a in s.get("addresses") or []]
             return ep if len(addrs) == 3 else None
-        ep = await eventually(endpoints, what="3 endpoint addresses")
+        ep = await eventually(endpoints, timeout=WAIT, what="3 endpoint addresses")
         assert ep["subsets"][0]["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
 
         async def slices() -> list[Obj] | None:
             items = (await client.list(catalog.ENDPOINTSLICES, ns,
                                        label_selector="kubernetes.io/service-name=web"))["items"]
             return items if sum(len(s.get("endpoints") or []) for s in items) == 3 else None
-        [eps] = await eventually(slices, what="EndpointSlice with 3 endpoints")
+        [eps] = await eventually(slices, timeout=WAIT, what="EndpointSlice with 3 endpoints")
         assert all(e["conditions"]["ready"] for e in eps["endpoints"])
 
         # the Deployment reports available and `kubectl rollout status` agrees
@@ -167,9 +209,11 @@ async def test_deployment_to_endpoints_and_garbage_collection(
         async def described(kind: str, name: str, reason: str) -> str | None:
             out = (await asyncio.to_thread(kubectl, "1.33", "-n", ns, "describe", kind, name)).stdout
             return out if reason in out else None
-        out = await eventually(lambda: described("deployment", "web", "ScalingReplicaSet"), what="deployment events")
+        out = await eventually(lambda: described("deployment", "web", "ScalingReplicaSet"), timeout=WAIT,
+                               what="deployment events")
         assert f"Scaled up replica set {meta.name(rs)} to 3" in out and "deployment-controller" in out
-        out = await eventually(lambda: described("replicaset", meta.name(rs), "SuccessfulCreate"), what="rs events")
+        out = await eventually(lambda: described("replicaset", meta.name(rs), "SuccessfulCreate"), timeout=WAIT,
+                               what="rs events")
         assert all(f"Created pod: {meta.name(p)}" in out for p in pods) and "replicaset-controller" in out
 
         # a lost pod is replaced, and the replacement is scheduled
@@ -180,15 +224,46 @@ async def test_deployment_to_endpoints_and_garbage_collection(
             now = await _pods(client, ns)
             names = {meta.name(p) for p in now}
             return len(now) == 3 and meta.name(victim) not in names and all(p["spec"].get("nodeName") for p in now)
-        await eventually(replaced, what="replacement pod")
+        await eventually(replaced, timeout=WAIT, what="replacement pod")
 
-        # deleting the Deployment garbage-collects its ReplicaSet and pods
-        await client.delete(catalog.DEPLOYMENTS, "web", ns)
+        # Foreground deletion (`kubectl delete --cascade=foreground`), as upstream documents it: the
+        # Deployment stays, with a deletionTimestamp and the foregroundDeletion finalizer, while the
+        # garbage collector deletes its dependents; it goes only once they are gone from the API.
+        rv = (await client.list(catalog.DEPLOYMENTS, ns))["metadata"]["resourceVersion"]
+        async with recording(client, ns, rv, (catalog.DEPLOYMENTS, catalog.REPLICASETS, catalog.PODS)) as events:
+            await client.delete(catalog.DEPLOYMENTS, "web", ns, propagation_policy="Foreground")
+            marked = await client.get(catalog.DEPLOYMENTS, "web", ns)
+            assert meta.is_deleting(marked) and FOREGROUND in meta.finalizers(marked)
 
-        async def collected() -> bool:
-            rses = (await client.list(catalog.REPLICASETS, ns))["items"]
-            return not rses and not await _pods(client, ns)  # gone, or terminating (no real kubelet here)
-        await eventually(collected, what="ReplicaSet and pods collected")
+            async def owners_wait() -> bool:
+                """The Deployment and its ReplicaSet (itself deleted in the foreground) still there, marked."""
+                owners = [await client.get(catalog.DEPLOYMENTS, "web", ns),
+                          await client.get(catalog.REPLICASETS, meta.name(rs), ns)]
+                return all(meta.is_deleting(o) and FOREGROUND in meta.finalizers(o) for o in owners)
+
+            async def pods_terminating() -> list[Obj] | None:
+                live = await _pods(client, ns, live_only=False)
+                return live if live and all(meta.is_deleting(p) for p in live) else None
+            terminating = await eventually(pods_terminating, timeout=WAIT, what="the GC to delete the pods")
+            assert await owners_wait()
+            # no kubelet here, so the pods stay Terminating, and foreground deletion waits for them
+            await holds_for(owners_wait, 1.0, what="the Deployment and ReplicaSet waiting for their pods")
+
+            # the pretend kubelet confirms each pod stopped (grace 0); then the owners may go
+            for p in terminating:
+                await client.delete(catalog.PODS, meta.name(p), ns, grace_period_seconds=0,
+                                    preconditions={"uid": meta.uid(p)})
+            names = [("Pod", meta.name(p)) for p in terminating] + [("ReplicaSet", meta.name(rs))]
+            await eventually(lambda: all(deleted_at(events, k, n) for k, n in [*names, ("Deployment", "web")]),
+                             timeout=WAIT, what="the Deployment, its ReplicaSet and pods deleted")
+        owner_gone = deleted_at(events, "Deployment", "web")
+        assert owner_gone is not None
+        for kind, name in names:
+            gone = deleted_at(events, kind, name)
+            assert gone is not None and gone < owner_gone, f"{kind} {name} went at {gone}, its owner at {owner_gone}"
+            owner = state_at(events, "Deployment", "web", gone)  # what a reader saw as the dependent went
+            assert owner is not None and meta.is_deleting(owner) and FOREGROUND in meta.finalizers(owner), owner
+        assert not (await client.list(catalog.REPLICASETS, ns))["items"] and not await _pods(client, ns, False)
     finally:
         for p in await _pods(client, ns, live_only=False):
             try:

@@ -32,7 +32,7 @@ from lab.kube.kubelet import labels as lbl
 from lab.kube.kubelet.cri import api_pb2 as pb
 from lab.kube.kubelet.cri.client import RemoteRuntime
 from lab.kube.machinery import errors
-from tests.integration.conftest import free_port
+from tests.support import eventually, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -264,14 +264,12 @@ async def test_cri_runs_a_pod_reachable_over_its_ip_then_removes_it(containerd, 
     assert await runtime.list_pod_sandbox({lbl.POD_UID: pod["metadata"]["uid"]}) == []
 
 
-async def _until(check, timeout: float = 30.0, what: str = "condition"):  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.3)
+async def pod_runtime(endpoint: str, uid: str) -> tuple[list[str], dict[str, int]]:
+    """Straight from containerd: pod `uid`'s sandbox ids, and its container ids with their CRI state."""
+    async with RemoteRuntime(endpoint) as rt:
+        sandboxes = [s.id for s in await rt.list_pod_sandbox({lbl.POD_UID: uid})]
+        containers = {c.id: c.state for c in await rt.list_containers(labels={lbl.POD_UID: uid})}
+    return sandboxes, containers
 
 
 async def test_kubelet_runs_a_pod_from_the_api_server_adopts_it_after_restart_and_deletes_it(
@@ -290,63 +288,88 @@ async def test_kubelet_runs_a_pod_from_the_api_server_adopts_it_after_restart_an
     config = load_kubeconfig(str(apiserver.kubeconfig))
     kubelet = asyncio.create_task(run(settings, client_config=config))
     async with Client(config) as client:
-        async def node_ready() -> str:
-            node = await client.get(catalog.NODES, node_name)
-            return {c["type"]: c["status"] for c in node["status"]["conditions"]}["Ready"]
+        async def ready_condition() -> dict | None:
+            node = await client.get(catalog.NODES, node_name)  # NotFound until registered: not yet
+            return next((c for c in (node.get("status") or {}).get("conditions") or [] if c["type"] == "Ready"),
+                        None)
+
+        async def node_ready() -> str | None:
+            condition = await ready_condition()
+            return condition["status"] if condition else None
 
         async def pod_status() -> dict:
             return (await client.get(catalog.PODS, "web", "default")).get("status") or {}
+
+        async def pod_running() -> dict | None:
+            status = await pod_status()
+            return status if status.get("phase") == "Running" else None
         try:
-            await _until(lambda: _quiet(node_ready), what="node registration")
-            assert await node_ready() == "False"
+            assert await eventually(node_ready, timeout=30, what="node registration") == "False"
             await client.patch(catalog.NODES, node_name, {"spec": {"podCIDR": containerd.subnet}})
-            await _until(lambda: _is(node_ready, "True"), what="node Ready")
+            await eventually(lambda: _equals(node_ready, "True"), timeout=30, what="node Ready")
             assert await get_page(f"http://127.0.0.1:{health}/healthz") == "ok"
 
-            await client.create(catalog.PODS, {
+            created = await client.create(catalog.PODS, {
                 "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default"},
                 "spec": {"nodeName": node_name, "terminationGracePeriodSeconds": 2, "containers": [{
                     "name": "httpd", "image": f"{containerd.registry}/busybox:test",
                     "imagePullPolicy": "IfNotPresent", "command": ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]}]}})
-            status = await _until(lambda: _when(pod_status, lambda s: s.get("phase") == "Running"),
-                                  what="pod Running")
-            first_id = status["containerStatuses"][0]["containerID"]
-            assert first_id.startswith("containerd://") and status["podIP"]
+            uid = created["metadata"]["uid"]
+            status = await eventually(pod_running, timeout=30, what="pod Running")
+            [first] = status["containerStatuses"]
+            assert first["containerID"].startswith("containerd://") and status["podIP"]
             assert await get_page(f"http://{status['podIP']}:8080/") == "hello from a kubelab pod\n"
+            sandboxes, containers = await pod_runtime(containerd.endpoint, uid)
+            assert containers == {first["containerID"].removeprefix("containerd://"): pb.CONTAINER_RUNNING}
+            assert len(sandboxes) == 1
 
             kubelet.cancel()  # a kubelet restart leaves the pod running and adopts it
             await asyncio.gather(kubelet, return_exceptions=True)
             assert await get_page(f"http://{status['podIP']}:8080/") == "hello from a kubelab pod\n"
+            # Nothing writes this pod's status or this node's heartbeat now. Take the old kubelet's
+            # containerStatuses away: only a kubelet that synced the pod against the runtime puts them back.
+            await client.patch(catalog.PODS, "web", {"status": {"containerStatuses": None}}, "default",
+                               subresource="status")
+            assert "containerStatuses" not in await pod_status()
+            heartbeat = (await ready_condition())["lastHeartbeatTime"]
+
             kubelet = asyncio.create_task(run(settings, client_config=config))
-            await asyncio.sleep(3)
-            again = await pod_status()
-            assert again["containerStatuses"][0]["containerID"] == first_id
+            again = await eventually(lambda: _when(pod_status, lambda s: s.get("containerStatuses")), timeout=30,
+                                     what="the new kubelet to write the pod's containerStatuses")
+            # adopted, not recreated: the same container, still running from the same start, in the same sandbox
+            [adopted] = again["containerStatuses"]
+            assert adopted["containerID"] == first["containerID"] and adopted["restartCount"] == 0
+            assert adopted["state"] == first["state"] and "running" in adopted["state"]
+            assert again["phase"] == "Running" and again["podIP"] == status["podIP"]
+            assert await pod_runtime(containerd.endpoint, uid) == (sandboxes, containers)
+            assert await get_page(f"http://{status['podIP']}:8080/") == "hello from a kubelab pod\n"
+            # and the new process heartbeats the node (status every second)
+            await eventually(lambda: _when(ready_condition, lambda c: c["lastHeartbeatTime"] != heartbeat),
+                             timeout=30, what="a node heartbeat from the new kubelet")
 
             await client.delete(catalog.PODS, "web", "default")
-            await _until(lambda: _gone(client, catalog.PODS, "web"), what="pod deletion")
+            await eventually(lambda: _gone(client, catalog.PODS, "web"), timeout=30, what="pod deletion")
             async with RemoteRuntime(containerd.endpoint) as rt:
                 assert [s for s in await rt.list_pod_sandbox({lbl.POD_NAME: "web"})] == []
         finally:
             kubelet.cancel()
             await asyncio.gather(kubelet, return_exceptions=True)
+            # after a failure the pod may still run: its shim and processes would outlive containerd
+            async with RemoteRuntime(containerd.endpoint) as rt:
+                for sandbox in await rt.list_pod_sandbox({lbl.POD_NAME: "web"}):
+                    await rt.stop_pod_sandbox(sandbox.id)
+                    await rt.remove_pod_sandbox(sandbox.id)
             with contextlib.suppress(errors.NotFound):
                 await client.delete(catalog.NODES, node_name)
 
 
-async def _quiet(check):  # type: ignore[no-untyped-def]
-    """None while the thing is not there yet (404) or the server is busy."""
-    try:
-        return await check()
-    except (errors.APIError, aiohttp.ClientError, KeyError):
-        return None
-
-
-async def _is(check, want):  # type: ignore[no-untyped-def]
-    return await _quiet(check) == want
+async def _equals(check, want):  # type: ignore[no-untyped-def]
+    return await check() == want
 
 
 async def _when(get, pred):  # type: ignore[no-untyped-def]
-    value = await _quiet(get)
+    """`get()`'s value once `pred` holds for it, else None."""
+    value = await get()
     return value if value is not None and pred(value) else None
 
 

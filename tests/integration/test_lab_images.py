@@ -4,6 +4,7 @@ throwaway local registry into Docker and serve; the node image boots systemd wit
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import socket
@@ -16,6 +17,7 @@ from typing import Iterator
 import pytest
 
 from lab.machines import node_image, pod_images
+from tests.support import free_port, holds_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,12 +40,6 @@ def sh(*cmd: str, timeout: float = 120) -> str:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"{' '.join(cmd)}: {proc.stderr.strip()}"
     return proc.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -127,15 +123,18 @@ def test_web_serves_its_pod_name_after_a_trip_through_a_registry(
     assert proc.stdout.strip() == name, proc.stderr
 
 
-def test_pause_holds_the_sandbox_until_asked_to_stop(
+async def test_pause_holds_the_sandbox_until_asked_to_stop(
         layouts: dict[str, pod_images.PodImage], registry: str, containers: list[str]) -> None:
     need("docker", "skopeo")
     reference = push_and_pull(layouts["pause"], registry, containers)
     name = f"pause-{uuid.uuid4().hex[:8]}"
     containers.append(name)
     sh("docker", "run", "-d", "--name", name, "--network", "none", reference)
-    time.sleep(0.5)
-    assert sh("docker", "inspect", "-f", "{{.State.Running}}", name).strip() == "true"
+
+    def running() -> bool:
+        return sh("docker", "inspect", "-f", "{{.State.Running}}", name).strip() == "true"
+    # a sandbox lives as long as its pod: pause keeps running, checked over a window, not once
+    await holds_for(lambda: asyncio.to_thread(running), 1.0, what=f"{name} running")
     started = time.monotonic()
     sh("docker", "stop", "-t", "10", name)  # SIGTERM: pause exits 0 at once, no SIGKILL after 10 s
     assert time.monotonic() - started < 5
@@ -178,8 +177,10 @@ def test_containerd_pulls_web_from_the_registry_and_runs_it(
     reference = f"{registry}/kubelab/web:1"
     sh("skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layouts['web'].layout}:1", f"docker://{reference}")
     sh("ctr", "-a", containerd, "images", "pull", "--plain-http", reference)
-    # in the task's own network namespace: start the entrypoint, then ask it
-    script = "ip link set lo up; /entrypoint.sh & sleep 0.5; wget -qO- http://127.0.0.1:8080/; hostname"
+    # in the task's own network namespace: start the entrypoint, ask it once it listens (10 s at most)
+    script = ("ip link set lo up; /entrypoint.sh & i=0; "
+              "until wget -qO- http://127.0.0.1:8080/ 2>/dev/null; do "
+              "i=$((i+1)); [ $i -lt 100 ] || exit 1; sleep 0.1; done; hostname")
     out = sh("ctr", "-a", containerd, "run", "--rm", reference, f"web-{uuid.uuid4().hex[:8]}", "sh", "-c", script)
     served, hostname = out.split()
     assert served == hostname

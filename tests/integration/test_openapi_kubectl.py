@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from lab.kube.apiserver import openapi
 from lab.kube.apiserver.schema import check_raw
 from lab.kube.machinery import catalog
 from lab.kube.machinery.errors import APIError, NotFound
+from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -158,18 +158,12 @@ class FakeAPIServer:
                             headers=headers)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 async def server() -> Any:
     fake = FakeAPIServer()
     runner = web.AppRunner(fake.app())
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     yield fake, f"http://127.0.0.1:{port}"

@@ -25,11 +25,11 @@ from tests.integration.conftest import (
     NETLAB_BACKENDS,
     NetLab,
     answered_by,
-    free_port,
     needs_netns,
     netlab_service,
     netlab_slice,
 )
+from tests.support import eventually, free_port
 
 pytestmark = [pytest.mark.integration, needs_netns]
 
@@ -89,25 +89,19 @@ async def test_kube_proxy_programs_what_the_api_says(netlab: NetLab) -> None:
         proxy = asyncio.create_task(run(settings, applier=applier, client_config=api.config))
         try:
             async def answers_until(expected: set[str]) -> Counter[str]:
-                for _ in range(50):
+                async def answers() -> Counter[str] | None:
                     seen = answered_by(await asyncio.to_thread(netlab.requests, 12))
-                    if set(seen) == expected:
-                        return seen
-                    await asyncio.sleep(0.1)
-                raise AssertionError(f"never saw {expected}, last {seen}")
+                    return seen if set(seen) == expected else None
+                return await eventually(answers, timeout=30, what=f"answers from exactly {expected}")
 
-            status = 0
             async with aiohttp.ClientSession() as http:
-                for _ in range(100):  # healthy once the first sync has programmed the rules
+                async def healthy() -> bool:  # once the first sync has programmed the rules
                     try:
                         async with http.get(healthz) as resp:
-                            status = resp.status
+                            return resp.status == 200
                     except aiohttp.ClientConnectionError:
-                        pass  # not listening yet
-                    if status == 200:
-                        break
-                    await asyncio.sleep(0.05)
-            assert status == 200
+                        return False  # not listening yet
+                await eventually(healthy, timeout=10, what="kube-proxy /healthz 200")
             await answers_until({"error: ConnectionRefusedError"})  # a service with no endpoints yet
             async with Client(api.config) as client:
                 await client.create(ENDPOINTSLICES, netlab_slice(1, 2), namespace="default")

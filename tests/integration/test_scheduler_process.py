@@ -15,8 +15,9 @@ import pytest
 
 from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog, errors
-from tests.integration.components import Component, eventually
+from tests.integration.components import WAIT, Component
 from tests.integration.conftest import APIServerProcess
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 Obj = dict[str, Any]
@@ -68,7 +69,7 @@ async def test_unfit_pod_is_explained_then_scheduled(apiserver: APIServerProcess
                 conds = [c for c in (pod.get("status") or {}).get("conditions") or []
                          if c["type"] == "PodScheduled"]
                 return conds[0] if conds and conds[0]["status"] == "False" else None
-            cond = await eventually(unschedulable, what="PodScheduled=False")
+            cond = await eventually(unschedulable, timeout=WAIT, what="PodScheduled=False")
             assert cond["reason"] == "Unschedulable"
             assert re.match(r"0/\d+ nodes are available: .*1 Insufficient cpu", cond["message"]), cond["message"]
 
@@ -80,15 +81,15 @@ async def test_unfit_pod_is_explained_then_scheduled(apiserver: APIServerProcess
 
             async def bound(name: str) -> str:
                 return str((await client.get(catalog.PODS, name, ns))["spec"].get("nodeName") or "")
-            assert await eventually(lambda: bound("big"), what="big bound") == node
+            assert await eventually(lambda: bound("big"), timeout=WAIT, what="big bound") == node
 
             # a pod naming the second profile is scheduled by it
             await client.create(catalog.PODS, _pod("packed", zone, "100m", "packing-scheduler"), ns)
-            assert await eventually(lambda: bound("packed"), what="packed bound") == node
+            assert await eventually(lambda: bound("packed"), timeout=WAIT, what="packed bound") == node
             async def scheduled_event() -> bool:  # recorded just after the binding, asynchronously
                 events = (await client.list(catalog.EVENTS, ns))["items"]
                 return any(e["reason"] == "Scheduled" and e["involvedObject"]["name"] == "packed" for e in events)
-            await eventually(scheduled_event, what="Scheduled event")
+            await eventually(scheduled_event, timeout=WAIT, what="Scheduled event")
         finally:
             code = scheduler.stop()
             print(scheduler.tail())

@@ -8,12 +8,7 @@ import aiohttp
 from aiohttp import web
 
 from lab.kube.component import HealthServer
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support import free_port
 
 
 async def _get(port: int, path: str) -> tuple[int, str]:
