@@ -54,8 +54,8 @@ async def test_a_command_over_its_timeout_is_killed(tmp_path: Path) -> None:
 
 async def test_cancelling_the_caller_kills_the_child(tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
-    task = asyncio.create_task(run([PY, "-c", f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid()));"
-                                          " time.sleep(60)"]))
+    code = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    task = asyncio.create_task(run([PY, "-c", code]))
     for _ in range(200):  # until the child has written its pid
         if pidfile.exists() and pidfile.read_text():
             break
@@ -82,7 +82,8 @@ async def test_the_event_loop_keeps_running_while_a_command_runs() -> None:
 
 
 async def test_the_recording_runner_records_and_answers_like_the_real_one() -> None:
-    runner = RecordingRunner(lambda argv: "10.0.0.0/24\n" if "show" in argv else Result(tuple(argv), 2, "", "RTNETLINK: no"))
+    runner = RecordingRunner(
+        lambda argv: "10.0.0.0/24\n" if "show" in argv else Result(tuple(argv), 2, "", "RTNETLINK: no"))
     assert (await runner.run(["ip", "route", "show"])).stdout == "10.0.0.0/24\n"
     with pytest.raises(CommandError, match="exit 2: RTNETLINK: no"):
         await runner.run(["ip", "route", "del", "x"], input="stdin text")
