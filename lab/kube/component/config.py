@@ -92,6 +92,7 @@ def load(path: str | Path, config_type: ConfigType) -> dict[str, Any]:
 
 
 def check_type(doc: Mapping[str, Any], config_type: ConfigType, source: str) -> None:
+    """apiVersion and kind must both be given and be `config_type`'s (upstream: no kind is registered)."""
     api_version, kind = doc.get("apiVersion"), doc.get("kind")
     expected = f"expected kind {config_type.kind}, apiVersion {config_type.api_version}"
     if not api_version or not kind:

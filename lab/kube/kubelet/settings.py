@@ -14,7 +14,19 @@ from typing import Any
 
 from lab.kube.component import config as component_config
 from lab.kube.component import parse_bool, parse_duration
-from lab.kube.component.config import ANY, BOOL, DURATION, FLOAT, INT, LOGGING, STR, ConfigType, ListOf, MapOf
+from lab.kube.component.config import (
+    ANY,
+    BOOL,
+    DURATION,
+    FLOAT,
+    INT,
+    LOGGING,
+    STR,
+    ConfigType,
+    FieldType,
+    ListOf,
+    MapOf,
+)
 from lab.kube.kubelet.cri.client import DEFAULT_ENDPOINT
 
 
@@ -54,8 +66,8 @@ class KubeletSettings:
     """klog -v level."""
 
 
-def _typed(ftype: Any, names: str) -> dict[str, Any]:
-    return {name: ftype for name in names.split()}
+def _typed(ftype: FieldType, names: str) -> dict[str, FieldType]:
+    return dict.fromkeys(names.split(), ftype)
 
 
 # KubeletConfiguration v1beta1 (k8s.io/kubelet/config/v1beta1), every field with its type
