@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,8 +20,9 @@ from rich.table import Table
 
 from lab.machines import inventory, node_image, pod_images
 from lab.machines.labfile import PROVIDERS, Lab, LabFileError, load
-from lab.machines.run import MachineError
+from lab.machines.errors import MachineError
 from lab.machines.vagrant import Vagrant
+from lab.run import CommandError, run
 
 console = Console(highlight=False)
 
@@ -98,7 +98,7 @@ class LabGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (LabFileError, MachineError) as exc:
+        except (LabFileError, MachineError, CommandError) as exc:
             raise click.ClickException(str(exc)) from exc
 
 
@@ -192,8 +192,8 @@ def status(c: Context) -> None:
     if kubectl is None:
         console.print("[yellow]kubectl is not on PATH: cannot list nodes[/]")
         return
-    proc = subprocess.run([kubectl, "--kubeconfig", str(c.admin_kubeconfig), "get", "nodes", "-o", "wide",
-                           "--request-timeout=10s"], capture_output=True, text=True)
+    proc = run([kubectl, "--kubeconfig", str(c.admin_kubeconfig), "get", "nodes", "-o", "wide",
+                "--request-timeout=10s"], check=False)
     if proc.returncode != 0:
         console.print(f"[red]kubectl: {proc.stderr.strip()}[/]")
     else:  # "No resources found" comes on stderr

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from lab.deploy.recap import parse_recap
+from lab.run import run
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -80,14 +80,12 @@ def run_playbook(playbook: str | Path, inventory: str | Path, extra_vars: dict[s
                  limit: str | None = None, check: bool = False, out: TextIO | None = None) -> PlaybookResult:
     """Run one playbook to completion, echoing its output to `out` (default stdout)."""
     out = out or sys.stdout
-    cmd = playbook_command(playbook, inventory, extra_vars, limit, check)
-    lines: list[str] = []
-    with subprocess.Popen(cmd, cwd=REPO, env=playbook_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            out.write(line)
-            out.flush()
-            lines.append(line)
-        rc = proc.wait()
-    return PlaybookResult(rc=rc, recap=parse_recap(lines))
+    sink = out
+
+    def echo(line: str) -> None:
+        sink.write(line)
+        sink.flush()
+
+    proc = run(playbook_command(playbook, inventory, extra_vars, limit, check), cwd=REPO, env=playbook_env(),
+               check=False, on_line=echo)
+    return PlaybookResult(rc=proc.returncode, recap=parse_recap(proc.stdout.splitlines(keepends=True)))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import sys
 from pathlib import Path
+
+from lab.run import run
 
 REPO = Path(__file__).resolve().parents[2]
 STAMP = ".source-sha256"
@@ -59,7 +60,7 @@ def build(dest: Path, repo: Path = REPO, force: bool = False) -> Path:
     for stale in dest.glob("kubelab-*.whl"):
         stale.unlink()  # an older version's wheel would make pip's choice ambiguous
     env = dict(os.environ, SOURCE_DATE_EPOCH=REPRODUCIBLE_EPOCH, PIP_DISABLE_PIP_VERSION_CHECK="1")
-    subprocess.run(pip_wheel_command(dest, repo), cwd=repo, env=env, check=True)
+    run(pip_wheel_command(dest, repo), cwd=repo, env=env, capture=False)  # pip's progress stays on the terminal
     write_sums(dest)
     stamp.write_text(wanted + "\n")
     return dest

@@ -2,7 +2,7 @@
 Ansible inventory generated from the machines Vagrant made.
 """
 
+from lab.machines.errors import MachineError
 from lab.machines.labfile import Lab, LabFileError, Machine, load
-from lab.machines.run import MachineError
 
 __all__ = ["Lab", "LabFileError", "Machine", "MachineError", "load"]

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from lab.machines.apt_sources import debian_sources, host_sources
-from lab.machines.run import MachineError, last_line, run
+from lab.machines.errors import MachineError
+from lab.run import last_line, run
 
 REPOSITORY = "kubelab/node"
 CODENAME = "bookworm"
@@ -46,7 +46,7 @@ class NodeImageInputs:
     customize_script: Path
 
     @classmethod
-    def in_repo(cls, repo: Path) -> "NodeImageInputs":
+    def in_repo(cls, repo: Path) -> NodeImageInputs:
         return cls(repo / "images/node/packages.txt", repo / "images/node/customize.sh")
 
     def packages(self) -> list[str]:
@@ -91,8 +91,8 @@ def mmdebstrap_command(inputs: NodeImageInputs, target: Path, mirrors: list[str]
 def finish(base: str, tag: str) -> None:
     """Add what `docker import` can't (the stop signal) with a no-context legacy build."""
     env = dict(os.environ, DOCKER_BUILDKIT="0")
-    proc = subprocess.run(["docker", "build", "-q", "-t", tag, "-"], input=FINISH_DOCKERFILE.format(base=base),
-                          text=True, capture_output=True, env=env)
+    proc = run(["docker", "build", "-q", "-t", tag, "-"], input=FINISH_DOCKERFILE.format(base=base), env=env,
+               check=False)
     if proc.returncode != 0:
         raise MachineError(f"docker build of {tag} failed: {last_line(proc)}")
     run(["docker", "image", "rm", base])

@@ -8,14 +8,14 @@ the pod's name). The lab registry role pushes these layouts with skopeo.
 from __future__ import annotations
 
 import io
-import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.machines.errors import MachineError
 from lab.machines.oci import Layer, write_layout
-from lab.machines.run import MachineError, last_line, run
+from lab.run import last_line, run
 
 BUSYBOX_PACKAGE = "busybox-static"
 
@@ -48,9 +48,9 @@ def busybox_binary(cache: Path) -> bytes:
         debs = sorted(cache.glob(f"{BUSYBOX_PACKAGE}_*.deb"))
     if not debs:
         raise MachineError(f"apt-get download {BUSYBOX_PACKAGE} left no .deb in {cache}")
-    proc = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(debs[-1])], capture_output=True)
+    proc = run(["dpkg-deb", "--fsys-tarfile", str(debs[-1])], check=False, text=False)
     if proc.returncode != 0:
-        raise MachineError(f"dpkg-deb could not read {debs[-1].name}: {proc.stderr.decode().strip()}")
+        raise MachineError(f"dpkg-deb could not read {debs[-1].name}: {last_line(proc)}")
     with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
         member = tar.extractfile("./bin/busybox")
         if member is None:
@@ -62,7 +62,7 @@ def busybox_applets(binary: bytes, workdir: Path) -> list[str]:
     path = workdir / "busybox"
     path.write_bytes(binary)
     path.chmod(0o755)
-    proc = subprocess.run([str(path), "--list"], capture_output=True, text=True)
+    proc = run([str(path), "--list"], check=False)
     if proc.returncode != 0:
         raise MachineError(f"busybox --list failed: {last_line(proc)}")
     return sorted({a for a in proc.stdout.split() if a and "/" not in a} - {"busybox"})

@@ -12,9 +12,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.machines.errors import MachineError
 from lab.machines.inventory import SshEndpoint, parse_ssh_config
 from lab.machines.labfile import Lab
-from lab.machines.run import MachineError, last_line, run
+from lab.run import last_line, run
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from lab.kube.client import Client, ClientConfig, Informer, load_kubeconfig
 from lab.kube.component import HealthServer
+from lab.kube.component.process import Runner, SubprocessRunner
 from lab.kube.kubelet import podconfig
 from lab.kube.kubelet.cri.client import RemoteRuntime
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
-from lab.kube.kubelet.host import CommandRunner, SubprocessRunner, prepare_host
+from lab.kube.kubelet.host import prepare_host
 from lab.kube.kubelet.lease import NodeLease
 from lab.kube.kubelet.node_network import NodeNetwork
 from lab.kube.kubelet.node_status import NodeFactsProvider, NodeStatusManager
@@ -52,7 +53,7 @@ def node_facts(settings: KubeletSettings) -> podconfig.NodeFacts:
 
 
 async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_config: ClientConfig | None = None,
-              runner: CommandRunner | None = None, proc_sys: Path = Path("/proc/sys")) -> None:
+              runner: Runner | None = None, proc_sys: Path = Path("/proc/sys")) -> None:
     """Run until cancelled; tests pass a FakeRuntime, a FakeAPI config, a RecordingRunner and a fake /proc/sys."""
     runner = runner or SubprocessRunner()
     await prepare_host(runner, proc_sys)

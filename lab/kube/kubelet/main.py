@@ -10,6 +10,7 @@ import logging
 import sys
 
 from lab.kube.component import run_component, setup_logging
+from lab.kube.component.config import ConfigError
 from lab.kube.kubelet.kubelet import run
 from lab.kube.kubelet.settings import settings_from_args
 
@@ -17,7 +18,11 @@ log = logging.getLogger(__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = settings_from_args(argv)
+    try:
+        settings = settings_from_args(argv)
+    except ConfigError as exc:  # upstream: "failed to load kubelet config file", exit 1
+        print(f"kubelet: {exc}", file=sys.stderr)
+        return 1
     setup_logging(settings.verbosity)
     if not settings.kubeconfig:
         log.error("--kubeconfig is required")

@@ -11,7 +11,7 @@ import json
 import logging
 from typing import Any
 
-from lab.kube.kubelet.host import CommandRunner
+from lab.kube.component.process import Runner
 from lab.kube.machinery import meta
 
 log = logging.getLogger(__name__)
@@ -44,11 +44,11 @@ def desired_routes(nodes: list[Obj], own_node: str) -> dict[str, str]:
 
 
 class RouteManager:
-    def __init__(self, runner: CommandRunner, own_node: str) -> None:
+    def __init__(self, runner: Runner, own_node: str) -> None:
         self.runner, self.own_node = runner, own_node
 
     async def current(self) -> dict[str, str]:
-        out = await self.runner.run(["ip", "-json", "-4", "route", "show", "proto", ROUTE_PROTO])
+        out = (await self.runner.run(["ip", "-json", "-4", "route", "show", "proto", ROUTE_PROTO])).stdout
         routes = json.loads(out) if out.strip() else []
         return {r["dst"]: r.get("gateway", "") for r in routes if r.get("dst")}
 

@@ -1,20 +1,32 @@
 """Kubelet settings from upstream flags and the KubeletConfiguration file (kubelet.config.k8s.io/v1beta1).
 
-As upstream, the config file gives the base and flags given on the command line win.
+As upstream, the config file gives the base and flags given on the command line win. The
+file is read by the component config loader: every v1beta1 field is known (most do nothing
+here), an unknown one is warned about and dropped, as upstream's lenient v1beta1 decoding.
 """
 
 from __future__ import annotations
 
 import argparse
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from lab.kube.component import config as component_config
 from lab.kube.component import parse_bool, parse_duration
+from lab.kube.component.config import (
+    ANY,
+    BOOL,
+    DURATION,
+    FLOAT,
+    INT,
+    LOGGING,
+    STR,
+    ConfigType,
+    FieldType,
+    ListOf,
+    MapOf,
+)
 from lab.kube.kubelet.cri.client import DEFAULT_ENDPOINT
 
 
@@ -54,18 +66,64 @@ class KubeletSettings:
     """klog -v level."""
 
 
-CONFIG_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {"nodeStatusUpdateFrequency": ("node_status_update_frequency", parse_duration),
-               "maxPods": ("max_pods", int), "clusterDNS": ("cluster_dns", tuple),
-               "clusterDomain": ("cluster_domain", str), "containerRuntimeEndpoint": ("container_runtime_endpoint", str),
-               "healthzPort": ("healthz_port", int), "healthzBindAddress": ("healthz_bind_address", str),
-               "resolvConf": ("resolv_conf", str)}
+def _typed(ftype: FieldType, names: str) -> dict[str, FieldType]:
+    return dict.fromkeys(names.split(), ftype)
+
+
+# KubeletConfiguration v1beta1 (k8s.io/kubelet/config/v1beta1), every field with its type
+CONFIG_TYPE = ConfigType("kubelet.config.k8s.io/v1beta1", "KubeletConfiguration", {
+    **_typed(STR, "staticPodPath podLogsDir staticPodURL address tlsCertFile tlsPrivateKeyFile tlsMinVersion"
+                  " imagePullCredentialsVerificationPolicy healthzBindAddress clusterDomain kubeletCgroups"
+                  " systemCgroups cgroupRoot cgroupDriver cpuManagerPolicy memoryManagerPolicy"
+                  " topologyManagerPolicy topologyManagerScope hairpinMode podCIDR resolvConf contentType"
+                  " containerLogMaxSize configMapAndSecretChangeDetectionStrategy reservedSystemCPUs"
+                  " showHiddenMetricsForVersion systemReservedCgroup kubeReservedCgroup volumePluginDir providerID"
+                  " memoryReservationPolicy containerRuntimeEndpoint imageServiceEndpoint"),
+    **_typed(INT, "port readOnlyPort registryPullQPS registryBurst eventRecordQPS eventBurst healthzPort oomScoreAdj"
+                  " nodeLeaseDurationSeconds imageGCHighThresholdPercent imageGCLowThresholdPercent maxPods"
+                  " podPidsLimit nodeStatusMaxImages maxOpenFiles kubeAPIQPS kubeAPIBurst maxParallelImagePulls"
+                  " evictionMaxPodGracePeriod podsPerCore iptablesMasqueradeBit iptablesDropBit"
+                  " containerLogMaxFiles containerLogMaxWorkers"),
+    **_typed(BOOL, "enableServer rotateCertificates serverTLSBootstrap enableDebuggingHandlers"
+                   " enableContentionProfiling cgroupsPerQOS singleProcessOOMKill runOnce cpuCFSQuota"
+                   " serializeImagePulls mergeDefaultEvictionSettings enableControllerAttachDetach"
+                   " protectKernelDefaults makeIPTablesUtilChains failSwapOn kernelMemcgNotification"
+                   " enableSystemLogHandler enableSystemLogQuery enableProfilingHandler enableDebugFlagsHandler"
+                   " seccompDefault registerNode localStorageCapacityIsolation failCgroupV1"),
+    **_typed(DURATION, "syncFrequency fileCheckFrequency httpCheckFrequency streamingConnectionIdleTimeout"
+                       " nodeStatusUpdateFrequency nodeStatusReportFrequency imageMinimumGCAge imageMaximumGCAge"
+                       " volumeStatsAggPeriod cpuManagerReconcilePeriod draManagerReconcilePeriod"
+                       " runtimeRequestTimeout cpuCFSQuotaPeriod evictionPressureTransitionPeriod"
+                       " containerLogMonitorInterval shutdownGracePeriod shutdownGracePeriodCriticalPods"),
+    **_typed(ListOf(STR), "tlsCipherSuites preloadedImagesVerificationAllowlist clusterDNS enforceNodeAllocatable"
+                          " allowedUnsafeSysctls"),
+    **_typed(MapOf(STR), "cpuManagerPolicyOptions topologyManagerPolicyOptions qosReserved evictionHard evictionSoft"
+                         " evictionSoftGracePeriod evictionMinimumReclaim systemReserved kubeReserved"),
+    "memoryThrottlingFactor": FLOAT, "tlsCurvePreferences": ListOf(INT), "featureGates": MapOf(BOOL),
+    "staticPodURLHeader": MapOf(ListOf(STR)), "logging": LOGGING, "tracing": ANY,
+    "authentication": {"x509": {"clientCAFile": STR}, "webhook": {"enabled": BOOL, "cacheTTL": DURATION},
+                       "anonymous": {"enabled": BOOL}},
+    "authorization": {"mode": STR, "webhook": {"cacheAuthorizedTTL": DURATION, "cacheUnauthorizedTTL": DURATION}},
+    "memorySwap": {"swapBehavior": STR}, "crashLoopBackOff": {"maxContainerRestartPeriod": DURATION},
+    "userNamespaces": {"idsPerPod": INT},
+    "shutdownGracePeriodByPodPriority": ListOf({"priority": INT, "shutdownGracePeriodSeconds": INT}),
+    "reservedMemory": ListOf({"numaNode": INT, "limits": MapOf(ANY)}),
+    "registerWithTaints": ListOf({"key": STR, "value": STR, "effect": STR, "timeAdded": STR}),
+}, strict=False)
+
+# settings field -> the KubeletConfiguration field it comes from
+CONFIG_FIELDS = {"node_status_update_frequency": "nodeStatusUpdateFrequency", "max_pods": "maxPods",
+                 "cluster_dns": "clusterDNS", "cluster_domain": "clusterDomain",
+                 "container_runtime_endpoint": "containerRuntimeEndpoint", "healthz_port": "healthzPort",
+                 "healthz_bind_address": "healthzBindAddress", "resolv_conf": "resolvConf"}
 
 
 def from_config_file(path: str) -> dict[str, Any]:
-    doc = yaml.safe_load(Path(path).read_text()) or {}
-    if doc.get("kind") != "KubeletConfiguration":
-        raise ValueError(f"{path}: kind must be KubeletConfiguration, got {doc.get('kind')!r}")
-    return {name: conv(doc[key]) for key, (name, conv) in CONFIG_KEYS.items() if key in doc}
+    """Settings values from the KubeletConfiguration file at `path`."""
+    values = component_config.pick(component_config.load(path, CONFIG_TYPE), CONFIG_FIELDS)
+    if "cluster_dns" in values:
+        values["cluster_dns"] = tuple(values["cluster_dns"])
+    return values
 
 
 def parser() -> argparse.ArgumentParser:
@@ -101,9 +159,9 @@ def default_node_ip(hostname: str) -> str:
 
 def settings_from_args(argv: list[str] | None = None) -> KubeletSettings:
     args = parser().parse_args(argv)
-    values: dict[str, Any] = from_config_file(args.config) if args.config else {}
     known = {f.name for f in fields(KubeletSettings)}
-    values.update({k: v for k, v in vars(args).items() if k in known and v is not None})
+    values = component_config.layer(from_config_file(args.config) if args.config else {},
+                                    {k: v for k, v in vars(args).items() if k in known})
     settings = replace(KubeletSettings(), **values)
     name = (settings.node_name or socket.gethostname()).lower()
     return replace(settings, node_name=name, node_ip=settings.node_ip or default_node_ip(name))

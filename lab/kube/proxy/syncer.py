@@ -7,13 +7,13 @@ A sync is: read which KUBE-* nat chains exist, make sure the base chains jump to
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from lab.kube.component.process import CommandError, Runner, SubprocessRunner
 from lab.kube.proxy import chains as c
 
 log = logging.getLogger(__name__)
@@ -71,26 +71,20 @@ def parse_chains(save_output: str) -> set[str]:
 
 
 class IptablesApplier:
-    """Runs iptables binaries; `prefix` runs them elsewhere, e.g. `("ip", "netns", "exec", ns)`."""
+    """Runs the iptables binaries through a component runner; `prefix` runs them elsewhere,
+    e.g. `("ip", "netns", "exec", ns)`."""
 
-    def __init__(self, prefix: Sequence[str] = (), timeout: float = 60.0) -> None:
+    def __init__(self, prefix: Sequence[str] = (), timeout: float = 60.0, runner: Runner | None = None) -> None:
         self.prefix = tuple(prefix)
         self.timeout = timeout
+        self.runner: Runner = runner or SubprocessRunner()
 
     async def _run(self, *argv: str, stdin: str | None = None, check: bool = True) -> tuple[int, str]:
-        proc = await asyncio.create_subprocess_exec(
-            *self.prefix, *argv, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         try:
-            out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin is not None else None),
-                                              self.timeout)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise ApplyError(f"{argv[0]} timed out after {self.timeout:.0f}s") from None
-        if check and proc.returncode:
-            raise ApplyError(f"{' '.join(argv[:4])}... exited {proc.returncode}: {err.decode().strip()}")
-        return proc.returncode or 0, out.decode()
+            result = await self.runner.run([*self.prefix, *argv], input=stdin, timeout=self.timeout, check=check)
+        except CommandError as exc:
+            raise ApplyError(str(exc)) from exc
+        return result.code, result.stdout
 
     async def existing_chains(self, table: str) -> set[str]:
         _, out = await self._run("iptables-save", "-t", table)

@@ -1,6 +1,7 @@
-"""KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1): load, default, merge plugins.
+"""KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1): its fields, defaulting, plugin merging.
 
-Each profile starts from the upstream default plugin set (the subset kubelab implements)
+The file is read by the component config loader (strict, as upstream: an unknown field is an
+error). Each profile starts from the upstream default plugin set (the subset kubelab implements)
 and applies `plugins.<point>.disabled` (name or "*") then `enabled` (in place when already
 a default, so a weight can be changed; appended otherwise), like upstream `mergePlugins`.
 """
@@ -11,12 +12,49 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from lab.kube.component import config as component_config
+from lab.kube.component.config import (
+    ANY,
+    BOOL,
+    CLIENT_CONNECTION,
+    DURATION,
+    INT,
+    LEADER_ELECTION,
+    STR,
+    ConfigType,
+    Fields,
+    ListOf,
+)
+from lab.kube.component.config import ConfigError as ConfigError  # re-exported: plugins raise config.ConfigError
 
 API_VERSION = "kubescheduler.config.k8s.io/v1"
 KIND = "KubeSchedulerConfiguration"
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
 EXTENSION_POINTS = ("queueSort", "preFilter", "filter", "postFilter", "preScore", "score", "reserve", "bind")
+# the v1 points kubelab accepts in a file but runs no plugins at
+OTHER_EXTENSION_POINTS = ("preEnqueue", "permit", "preBind", "postBind", "multiPoint")
+
+# the v1 types (k8s.io/kube-scheduler/config/v1), field for field; plugin args are each plugin's to check
+_PLUGIN: Fields = {"name": STR, "weight": INT}
+_PLUGIN_SET: Fields = {"enabled": ListOf(_PLUGIN), "disabled": ListOf(_PLUGIN)}
+_PROFILE: Fields = {
+    "schedulerName": STR, "percentageOfNodesToScore": INT,
+    "plugins": {point: _PLUGIN_SET for point in EXTENSION_POINTS + OTHER_EXTENSION_POINTS},
+    "pluginConfig": ListOf({"name": STR, "args": ANY}),
+}
+_EXTENDER: Fields = {
+    "urlPrefix": STR, "filterVerb": STR, "preemptVerb": STR, "prioritizeVerb": STR, "weight": INT, "bindVerb": STR,
+    "enableHTTPS": BOOL, "httpTimeout": DURATION, "nodeCacheCapable": BOOL, "ignorable": BOOL,
+    "tlsConfig": {"insecure": BOOL, "serverName": STR, "certFile": STR, "keyFile": STR, "caFile": STR,
+                  "certData": STR, "keyData": STR, "caData": STR},
+    "managedResources": ListOf({"name": STR, "ignoredByScheduler": BOOL}),
+}
+CONFIG_TYPE = ConfigType(API_VERSION, KIND, {
+    "parallelism": INT, "leaderElection": LEADER_ELECTION, "clientConnection": CLIENT_CONNECTION,
+    "enableProfiling": BOOL, "enableContentionProfiling": BOOL, "percentageOfNodesToScore": INT,
+    "podInitialBackoffSeconds": INT, "podMaxBackoffSeconds": INT, "profiles": ListOf(_PROFILE),
+    "extenders": ListOf(_EXTENDER), "delayCacheUntilActive": BOOL,
+}, strict=True)
 
 # upstream v1 defaults (pkg/scheduler/apis/config/v1/default_plugins.go), limited to our plugins
 DEFAULT_PLUGINS: dict[str, list[tuple[str, int]]] = {
@@ -32,10 +70,6 @@ DEFAULT_PLUGINS: dict[str, list[tuple[str, int]]] = {
     "reserve": [],
     "bind": [("DefaultBinder", 0)],
 }
-
-
-class ConfigError(ValueError):
-    """The configuration file is not a valid KubeSchedulerConfiguration."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +119,6 @@ def merge_plugins(point: str, spec: dict[str, Any] | None) -> list[tuple[str, in
 
 def profile_from_dict(doc: dict[str, Any]) -> ProfileConfig:
     plugins_doc = doc.get("plugins") or {}
-    unknown = set(plugins_doc) - set(EXTENSION_POINTS) - {"multiPoint", "permit", "preBind", "postBind"}
-    if unknown:
-        raise ConfigError(f"profiles.plugins: unknown extension point(s) {sorted(unknown)}")
     plugins = {point: merge_plugins(point, plugins_doc.get(point)) for point in EXTENSION_POINTS}
     args = {}
     for pc in doc.get("pluginConfig") or []:
@@ -98,10 +129,22 @@ def profile_from_dict(doc: dict[str, Any]) -> ProfileConfig:
 
 
 def from_dict(doc: dict[str, Any] | None) -> SchedulerConfig:
-    doc = doc or {}
-    if doc.get("apiVersion", API_VERSION) != API_VERSION or doc.get("kind", KIND) != KIND:
-        raise ConfigError(f"no kind {doc.get('kind')!r} is registered for version {doc.get('apiVersion')!r}; "
-                          f"expected {KIND} {API_VERSION}")
+    """A KubeSchedulerConfiguration given as a dict (its fields checked as a file's are)."""
+    return _defaulted(component_config.decode(doc or {}, CONFIG_TYPE, KIND))
+
+
+def load(path: str | Path | None) -> SchedulerConfig:
+    """The --config file, or upstream's defaults without one."""
+    if not path:
+        return from_dict({})
+    doc = component_config.load(path, CONFIG_TYPE)
+    try:
+        return _defaulted(doc)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def _defaulted(doc: dict[str, Any]) -> SchedulerConfig:
     profiles = tuple(profile_from_dict(p) for p in doc.get("profiles") or [{}])
     names = [p.scheduler_name for p in profiles]
     if len(set(names)) != len(names):
@@ -115,9 +158,3 @@ def from_dict(doc: dict[str, Any] | None) -> SchedulerConfig:
         lease_name=le.get("resourceName") or "kube-scheduler",
         percentage_of_nodes_to_score=int(doc.get("percentageOfNodesToScore") or 0),
     )
-
-
-def load(path: str | Path | None) -> SchedulerConfig:
-    if not path:
-        return from_dict({})
-    return from_dict(yaml.safe_load(Path(path).read_text()))

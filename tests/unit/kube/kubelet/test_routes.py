@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from lab.kube.kubelet.host import RecordingRunner, prepare_host
+from lab.kube.component.process import RecordingRunner
+from lab.kube.kubelet.host import prepare_host
 from lab.kube.kubelet.routes import RouteManager, desired_routes
 
 

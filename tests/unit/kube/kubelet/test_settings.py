@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 
 from lab.kube.kubelet.settings import settings_from_args
@@ -21,6 +24,48 @@ def test_config_file_then_flags(tmp_path):
 
 def test_wrong_kind_is_refused(tmp_path):
     cfg = tmp_path / "x.yaml"
-    cfg.write_text("kind: KubeProxyConfiguration\n")
-    with pytest.raises(ValueError, match="KubeletConfiguration"):
+    cfg.write_text("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n")
+    with pytest.raises(ValueError, match=re.escape("expected kind KubeletConfiguration, "
+                                                   "apiVersion kubelet.config.k8s.io/v1beta1")):
         settings_from_args(["--config", str(cfg)])
+
+
+def test_wrong_api_version_is_refused_naming_the_file(tmp_path):
+    cfg = tmp_path / "x.yaml"
+    cfg.write_text("apiVersion: kubelet.config.k8s.io/v1\nkind: KubeletConfiguration\n")
+    with pytest.raises(ValueError, match="^" + re.escape(f'{cfg}: no kind "KubeletConfiguration" is registered '
+                                                         'for version "kubelet.config.k8s.io/v1"')):
+        settings_from_args(["--config", str(cfg)])
+
+
+def test_unknown_fields_are_warned_about_and_upstream_fields_kubelab_ignores_are_accepted(tmp_path, caplog):
+    cfg = tmp_path / "kubelet.yaml"
+    cfg.write_text("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+                   "cgroupDriver: systemd\nauthentication: {x509: {clientCAFile: /ca.crt}}\n"
+                   "maxPod: 50\nhealthzPort: 1234\n")
+    with caplog.at_level(logging.WARNING):
+        s = settings_from_args(["--config", str(cfg), "--hostname-override", "w1"])
+    assert s.healthz_port == 1234 and s.max_pods == 110
+    assert caplog.messages == [(f'{cfg}: Using lenient decoding as strict decoding failed: strict decoding error: '
+                                'unknown field "maxPod"')]
+
+
+@pytest.mark.parametrize("line, message", [
+    ("nodeStatusUpdateFrequency: 10 seconds", "nodeStatusUpdateFrequency: invalid duration '10 seconds'"),
+    ("maxPods: many", "maxPods: expected an integer, got a string 'many'"),
+    ("clusterDNS: 10.96.0.10", "clusterDNS: expected a list, got a string '10.96.0.10'"),
+])
+def test_a_bad_value_is_an_error_naming_file_and_field(tmp_path, line, message):
+    cfg = tmp_path / "kubelet.yaml"
+    cfg.write_text(f"apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n{line}\n")
+    with pytest.raises(ValueError) as caught:
+        settings_from_args(["--config", str(cfg)])
+    assert str(caught.value).startswith(f"{cfg}: {message}")
+
+
+def test_flags_win_over_the_file_even_when_set_to_the_default(tmp_path):
+    cfg = tmp_path / "kubelet.yaml"
+    cfg.write_text("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+                   "healthzPort: 1234\nnodeStatusUpdateFrequency: 1m\n")
+    s = settings_from_args(["--config", str(cfg), "--healthz-port", "10248", "--node-status-update-frequency", "5s"])
+    assert (s.healthz_port, s.node_status_update_frequency) == (10248, 5)

@@ -31,11 +31,12 @@ def test_build_runs_pip_once_per_source_state(repo: Path, tmp_path: Path, monkey
 
     def fake_run(cmd: list[str], **kwargs) -> None:
         calls.append(cmd)
+        assert kwargs["cwd"] == repo and kwargs["capture"] is False  # pip's output goes to the terminal
         dest = Path(cmd[cmd.index("--wheel-dir") + 1])
         (dest / "kubelab-0.1.0-py3-none-any.whl").write_bytes(b"wheel" + bytes(len(calls)))
         assert kwargs["env"]["SOURCE_DATE_EPOCH"] == wheelhouse.REPRODUCIBLE_EPOCH
 
-    monkeypatch.setattr(wheelhouse.subprocess, "run", fake_run)
+    monkeypatch.setattr(wheelhouse, "run", fake_run)
     dest = tmp_path / "wheelhouse"
     (dest).mkdir()
     (dest / "kubelab-0.0.9-py3-none-any.whl").write_bytes(b"old")

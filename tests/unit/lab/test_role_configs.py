@@ -1,0 +1,91 @@
+"""What the roles write is what the components accept: the kubelet, kube-proxy and kube-scheduler
+units' flags and config files, rendered by Ansible's own templating from the group_vars and role
+defaults, load through the component config loader without a warning and give the settings the
+lab expects."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+from lab.kube.kubelet.settings import settings_from_args as kubelet_settings
+from lab.kube.proxy.config import settings_from_args as proxy_settings
+from lab.kube.scheduler import config as scheduler_config
+from lab.kube.scheduler.main import parse_args as scheduler_args
+
+REPO = Path(__file__).resolve().parents[3]
+HOST = {"inventory_hostname": "w1", "ip": "192.168.56.21", "ansible_managed": "managed"}
+
+
+def _trusted(value: Any) -> Any:
+    """Variables from our own repo files are templates (Ansible trusts what it loads from them)."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {k: _trusted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trusted(v) for v in value]
+    return value
+
+
+def templar(*roles: str) -> Templar:
+    variables: dict[str, Any] = {}
+    for path in ["inventory/group_vars/all.yml", *(f"roles/{r}/defaults/main.yml" for r in roles)]:
+        variables.update(_trusted(yaml.safe_load((REPO / path).read_text())))
+    variables.update(HOST)
+    return Templar(loader=DataLoader(), variables=variables)
+
+
+def render_config(t: Templar, role: str, task_name: str, dest: Path) -> Path:
+    """The file the role's copy task writes, rendered from that task's own `content`."""
+    tasks = yaml.safe_load((REPO / f"roles/{role}/tasks/configure.yml").read_text())
+    content = next(task["ansible.builtin.copy"]["content"] for task in tasks if task["name"] == task_name)
+    dest.write_text(t.template(trust_as_template(content)))
+    return dest
+
+
+def unit_flags(t: Templar, role: str, unit: str, config: Path | None = None) -> list[str]:
+    """The ExecStart flags of the role's unit (with --config pointed at the rendered file)."""
+    text = t.template(trust_as_template((REPO / f"roles/{role}/templates/{unit}.service.j2").read_text()))
+    flags = re.findall(r"^\s+(--[\w-]+=\S+)", text, re.MULTILINE)
+    assert flags, f"no flags in {unit}.service"
+    return [f"--config={config}" if f.startswith("--config=") and config else f for f in flags]
+
+
+def test_the_kubelet_role_config_and_flags_load(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    t = templar("kubelet")
+    config = render_config(t, "kubelet", "Write the kubelet configuration", tmp_path / "kubelet.yaml")
+    with caplog.at_level(logging.WARNING):
+        s = kubelet_settings(unit_flags(t, "kubelet", "kubelet", config))
+    assert not caplog.messages  # every field the role writes is a KubeletConfiguration field
+    assert (s.kubeconfig, s.node_name, s.node_ip) == ("/etc/kubernetes/kubelet.kubeconfig", "w1", "192.168.56.21")
+    assert (s.container_runtime_endpoint, s.cni_conf_dir) == ("unix:///run/containerd/containerd.sock",
+                                                             "/etc/cni/net.d")
+    assert (s.healthz_port, s.healthz_bind_address, s.cluster_domain) == (10248, "127.0.0.1", "cluster.local")
+    assert (s.node_status_update_frequency, s.max_pods) == (10.0, 110)
+
+
+def test_the_kube_proxy_role_config_and_flags_load(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    t = templar("kube_proxy")
+    config = render_config(t, "kube_proxy", "Write the kube-proxy configuration", tmp_path / "kube-proxy.yaml")
+    with caplog.at_level(logging.WARNING):
+        s, verbosity = proxy_settings(unit_flags(t, "kube_proxy", "kube-proxy", config))
+    assert not caplog.messages  # no unknown field, and no flag the file overrides disagrees with it
+    assert (s.kubeconfig, s.node_name, s.cluster_cidr, s.mode) == ("/etc/kubernetes/kube-proxy.kubeconfig", "w1",
+                                                                   "10.244.0.0/16", "iptables")
+    assert (s.sync_period, s.min_sync_period) == (30.0, 1.0)
+    assert (s.healthz_bind_address, s.metrics_bind_address, verbosity) == ("0.0.0.0:10256", "127.0.0.1:10249", 0)
+
+
+def test_the_kube_scheduler_role_flags_parse() -> None:
+    t = templar("kube_scheduler")
+    s = scheduler_args(unit_flags(t, "kube_scheduler", "kube-scheduler"))
+    assert (s.kubeconfig, s.leader_elect, s.config) == ("/etc/kubernetes/scheduler.kubeconfig", True, "")
+    assert scheduler_config.load(s.config).leader_elect  # no --config: upstream defaults
