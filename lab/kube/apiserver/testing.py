@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from lab.kube.apiserver import bootstrap
 from lab.kube.apiserver.registry import Registry
@@ -41,7 +42,9 @@ HOST = "127.0.0.1"
 
 
 def _is_watch(request: web.Request) -> bool:
-    return request.method == "GET" and request.query.get("watch") in ("1", "true")
+    """The server's test for a watch (rest/resources.py): `?watch=` or the legacy /watch/ path."""
+    return request.method == "GET" and (request.query.get("watch") in ("1", "true", "True")
+                                        or "/watch/" in request.path)
 
 
 class InMemoryAPI:
@@ -71,19 +74,23 @@ class InMemoryAPI:
     async def start(self) -> None:
         # bind first so the server's settings (the `kubernetes` Endpoints) name the real port
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind((HOST, 0))
-        port = int(sock.getsockname()[1])
-        settings = dataclasses.replace(self._settings, storage_backend="memory", bind_address=HOST,
-                                       secure_port=port, etcd_compaction_interval=0)
-        self.server = APIServer(settings, storage=self.storage)
-        await bootstrap.run(self.server.context)  # as the server's start: objects, then ready
-        app = self.server.app()
-        app.middlewares.append(self._hooks)  # inside the server's Status edge: errors become Status
-        # handler_cancellation: a cut connection also ends its handler (and its storage watch)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1,
-                                     handler_cancellation=True)
-        await self._runner.setup()
-        await web.SockSite(self._runner, sock).start()
+        try:
+            sock.bind((HOST, 0))
+            port = int(sock.getsockname()[1])
+            settings = dataclasses.replace(self._settings, storage_backend="memory", bind_address=HOST,
+                                           secure_port=port)
+            self.server = APIServer(settings, storage=self.storage)
+            await bootstrap.run(self.server.context)  # as the server's start: objects, then ready
+            app = self.server.app()
+            app.middlewares.append(self._hooks)  # inside the server's Status edge: errors become Status
+            # handler_cancellation: a cut connection also ends its handler (and its storage watch)
+            self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1,
+                                         handler_cancellation=True)
+            await self._runner.setup()
+            await web.SockSite(self._runner, sock).start()
+        except BaseException:
+            sock.close()
+            raise
         self.config = ClientConfig.in_memory(f"http://{HOST}:{port}")
 
     async def stop(self) -> None:
@@ -105,9 +112,8 @@ class InMemoryAPI:
         next through the status subresource, as the controller or kubelet would have."""
         check_shape(res, obj)
         check_fields(res, obj, "Strict")
-        ns = namespace or (obj.get("metadata") or {}).get("namespace") or None
-        reg = self.registry(res)
-        created = await reg.create(ns or ("default" if res.namespaced else None), obj)
+        ns = namespace or (obj.get("metadata") or {}).get("namespace") or ("default" if res.namespaced else None)
+        created = await self.registry(res).create(ns, obj)
         if obj.get("status") and "status" in res.subresources:
             return await self.update(res, {**created, "status": obj["status"]}, subresource="status")
         return created
@@ -167,7 +173,7 @@ class InMemoryAPI:
         self._watches.clear()
 
     @web.middleware
-    async def _hooks(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _hooks(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
         if self._failures:
             raise self._failures.pop(0)

@@ -48,7 +48,7 @@ async def test_seed_goes_through_the_servers_rules_and_keeps_the_status(api):
     assert pod["spec"]["restartPolicy"] == "Always"  # defaulted by the pod strategy
     assert pod["status"]["phase"] == "Running" and pod["status"]["podIP"] == "10.244.0.5"
     assert await api.object(PODS, "web", "default") == pod
-    with pytest.raises(errors.Invalid, match="spec.containers"):
+    with pytest.raises(errors.Invalid, match=r"spec\.containers"):
         await api.seed(PODS, {"metadata": {"name": "bare", "namespace": "default"}})
     with pytest.raises(errors.BadRequest, match="unknown field"):
         await api.seed(CONFIGMAPS, {**cm("c"), "spec": {}})

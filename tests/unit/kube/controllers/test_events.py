@@ -70,8 +70,9 @@ async def test_deployment_records_scaling_its_replicaset() -> None:
 async def test_repeated_events_become_one_event_with_a_count() -> None:
     async with InMemoryAPI() as api, Client(api.config) as client:
         recorder = EventRecorder(client, "default-scheduler", host="cp1")
-        pod = await api.seed(catalog.PODS, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
-                                      "spec": {"containers": [{"name": "c", "image": "x"}]}})
+        pod = await api.seed(catalog.PODS, {"apiVersion": "v1", "kind": "Pod",
+                                            "metadata": {"name": "p", "namespace": "default"},
+                                            "spec": {"containers": [{"name": "c", "image": "x"}]}})
         for _ in range(3):
             await recorder.record(pod, "Warning", "FailedScheduling", "0/1 nodes are available: 1 Insufficient cpu.")
         await recorder.record(pod, "Normal", "Scheduled", "Successfully assigned default/p to n1")

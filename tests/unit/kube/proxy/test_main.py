@@ -14,7 +14,6 @@ from lab.kube.proxy.chains import endpoint_chain
 from lab.kube.proxy.config import ProxySettings
 from lab.kube.proxy.main import run
 from lab.kube.proxy.syncer import RecordingApplier
-
 from tests.support import eventually, free_port
 
 from .objects import endpoint, endpoint_slice, service
