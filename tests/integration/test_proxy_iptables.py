@@ -13,8 +13,8 @@ from collections import Counter
 import aiohttp
 import pytest
 
+from lab.kube.apiserver.testing import InMemoryAPI
 from lab.kube.client import Client
-from lab.kube.client.fake import FakeAPI
 from lab.kube.machinery.catalog import ENDPOINTSLICES, SERVICES
 from lab.kube.proxy.chains import endpoint_chain, service_chain
 from lab.kube.proxy.config import ProxySettings
@@ -84,8 +84,8 @@ async def test_kube_proxy_programs_what_the_api_says(netlab: NetLab) -> None:
                              min_sync_period=0.1, sync_period=30,
                              healthz_bind_address=healthz.split("/")[2], metrics_bind_address="")
     applier = IptablesApplier(prefix=("ip", "netns", "exec", netlab.ns("router")))
-    async with FakeAPI() as api:
-        api.seed(SERVICES, netlab_service())
+    async with InMemoryAPI() as api:
+        await api.seed(SERVICES, netlab_service())
         proxy = asyncio.create_task(run(settings, applier=applier, client_config=api.config))
         try:
             async def answers_until(expected: set[str]) -> Counter[str]:

@@ -1,5 +1,5 @@
 """The `kube-proxy` process itself, run as an operator would (flags, kubeconfig, SIGTERM), inside
-a node's network namespace next to an API server (the FakeAPI, also in that namespace).
+a node's network namespace next to an API server (the real one in memory, also in that namespace).
 
 It programs a Service the API server knows, answers /healthz, and on SIGTERM exits 0 and leaves
 its rules in place, so traffic keeps flowing while it restarts.
@@ -30,15 +30,15 @@ from tests.integration.conftest import (
 
 pytestmark = [pytest.mark.integration, needs_netns]
 
-# A FakeAPI seeded from argv (JSON objects), printing its URL; lives until killed.
+# An in-memory API server seeded from argv (JSON objects), printing its URL; lives until killed.
 API_SERVER = """
 import asyncio, json, sys
-from lab.kube.client.fake import FakeAPI
+from lab.kube.apiserver.testing import InMemoryAPI
 from lab.kube.machinery.catalog import ENDPOINTSLICES, SERVICES
 async def main():
-    async with FakeAPI() as api:
-        api.seed(SERVICES, json.loads(sys.argv[1]))
-        api.seed(ENDPOINTSLICES, json.loads(sys.argv[2]))
+    async with InMemoryAPI() as api:
+        await api.seed(SERVICES, json.loads(sys.argv[1]))
+        await api.seed(ENDPOINTSLICES, json.loads(sys.argv[2]))
         print(api.config.server, flush=True)
         await asyncio.Event().wait()
 asyncio.run(main())

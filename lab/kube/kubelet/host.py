@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-# RecordingRunner is re-exported for tests written against this module's former runner
-from lab.kube.component.process import CommandError, RecordingRunner, Runner
+from lab.kube.component.process import CommandError, Runner
 
-__all__ = ["SYSCTLS", "RecordingRunner", "prepare_host"]
+__all__ = ["SYSCTLS", "prepare_host"]
 
 log = logging.getLogger(__name__)
 

@@ -54,7 +54,7 @@ def node_facts(settings: KubeletSettings) -> podconfig.NodeFacts:
 
 async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_config: ClientConfig | None = None,
               runner: Runner | None = None, proc_sys: Path = Path("/proc/sys")) -> None:
-    """Run until cancelled; tests pass a FakeRuntime, a FakeAPI config, a RecordingRunner and a fake /proc/sys."""
+    """Run until cancelled; tests pass a FakeRuntime, an InMemoryAPI config, a RecordingRunner and a fake /proc/sys."""
     runner = runner or SubprocessRunner()
     await prepare_host(runner, proc_sys)
     own_runtime = runtime is None

@@ -45,7 +45,7 @@ def options(settings: ProxySettings) -> ProxierOptions:
 
 async def run(settings: ProxySettings, applier: Applier | None = None,
               client_config: ClientConfig | None = None) -> None:
-    """Run until cancelled; tests pass a RecordingApplier and a FakeAPI config."""
+    """Run until cancelled; tests pass a RecordingApplier and an InMemoryAPI config."""
     config = client_config or load_kubeconfig(settings.kubeconfig)
     log.info("Using iptables Proxier, node %r, cluster CIDR %r", settings.node_name, settings.cluster_cidr or "<none>")
     if not settings.cluster_cidr and not settings.masquerade_all:

@@ -9,6 +9,7 @@ import pytest
 
 from lab.kube.apiserver.storage import Compacted, Conflict, KeyExists, KeyNotFound
 from lab.kube.apiserver.storage.memory import MemoryStorage
+from tests.support import eventually, holds_for
 
 
 async def test_create_is_compare_and_swap_on_absence() -> None:
@@ -77,3 +78,27 @@ async def test_watch_before_compaction_is_refused() -> None:
     with pytest.raises(Compacted):
         async for _ in store.watch("/r/", int(obj["metadata"]["resourceVersion"]) - 1):
             break
+
+
+async def test_paused_watches_hold_events_until_expired() -> None:
+    store = MemoryStorage()
+    start = await store.revision()
+    seen: list[str] = []
+
+    async def collect() -> None:
+        async for ev in store.watch("/r/", start):
+            seen.append(ev.key)
+
+    watch = asyncio.create_task(collect())
+    await store.create("/r/a", {"metadata": {}})
+    await eventually(lambda: seen == ["/r/a"], 2, "the first event")
+    store.pause_watches()
+    await store.create("/r/b", {"metadata": {}})
+    await holds_for(lambda: seen == ["/r/a"] and not watch.done(), 0.2, "a paused watch")
+    store.expire_watches()
+    with pytest.raises(Compacted):
+        await asyncio.wait_for(watch, 2)
+    assert seen == ["/r/a"]
+    async for ev in store.watch("/r/", start):  # a new watch is not paused any more
+        assert ev.key == "/r/a"
+        break

@@ -1,13 +1,13 @@
 import pytest
 
+from lab.kube.apiserver.testing import InMemoryAPI
 from lab.kube.client import Client
-from lab.kube.client.fake import FakeAPI
 
 
 @pytest.fixture
 async def api():
-    async with FakeAPI() as fake:
-        yield fake
+    async with InMemoryAPI() as server:
+        yield server
 
 
 @pytest.fixture

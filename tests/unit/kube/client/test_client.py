@@ -1,14 +1,16 @@
 """The client speaks REST to an API server and turns its Status answers into typed errors."""
 
 import asyncio
-import socket
 
 import aiohttp
 import pytest
 
-from lab.kube.client import Client, ClientConfig
+from lab.kube.apiserver.settings import Settings
+from lab.kube.apiserver.testing import InMemoryAPI
+from lab.kube.client import JSON_PATCH, STRATEGIC_MERGE_PATCH, Client, ClientConfig
 from lab.kube.machinery import errors
-from lab.kube.machinery.catalog import DEPLOYMENTS, LEASES, NODES, PODS
+from lab.kube.machinery.catalog import DEPLOYMENTS, LEASES, NAMESPACES, NODES, PODS
+from tests.support import free_port
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default",
                                                      "labels": {"app": "web"}},
@@ -31,6 +33,12 @@ async def test_missing_object_raises_not_found_with_upstream_message(client):
         await client.get(DEPLOYMENTS, "nope", "default")
     assert str(err.value) == 'deployments.apps "nope" not found'
     assert err.value.name == "nope" and err.value.group == "apps"
+
+
+async def test_generate_name_gives_a_unique_name(client):
+    made = await client.create(PODS, {"metadata": {"generateName": "web-", "namespace": "default"},
+                                      "spec": POD["spec"]})
+    assert made["metadata"]["name"].startswith("web-") and len(made["metadata"]["name"]) == 9
 
 
 async def test_creating_twice_is_already_exists(client):
@@ -56,6 +64,39 @@ async def test_merge_patch_and_status_subresource(client):
     # a PUT on the main resource cannot change status
     put = await client.update(PODS, {**status, "status": {"phase": "Failed"}})
     assert put["status"]["phase"] == "Running"
+
+
+async def test_patches_by_content_type(client):
+    await client.create(PODS, {**POD, "spec": {"containers": [{"name": "app", "image": "nginx"},
+                                                              {"name": "side", "image": "busybox"}]}})
+    out = await client.patch(PODS, "web", [{"op": "replace", "path": "/spec/containers/0/image", "value": "v2"}],
+                             "default", content_type=JSON_PATCH)
+    assert out["spec"]["containers"][0]["image"] == "v2"
+    out = await client.patch(PODS, "web", {"spec": {"containers": [{"name": "side", "image": "v3"}]}},
+                             "default", content_type=STRATEGIC_MERGE_PATCH)
+    assert [(c["name"], c["image"]) for c in out["spec"]["containers"]] == [("app", "v2"), ("side", "v3")]
+    with pytest.raises(errors.Invalid):  # a patch that does not apply is a 422, as upstream
+        await client.patch(PODS, "web", [{"op": "test", "path": "/spec/nodeName", "value": "n1"}],
+                           "default", content_type=JSON_PATCH)
+
+
+async def test_a_patch_pinning_an_old_version_conflicts(client):
+    await client.create(PODS, POD)
+    with pytest.raises(errors.Conflict):
+        await client.patch(PODS, "web", {"metadata": {"resourceVersion": "1", "labels": {"a": "b"}}}, "default")
+
+
+async def test_cluster_scoped_objects_and_namespace_mismatch(client):
+    ns = await client.create(NAMESPACES, {"metadata": {"name": "team-a"}})
+    assert "namespace" not in ns["metadata"]
+    with pytest.raises(errors.BadRequest, match="does not match the namespace"):
+        await client.create(PODS, {**POD, "metadata": {"name": "web", "namespace": "team-a"}}, namespace="default")
+
+
+async def test_delete_preconditions(client):
+    await client.create(PODS, POD)
+    with pytest.raises(errors.Conflict, match="Precondition failed"):
+        await client.delete(PODS, "web", "default", preconditions={"uid": "not-it"})
 
 
 async def test_binding_assigns_the_node_once(client):
@@ -106,8 +147,7 @@ async def test_watch_streams_changes_after_a_resource_version(client):
             if ev.type == "DELETED":
                 return
 
-    task = asyncio.create_task(collect())
-    await asyncio.sleep(0.05)
+    task = asyncio.create_task(collect())  # from the listed version: it misses nothing, however late it starts
     await client.create(PODS, POD)
     await client.patch(PODS, "web", {"metadata": {"labels": {"x": "1"}}}, "default")
     await client.delete(PODS, "web", "default")
@@ -123,16 +163,23 @@ async def test_watch_from_a_compacted_version_raises_expired(api, client):
             pass
 
 
-async def test_watch_ends_with_a_bookmark_at_its_timeout(client):
-    events = [ev async for ev in client.watch(PODS, resource_version="1", timeout_seconds=1)]
-    assert events[-1].type == "BOOKMARK"
-    assert events[-1].object["metadata"]["resourceVersion"]
+async def test_watch_without_a_version_starts_with_synthetic_adds_in_the_namespace(client):
+    await client.create(NAMESPACES, {"metadata": {"name": "other"}})
+    await client.create(PODS, POD)
+    await client.create(PODS, {**POD, "metadata": {"name": "b", "namespace": "other"}})
+    events = [(ev.type, ev.object["metadata"]["name"]) async for ev in client.watch(PODS, "default", timeout_seconds=1)]
+    assert events == [("ADDED", "web")]
+
+
+async def test_bookmarks_reach_the_caller_with_their_resource_version():
+    async with InMemoryAPI(Settings(watch_bookmark_interval=0.2)) as api, Client(api.config) as client:
+        rv = (await client.list(PODS))["metadata"]["resourceVersion"]
+        events = [ev async for ev in client.watch(PODS, resource_version=rv, timeout_seconds=1)]
+    assert events and {ev.type for ev in events} == {"BOOKMARK"}
+    assert events[-1].object["metadata"]["resourceVersion"] == rv
 
 
 async def test_connection_errors_propagate_for_callers_to_retry():
-    with socket.socket() as sock:  # a loopback port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    async with Client(ClientConfig.in_memory(f"http://127.0.0.1:{port}", timeout=2)) as client:
+    async with Client(ClientConfig.in_memory(f"http://127.0.0.1:{free_port()}", timeout=2)) as client:
         with pytest.raises((OSError, aiohttp.ClientError)):
             await client.list(PODS)

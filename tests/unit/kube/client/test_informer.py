@@ -6,10 +6,12 @@ import pytest
 
 from lab.kube.client import Informer
 from lab.kube.machinery.catalog import PODS
+from tests.support import eventually
 
 
-def pod(name, **labels):
-    return {"metadata": {"name": name, "namespace": "default", "labels": labels}}
+def pod(name, node=None, **labels):
+    spec = {"containers": [{"name": "app", "image": "nginx"}], **({"nodeName": node} if node else {})}
+    return {"metadata": {"name": name, "namespace": "default", "labels": labels}, "spec": spec}
 
 
 class Recorder:
@@ -22,10 +24,7 @@ class Recorder:
         )
 
     async def until(self, event, timeout=3.0):
-        async def wait():
-            while event not in self.events:
-                await asyncio.sleep(0.01)
-        await asyncio.wait_for(wait(), timeout)
+        await eventually(lambda: event in self.events, timeout, f"{event} in {self.events}")
 
 
 @pytest.fixture
@@ -43,8 +42,8 @@ async def running(client):
 
 
 async def test_initial_list_fills_the_cache_and_announces_adds(api, client, running):
-    api.seed(PODS, pod("a"))
-    api.seed(PODS, pod("b"))
+    await api.seed(PODS, pod("a"))
+    await api.seed(PODS, pod("b"))
     informer = Informer(client, PODS)
     rec = Recorder(informer)
     running(informer)
@@ -68,11 +67,12 @@ async def test_watch_events_become_adds_updates_and_deletes(api, client, running
 
 
 async def test_relist_after_expiry_reports_deletes_missed_while_disconnected(api, client, running):
-    api.seed(PODS, pod("keep"))
-    api.seed(PODS, pod("gone"))
+    await api.seed(PODS, pod("keep"))
+    await api.seed(PODS, pod("gone"))
     informer = running(Informer(client, PODS))
     rec = Recorder(informer)
     await informer.wait_synced(3)
+    await eventually(lambda: api.open_watches == 1, what="the informer's watch")
     api.pause_watches()  # a partition: the informer's watch hears nothing of what follows
     await client.delete(PODS, "gone", "default")
     await client.create(PODS, pod("new"))
@@ -88,7 +88,7 @@ async def test_unchanged_resource_version_is_not_an_update(api, client, running)
     informer = running(Informer(client, PODS))
     rec = Recorder(informer)
     await informer.wait_synced(3)
-    stored = api.seed(PODS, pod("a"))
+    stored = await api.seed(PODS, pod("a"))
     await rec.until(("add", "a"))
     informer._apply("MODIFIED", stored)  # a duplicate delivery of the same version
     assert rec.events == [("add", "a")]
@@ -102,15 +102,15 @@ async def test_bookmarks_only_advance_the_resource_version(client):
 
 
 async def test_label_selector_limits_what_is_cached(api, client, running):
-    api.seed(PODS, pod("web", app="web"))
-    api.seed(PODS, pod("db", app="db"))
+    await api.seed(PODS, pod("web", app="web"))
+    await api.seed(PODS, pod("db", app="db"))
     informer = running(Informer(client, PODS, label_selector="app=web"))
     await informer.wait_synced(3)
     assert informer.store.keys() == ["default/web"]
 
 
 async def test_a_late_handler_is_told_about_the_cache(api, client, running):
-    api.seed(PODS, pod("a"))
+    await api.seed(PODS, pod("a"))
     informer = running(Informer(client, PODS))
     await informer.wait_synced(3)
     rec = Recorder(informer)
@@ -131,15 +131,17 @@ async def test_informer_recovers_from_a_dropped_watch(api, client, running):
     informer = running(Informer(client, PODS))
     rec = Recorder(informer)
     await informer.wait_synced(3)
+    await eventually(lambda: api.open_watches == 1, what="the informer's watch")
     api.drop_watches()
-    await asyncio.sleep(0.05)
-    await client.create(PODS, pod("after"))
+    assert api.open_watches == 0
+    await client.create(PODS, pod("after"))  # lands while the informer is disconnected
     await rec.until(("add", "after"), timeout=5)
+    await eventually(lambda: api.open_watches == 1, what="the informer watching again")
 
 
 async def test_indexes_answer_by_value(api, client, running):
-    api.seed(PODS, {**pod("a"), "spec": {"nodeName": "n1"}})
-    api.seed(PODS, {**pod("b"), "spec": {"nodeName": "n2"}})
+    await api.seed(PODS, pod("a", node="n1"))
+    await api.seed(PODS, pod("b", node="n2"))
     informer = running(Informer(client, PODS))
     informer.store.add_index("node", lambda p: [p.get("spec", {}).get("nodeName", "")])
     await informer.wait_synced(3)

@@ -6,6 +6,7 @@ import pytest
 
 from lab.kube.client import WorkQueue, run_controller
 from lab.kube.client.ratelimit import BucketRateLimiter, ItemExponentialFailureRateLimiter, MaxOfRateLimiter
+from tests.support import eventually, holds_for
 
 
 async def test_a_burst_of_adds_collapses_into_one_item():
@@ -32,8 +33,7 @@ async def test_a_key_added_while_processing_waits_until_done():
 async def test_get_waits_for_an_add():
     q = WorkQueue("test")
     getter = asyncio.create_task(q.get())
-    await asyncio.sleep(0.01)
-    assert not getter.done()
+    await holds_for(lambda: not getter.done(), 0.05, "get() waiting on an empty queue")
     q.add("k")
     assert await asyncio.wait_for(getter, 1) == "k"
 
@@ -60,8 +60,7 @@ async def test_shutdown_cancels_pending_delays():
     q = WorkQueue("test")
     q.add_after("k", 0.02)
     q.shutdown()
-    await asyncio.sleep(0.05)
-    assert len(q) == 0
+    await holds_for(lambda: len(q) == 0, 0.1, "no delayed key after shutdown")  # well past the 0.02 s delay
 
 
 def test_per_key_backoff_doubles_from_5ms_and_is_capped():
@@ -138,7 +137,7 @@ async def test_no_key_is_synced_by_two_workers_at_once():
         q.add("a")
         q.add("b")
         await asyncio.sleep(0.003)
-    await asyncio.sleep(0.05)
+    await eventually(lambda: len(q) == 0 and not running and {"a", "b"} <= set(runs), 2, "the queue drained")
     q.shutdown()
     await asyncio.wait_for(task, 1)
     assert overlaps == []

@@ -1,24 +1,25 @@
-"""Run controllers against FakeAPI: shared informers, workers, and a polling `eventually`."""
+"""Run controllers against the real API server in memory: shared informers and workers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from lab.kube.apiserver.testing import InMemoryAPI
 from lab.kube.client import Client
-from lab.kube.client.fake import FakeAPI
 from lab.kube.controllers.informers import SharedInformers
 
 
 @contextlib.asynccontextmanager
 async def running(*factories: Callable[[Client, SharedInformers], Any],
-                  seed: Callable[[FakeAPI], None] | None = None) -> AsyncIterator[tuple[FakeAPI, list[Any]]]:
+                  seed: Callable[[InMemoryAPI], Awaitable[None]] | None = None,
+                  ) -> AsyncIterator[tuple[InMemoryAPI, list[Any]]]:
     """`seed` writes the cluster's state before the controllers start (as after a restart)."""
-    async with FakeAPI() as api, Client(api.config) as client:
+    async with InMemoryAPI() as api, Client(api.config) as client:
         if seed is not None:
-            seed(api)
+            await seed(api)
         informers = SharedInformers(client)
         controllers = [f(client, informers) for f in factories]
         async with asyncio.TaskGroup() as tg:
@@ -32,18 +33,6 @@ async def running(*factories: Callable[[Client, SharedInformers], Any],
                     c.queue.shutdown()
                 for t in tasks:
                     t.cancel()
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"not true within {timeout}s: {check}")
-        await asyncio.sleep(0.05)
 
 
 def template(labels: dict[str, str], image: str = "nginx:1.25") -> dict[str, Any]:

@@ -5,7 +5,8 @@ import pytest
 from lab.kube.controllers.cidrset import CIDRRangeFull, CidrSet
 from lab.kube.controllers.nodeipam import NodeIpamController
 from lab.kube.machinery import catalog
-from tests.unit.kube.controllers.harness import eventually, running
+from tests.support import eventually
+from tests.unit.kube.controllers.harness import running
 
 
 def test_allocates_in_order_and_never_twice() -> None:
@@ -36,29 +37,31 @@ def _node(name: str, cidr: str = "") -> dict:
 async def test_nodes_get_distinct_cidrs_and_existing_ones_are_respected() -> None:
     factory = lambda c, i: NodeIpamController(c, i, "10.244.0.0/16", 24)
     async with running(factory) as (api, _):
-        api.seed(catalog.NODES, _node("old", "10.244.0.0/24"))  # as if allocated before a restart
-        api.seed(catalog.NODES, _node("w1"))
-        api.seed(catalog.NODES, _node("w2"))
+        await api.seed(catalog.NODES, _node("old", "10.244.0.0/24"))  # as if allocated before a restart
+        await api.seed(catalog.NODES, _node("w1"))
+        await api.seed(catalog.NODES, _node("w2"))
 
-        def cidrs() -> dict[str, str] | None:
-            got = {n["metadata"]["name"]: n["spec"].get("podCIDR") for n in api.objects(catalog.NODES)}
+        async def cidrs() -> dict[str, str] | None:
+            got = {n["metadata"]["name"]: n["spec"].get("podCIDR") for n in await api.objects(catalog.NODES)}
             return got if all(got.values()) else None
 
         got = await eventually(cidrs)
         assert got["old"] == "10.244.0.0/24"
         assert len(set(got.values())) == 3
-        assert api.object(catalog.NODES, "w1")["spec"]["podCIDRs"] == [got["w1"]]  # type: ignore[index]
+        assert (await api.object(catalog.NODES, "w1"))["spec"]["podCIDRs"] == [got["w1"]]  # type: ignore[index]
 
 
 async def test_restart_rebuilds_the_allocated_set_before_working() -> None:
-    def before(api):  # type: ignore[no-untyped-def]
-        api.seed(catalog.NODES, _node("a-new"))
-        api.seed(catalog.NODES, _node("z-old", "10.244.0.0/24"))  # allocated by the previous leader
+    async def before(api):  # type: ignore[no-untyped-def]
+        await api.seed(catalog.NODES, _node("a-new"))
+        await api.seed(catalog.NODES, _node("z-old", "10.244.0.0/24"))  # allocated by the previous leader
 
     factory = lambda c, i: NodeIpamController(c, i, "10.244.0.0/16", 24)
     async with running(factory, seed=before) as (api, [ipam]):
-        await eventually(lambda: (api.object(catalog.NODES, "a-new") or {}).get("spec", {}).get("podCIDR"))
+        async def pod_cidr() -> str | None:
+            return ((await api.object(catalog.NODES, "a-new") or {}).get("spec") or {}).get("podCIDR")
+
         # "a-new" is synced first, yet must not get the CIDR "z-old" already holds
-        assert api.object(catalog.NODES, "a-new")["spec"]["podCIDR"] == "10.244.1.0/24"  # type: ignore[index]
-        api.store.delete(catalog.NODES, "", "z-old", {})
+        assert await eventually(pod_cidr) == "10.244.1.0/24"
+        await api.delete(catalog.NODES, "z-old")
         await eventually(lambda: not ipam.cidrs.in_use("10.244.0.0/24"))

@@ -7,15 +7,15 @@ from lab.kube.controllers.endpointslice import (
     desired_slices,
 )
 from lab.kube.machinery import catalog, meta
-from tests.unit.kube.controllers.harness import eventually, ready, running, template
+from tests.support import eventually
+from tests.unit.kube.controllers.harness import ready, running, template
 
 
 def _svc(target: object = "http", selector: dict | None = None) -> dict:
-    spec: dict = {"ports": [{"name": "web", "port": 80, "protocol": "TCP", "targetPort": target}],
-                  "clusterIP": "10.96.0.10"}
+    spec: dict = {"ports": [{"name": "web", "port": 80, "protocol": "TCP", "targetPort": target}]}
     if selector is not False:
         spec["selector"] = selector or {"app": "web"}
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default", "uid": "s1"},
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},
             "spec": spec}
 
 
@@ -55,40 +55,49 @@ def test_numeric_target_port_and_slices_of_at_most_n() -> None:
 
 async def test_controllers_publish_and_update_endpoints() -> None:
     async with running(EndpointsController, EndpointSliceController) as (api, _):
-        api.seed(catalog.SERVICES, _svc())
-        api.seed(catalog.PODS, _pod("a", "10.244.0.5"))
-        api.seed(catalog.PODS, _pod("other", "10.244.0.6", labels={"app": "db"}))
+        await api.seed(catalog.SERVICES, _svc())
+        await api.seed(catalog.PODS, _pod("a", "10.244.0.5"))
+        await api.seed(catalog.PODS, _pod("other", "10.244.0.6", labels={"app": "db"}))
 
-        def addresses() -> list[str]:
-            ep = api.object(catalog.ENDPOINTS, "web", "default") or {}
-            return [a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or []]
+        def addresses_are(*ips: str):  # type: ignore[no-untyped-def]
+            async def check() -> bool:
+                ep = await api.object(catalog.ENDPOINTS, "web", "default") or {}
+                return [a["ip"] for s in ep.get("subsets") or [] for a in s.get("addresses") or []] == list(ips)
+            return check
 
-        await eventually(lambda: addresses() == ["10.244.0.5"])
-        slices = await eventually(lambda: [s for s in api.objects(catalog.ENDPOINTSLICES, "default")
-                                           if s.get("endpoints")])
+        async def web_slices() -> list[dict]:
+            return [s for s in await api.objects(catalog.ENDPOINTSLICES, "default")
+                    if meta.labels(s).get("kubernetes.io/service-name") == "web"]
+
+        async def two_endpoints() -> bool:
+            return sum(len(s.get("endpoints") or []) for s in await web_slices()) == 2
+
+        await eventually(addresses_are("10.244.0.5"))
+        slices = await eventually(web_slices)
         s = slices[0]
         assert meta.name(s).startswith("web-") and s["addressType"] == "IPv4"
         assert meta.labels(s) == {"kubernetes.io/service-name": "web",
                                   "endpointslice.kubernetes.io/managed-by": CONTROLLER_NAME}
         assert s["metadata"]["ownerReferences"][0]["kind"] == "Service"
-        api.seed(catalog.PODS, _pod("b", "10.244.1.5"))
-        await eventually(lambda: addresses() == ["10.244.0.5", "10.244.1.5"])
-        await eventually(lambda: sum(len(s.get("endpoints") or [])
-                                     for s in api.objects(catalog.ENDPOINTSLICES, "default")) == 2)
-        assert len(api.objects(catalog.ENDPOINTSLICES, "default")) == 1  # updated in place, not duplicated
+        await api.seed(catalog.PODS, _pod("b", "10.244.1.5"))
+        await eventually(addresses_are("10.244.0.5", "10.244.1.5"))
+        await eventually(two_endpoints)
+        assert len(await web_slices()) == 1  # updated in place, not duplicated
 
 
 async def test_services_without_selector_and_the_kubernetes_service_are_left_alone() -> None:
     async with running(EndpointsController) as (api, _):
         manual = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "web", "namespace": "default"},
                   "subsets": [{"addresses": [{"ip": "192.0.2.1"}], "ports": [{"port": 80}]}]}
-        api.seed(catalog.ENDPOINTS, manual)
-        api.seed(catalog.SERVICES, _svc(selector=False))
-        kube = _svc()
-        kube["metadata"]["name"] = "kubernetes"
-        api.seed(catalog.SERVICES, kube)
-        api.seed(catalog.PODS, _pod("a", "10.244.0.5"))
-        api.seed(catalog.SERVICES, {**_svc(), "metadata": {"name": "probe", "namespace": "default"}})
+        await api.seed(catalog.ENDPOINTS, manual)
+        await api.seed(catalog.SERVICES, _svc(selector=False))
+        # the API server's own Service and Endpoints: even selecting pods, they are not the controller's
+        apiserver = await api.object(catalog.ENDPOINTS, "kubernetes", "default")
+        kube = await api.object(catalog.SERVICES, "kubernetes", "default")
+        await api.update(catalog.SERVICES, {**kube, "spec": {**kube["spec"], "selector": {"app": "web"}}})  # type: ignore[index,dict-item]
+        await api.seed(catalog.PODS, _pod("a", "10.244.0.5"))
+        await api.seed(catalog.SERVICES, {**_svc(), "metadata": {"name": "probe", "namespace": "default"}})
         await eventually(lambda: api.object(catalog.ENDPOINTS, "probe", "default"))  # the controller is alive
-        assert api.object(catalog.ENDPOINTS, "web", "default")["subsets"][0]["addresses"][0]["ip"] == "192.0.2.1"  # type: ignore[index]
-        assert api.object(catalog.ENDPOINTS, "kubernetes", "default") is None
+        web = await api.object(catalog.ENDPOINTS, "web", "default")
+        assert web["subsets"][0]["addresses"][0]["ip"] == "192.0.2.1"  # type: ignore[index]
+        assert await api.object(catalog.ENDPOINTS, "kubernetes", "default") == apiserver

@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 
-from lab.kube.client.fake import FakeAPI
+from lab.kube.apiserver.testing import InMemoryAPI
 from lab.kube.kubelet.cri.fake import FakeRuntime
-from lab.kube.kubelet.host import RecordingRunner
+from lab.kube.component.process import RecordingRunner
 from lab.kube.kubelet.kubelet import run
 from lab.kube.kubelet.settings import KubeletSettings
 from lab.kube.machinery import catalog
+from tests.support import eventually, holds_for
 
-from .test_pod_workers import eventually
 
-
-def ready(api: FakeAPI) -> str:
-    node = api.object(catalog.NODES, "w1") or {}
-    return {c["type"]: c["status"] for c in (node.get("status") or {}).get("conditions") or []}.get("Ready", "")
+def ready_is(api: InMemoryAPI, want: str):  # type: ignore[no-untyped-def]
+    """A check: the node's Ready condition has status `want`."""
+    async def check() -> bool:
+        node = await api.object(catalog.NODES, "w1") or {}
+        conditions = (node.get("status") or {}).get("conditions") or []
+        return {c["type"]: c["status"] for c in conditions}.get("Ready") == want
+    return check
 
 
 async def test_kubelet_registers_waits_for_its_pod_cidr_then_runs_pods(tmp_path, runtime: FakeRuntime):
@@ -28,29 +31,31 @@ async def test_kubelet_registers_waits_for_its_pod_cidr_then_runs_pods(tmp_path,
     (tmp_path / "sys/net/bridge").mkdir(parents=True)
     routes = [{"dst": "10.244.9.0/24", "gateway": "192.168.56.29"}]
     runner = RecordingRunner(lambda argv: json.dumps(routes) if "show" in argv else "")
-    async with FakeAPI() as api:
+    async with InMemoryAPI() as api:
         task = asyncio.create_task(run(settings, runtime, api.config, runner, proc_sys=tmp_path / "sys"))
         try:
-            await eventually(lambda: ready(api) == "False")
-            api.seed(catalog.PODS, {"metadata": {"name": "web", "namespace": "default"},
+            await eventually(ready_is(api, "False"))
+            await api.seed(catalog.PODS, {"metadata": {"name": "web", "namespace": "default"},
                                     "spec": {"nodeName": "w1", "containers": [
                                         {"name": "app", "image": "busybox:1.36", "imagePullPolicy": "IfNotPresent"}]}})
-            await asyncio.sleep(0.3)
-            assert runtime.sandboxes == {}  # no pod network yet: pods wait
+            await holds_for(lambda: runtime.sandboxes == {}, 0.3, "no sandbox")  # no pod network yet: pods wait
 
-            node = api.object(catalog.NODES, "w1")
-            node["spec"] = {"podCIDR": "10.244.1.0/24"}
-            api.store.replace(catalog.NODES, node)
-            await eventually(lambda: ready(api) == "True")
+            node = await api.object(catalog.NODES, "w1")
+            node["spec"] = {"podCIDR": "10.244.1.0/24"}  # type: ignore[index]
+            del node["metadata"]["resourceVersion"]  # type: ignore[index]  # unconditional: heartbeats race it
+            await api.update(catalog.NODES, node)  # type: ignore[arg-type]
+            await eventually(ready_is(api, "True"))
             assert (tmp_path / "net.d/10-kubelab.conflist").exists()
             assert ["ip", "route", "del", "10.244.9.0/24", "proto", "199"] in runner.commands
 
-            pod = await eventually(lambda: (p := api.object(catalog.PODS, "web", "default"))
-                                   and p.get("status", {}).get("phase") == "Running" and p)
+            async def running_pod() -> dict | None:
+                p = await api.object(catalog.PODS, "web", "default")
+                return p if p and p.get("status", {}).get("phase") == "Running" else None
+            pod = await eventually(running_pod)
             [sandbox] = runtime.sandboxes.values()
             assert list(sandbox.config.dns_config.servers) == ["192.168.56.1"]
             assert pod["status"]["podIP"] == sandbox.ip
-            lease = api.object(catalog.LEASES, "w1", "kube-node-lease")
+            lease = await api.object(catalog.LEASES, "w1", "kube-node-lease")
             assert lease is not None and lease["spec"]["holderIdentity"] == "w1"
         finally:
             task.cancel()

@@ -6,16 +6,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from lab.kube.apiserver.testing import InMemoryAPI
 from lab.kube.client import Client
-from lab.kube.client.fake import FakeAPI
 from lab.kube.kubelet.lease import NodeLease
 from lab.kube.kubelet.node_status import NodeFactsProvider, NodeStatusManager
 from lab.kube.machinery import catalog
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[tuple[FakeAPI, Client]]:
-    async with FakeAPI() as api, Client(api.config) as c:
+async def client() -> AsyncIterator[tuple[InMemoryAPI, Client]]:
+    async with InMemoryAPI() as api, Client(api.config) as c:
         yield api, c
 
 
@@ -30,7 +30,7 @@ async def test_register_posts_a_node_that_is_not_ready_until_the_network_is(clie
     manager = NodeStatusManager(c, facts(), lambda: ready)
     await manager.register()
 
-    node = api.object(catalog.NODES, "w1")
+    node = await api.object(catalog.NODES, "w1")
     labels = node["metadata"]["labels"]
     assert labels["kubernetes.io/hostname"] == "w1" and labels["kubernetes.io/os"] == "linux"
     assert "kubernetes.io/arch" in labels
@@ -49,16 +49,16 @@ async def test_register_posts_a_node_that_is_not_ready_until_the_network_is(clie
 
     ready = True
     await manager.update()
-    ready_cond = {c["type"]: c for c in api.object(catalog.NODES, "w1")["status"]["conditions"]}["Ready"]
+    ready_cond = {c["type"]: c for c in (await api.object(catalog.NODES, "w1"))["status"]["conditions"]}["Ready"]
     assert ready_cond["status"] == "True" and ready_cond["reason"] == "KubeletReady"
 
 
 async def test_a_restarted_kubelet_updates_its_existing_node(client):
     api, c = client
-    api.seed(catalog.NODES, {"metadata": {"name": "w1", "labels": {"custom": "kept"}},
+    await api.seed(catalog.NODES, {"metadata": {"name": "w1", "labels": {"custom": "kept"}},
                              "spec": {"podCIDR": "10.244.1.0/24"}})
     await NodeStatusManager(c, facts(), lambda: True).register()
-    node = api.object(catalog.NODES, "w1")
+    node = await api.object(catalog.NODES, "w1")
     assert node["spec"]["podCIDR"] == "10.244.1.0/24"
     assert node["metadata"]["labels"]["custom"] == "kept"
     assert node["metadata"]["labels"]["kubernetes.io/hostname"] == "w1"
@@ -66,7 +66,7 @@ async def test_a_restarted_kubelet_updates_its_existing_node(client):
 
 async def test_lease_is_created_owned_by_the_node_then_renewed(client):
     api, c = client
-    node = api.seed(catalog.NODES, {"metadata": {"name": "w1"}})
+    node = await api.seed(catalog.NODES, {"metadata": {"name": "w1"}})
     lease = NodeLease(c, "w1")
     first = await lease.renew()
     assert first["metadata"]["namespace"] == "kube-node-lease"

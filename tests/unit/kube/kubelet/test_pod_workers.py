@@ -3,36 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from lab.kube.apiserver.testing import InMemoryAPI
 from lab.kube.client import Client
-from lab.kube.client.fake import FakeAPI
 from lab.kube.kubelet.pod_workers import PodWorkers
 from lab.kube.machinery import catalog
+from tests.support import eventually
 
 from .conftest import make_pod
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 3.0) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (value := check()):
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-    return value
+@pytest.fixture
+async def api() -> AsyncIterator[InMemoryAPI]:
+    async with InMemoryAPI() as server:
+        yield server
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeAPI]:
-    async with FakeAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def workers(api: FakeAPI, syncer: Any) -> AsyncIterator[PodWorkers]:
+async def workers(api: InMemoryAPI, syncer: Any) -> AsyncIterator[PodWorkers]:
     async with Client(api.config) as client:
         pw = PodWorkers(client, syncer, "w1")
         task = asyncio.create_task(pw.informer.run())
@@ -42,18 +34,17 @@ async def workers(api: FakeAPI, syncer: Any) -> AsyncIterator[PodWorkers]:
         await asyncio.gather(task, return_exceptions=True)
 
 
-def seed(api: FakeAPI, pod: dict[str, Any]) -> dict[str, Any]:
-    stored = api.seed(catalog.PODS, {k: v for k, v in pod.items() if k != "metadata"} |
-                      {"metadata": {k: v for k, v in pod["metadata"].items() if k != "uid"}})
-    return stored
+async def seed(api: InMemoryAPI, pod: dict[str, Any]) -> dict[str, Any]:
+    return await api.seed(catalog.PODS, {k: v for k, v in pod.items() if k != "metadata"} |
+                          {"metadata": {k: v for k, v in pod["metadata"].items() if k != "uid"}})
 
 
 async def test_running_pod_status_has_the_upstream_shape(api, workers, runtime):
-    pod = seed(api, make_pod())
+    pod = await seed(api, make_pod())
     await eventually(lambda: workers.informer.store.get("default/web"))
     await workers.sync("default/web")
 
-    status = api.object(catalog.PODS, "web", "default")["status"]
+    status = (await api.object(catalog.PODS, "web", "default"))["status"]
     [sandbox] = runtime.sandboxes.values()
     [container] = runtime.running("app")
     assert status["phase"] == "Running"
@@ -70,7 +61,7 @@ async def test_running_pod_status_has_the_upstream_shape(api, workers, runtime):
 
 
 async def test_an_unchanged_pod_is_not_patched_again(api, workers):
-    seed(api, make_pod())
+    await seed(api, make_pod())
     await eventually(lambda: workers.informer.store.get("default/web"))
     await workers.sync("default/web")
     await eventually(lambda: (workers.informer.store.get("default/web") or {}).get("status", {}).get("podIP"))
@@ -80,19 +71,19 @@ async def test_an_unchanged_pod_is_not_patched_again(api, workers):
 
 
 async def test_deleting_a_pod_stops_it_then_removes_it_from_the_api(api, workers, runtime):
-    seed(api, make_pod())
+    await seed(api, make_pod())
     await eventually(lambda: workers.informer.store.get("default/web"))
     await workers.sync("default/web")
     async with Client(api.config) as client:
         await client.delete(catalog.PODS, "web", "default", grace_period_seconds=5)
-    assert api.object(catalog.PODS, "web", "default") is not None  # bound pods wait for the kubelet
+    assert await api.object(catalog.PODS, "web", "default") is not None  # bound pods wait for the kubelet
     await eventually(lambda: (workers.informer.store.get("default/web") or {}).get("metadata", {})
                      .get("deletionTimestamp"))
     await workers.sync("default/web")
 
     assert any(m == "StopContainer" and a.endswith(" 5") for m, a in runtime.calls)
     assert runtime.sandboxes == {} and runtime.containers == {}
-    assert api.object(catalog.PODS, "web", "default") is None
+    assert await api.object(catalog.PODS, "web", "default") is None
 
 
 async def test_sandboxes_of_pods_gone_from_the_api_are_removed(api, workers, syncer, runtime):
@@ -106,7 +97,7 @@ async def test_sandboxes_of_pods_gone_from_the_api_are_removed(api, workers, syn
 
 async def test_pods_wait_while_the_network_is_not_ready(api, workers, runtime):
     workers.network_ready = lambda: False
-    seed(api, make_pod())
+    await seed(api, make_pod())
     await eventually(lambda: workers.informer.store.get("default/web"))
     await workers.sync("default/web")
     assert runtime.sandboxes == {}

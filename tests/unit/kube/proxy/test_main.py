@@ -1,37 +1,22 @@
-"""kube-proxy as a whole against the FakeAPI: informers drive syncs, /healthz and /metrics answer."""
+"""kube-proxy as a whole against the API server in memory: informers drive syncs, /healthz and /metrics answer."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import socket
-from collections.abc import Callable
 
 import aiohttp
 
+from lab.kube.apiserver.testing import InMemoryAPI
 from lab.kube.client import Client
-from lab.kube.client.fake import FakeAPI
 from lab.kube.machinery.catalog import ENDPOINTSLICES, SERVICES
 from lab.kube.proxy.chains import endpoint_chain
 from lab.kube.proxy.config import ProxySettings
 from lab.kube.proxy.main import run
 from lab.kube.proxy.syncer import RecordingApplier
+from tests.support import eventually, free_port
 
 from .objects import endpoint, endpoint_slice, service
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 async def test_kube_proxy_follows_services_and_endpoint_slices() -> None:
@@ -40,9 +25,9 @@ async def test_kube_proxy_follows_services_and_endpoint_slices() -> None:
                              min_sync_period=0.05, sync_period=0.5,
                              healthz_bind_address=f"127.0.0.1:{healthz}", metrics_bind_address=f"127.0.0.1:{metrics}")
     rec = RecordingApplier()
-    async with FakeAPI() as api:
-        api.seed(SERVICES, service("web", "10.96.0.10", ("http", 80, "TCP")))
-        api.seed(ENDPOINTSLICES, endpoint_slice("web", [endpoint("10.244.1.5"), endpoint("10.244.1.6")],
+    async with InMemoryAPI() as api:
+        await api.seed(SERVICES, service("web", "10.96.0.10", ("http", 80, "TCP")))
+        await api.seed(ENDPOINTSLICES, endpoint_slice("web", [endpoint("10.244.1.5"), endpoint("10.244.1.6")],
                                                 ("http", 8080, "TCP")))
         proxy = asyncio.create_task(run(settings, applier=rec, client_config=api.config))
         try:
@@ -57,8 +42,8 @@ async def test_kube_proxy_follows_services_and_endpoint_slices() -> None:
 
             # an endpoint goes away: its chain goes with it
             async with Client(api.config) as client:
-                await client.update(ENDPOINTSLICES, {**api.object(ENDPOINTSLICES, "web-abcde", "default"),
-                                                     "endpoints": [endpoint("10.244.1.5")]})
+                current = await client.get(ENDPOINTSLICES, "web-abcde", "default")
+                await client.update(ENDPOINTSLICES, {**current, "endpoints": [endpoint("10.244.1.5")]})
             gone = endpoint_chain("default/web:http", "tcp", "10.244.1.6:8080")
             await eventually(lambda: gone not in rec.chains["nat"])
 
