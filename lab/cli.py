@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from lab.machines import inventory, node_image, pod_images
-from lab.machines.labfile import PROVIDERS, Lab, LabFileError, load
 from lab.machines.errors import MachineError
+from lab.machines.labfile import PROVIDERS, Lab, LabFileError, load
 from lab.machines.vagrant import Vagrant
 from lab.run import CommandError, run
 
@@ -161,7 +161,10 @@ def deploy(c: Context) -> None:
 def run_deploy(c: Context) -> None:
     if not c.inventory.exists():
         raise click.ClickException(f"{c.inventory.relative_to(c.repo)} is missing: run `lab up` first")
-    from lab.deploy import ansible, wheelhouse  # the deploy half may be absent while the machines half works
+    from lab.deploy import (  # the deploy half may be absent while the machines half works
+        ansible,
+        wheelhouse,
+    )
 
     with c.phase("wheelhouse"):
         wheelhouse.build(c.state / "wheelhouse")

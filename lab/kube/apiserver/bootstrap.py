@@ -12,6 +12,7 @@ from typing import Any
 from lab.kube.apiserver.context import ServerContext
 from lab.kube.apiserver.storage import StorageError
 from lab.kube.machinery import catalog, errors
+from lab.kube.machinery.objects import spec_of
 
 log = logging.getLogger(__name__)
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -97,7 +98,7 @@ async def repair_service_ips(ctx: ServerContext) -> None:
     """Free cluster IPs held by Services that no longer exist (a crash mid-create)."""
     alloc = ctx.service_ips
     services = (await ctx.registries[catalog.SERVICES].list(None))["items"]
-    in_use = {ip for svc in services for ip in (svc.get("spec") or {}).get("clusterIPs") or []}
+    in_use = {ip for svc in services for ip in spec_of(svc).get("clusterIPs") or []}
     for ip, owner in (await alloc.allocated()).items():
         if ip and ip not in in_use:
             log.info("releasing leaked cluster IP %s (owner %s)", ip, owner)

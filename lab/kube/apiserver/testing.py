@@ -21,7 +21,6 @@ import asyncio
 import dataclasses
 import socket
 from types import TracebackType
-from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -34,10 +33,10 @@ from lab.kube.apiserver.server import APIServer
 from lab.kube.apiserver.settings import Settings
 from lab.kube.apiserver.storage.memory import MemoryStorage
 from lab.kube.client.config import ClientConfig
-from lab.kube.machinery import errors
+from lab.kube.machinery import errors, meta
 from lab.kube.machinery.catalog import Resource
+from lab.kube.machinery.objects import Obj
 
-Obj = dict[str, Any]
 HOST = "127.0.0.1"
 
 
@@ -112,7 +111,7 @@ class InMemoryAPI:
         next through the status subresource, as the controller or kubelet would have."""
         check_shape(res, obj)
         check_fields(res, obj, "Strict")
-        ns = namespace or (obj.get("metadata") or {}).get("namespace") or ("default" if res.namespaced else None)
+        ns = namespace or meta.metadata(obj).get("namespace") or ("default" if res.namespaced else None)
         created = await self.registry(res).create(ns, obj)
         if obj.get("status") and "status" in res.subresources:
             return await self.update(res, {**created, "status": obj["status"]}, subresource="status")
@@ -120,7 +119,7 @@ class InMemoryAPI:
 
     async def update(self, res: Resource, obj: Obj, subresource: str | None = None) -> Obj:
         """PUT `obj` through the registry: compare-and-swap when it carries a resourceVersion."""
-        md = obj.get("metadata") or {}
+        md = meta.metadata(obj)
         return await self.registry(res).update(md.get("namespace"), md.get("name", ""), obj,
                                                subresource=subresource)
 

@@ -15,11 +15,11 @@ import aiohttp
 import orjson
 
 from lab.kube.client.config import ClientConfig
-from lab.kube.machinery import errors
+from lab.kube.machinery import errors, meta
 from lab.kube.machinery.catalog import Resource
+from lab.kube.machinery.objects import Obj
 from lab.kube.machinery.patches import MERGE_PATCH
 
-Obj = dict[str, Any]
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, aiohttp.ClientError, TimeoutError)
 """What a request raises when the server was unreachable or went away mid-answer (a restart
 closes pooled keep-alive connections: `ServerDisconnectedError` is not an `OSError`)."""
@@ -131,12 +131,12 @@ class Client:
         params = _params(labelSelector=label_selector or None, fieldSelector=field_selector or None,
                          resourceVersion=resource_version, limit=limit)
         result: Obj = await self.request("GET", path, params=params)
-        while limit and (result.get("metadata") or {}).get("continue"):
+        while limit and meta.metadata(result).get("continue"):
             params["continue"] = result["metadata"]["continue"]
             params.pop("resourceVersion", None)
             page = await self.request("GET", path, params=params)
             result["items"] = (result.get("items") or []) + (page.get("items") or [])
-            result["metadata"] = page.get("metadata") or {}
+            result["metadata"] = meta.metadata(page)
         result.setdefault("items", [])
         if result["items"] is None:
             result["items"] = []
@@ -148,7 +148,7 @@ class Client:
 
     async def update(self, res: Resource, obj: Obj, subresource: str | None = None) -> Obj:
         """PUT the whole object; the server compares `metadata.resourceVersion` (409 when stale)."""
-        name = (obj.get("metadata") or {}).get("name")
+        name = meta.metadata(obj).get("name")
         path = res.path(self._namespace(res, None, obj), name, subresource)
         result: Obj = await self.request("PUT", path, body=obj)
         return result

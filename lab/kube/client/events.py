@@ -18,9 +18,9 @@ from typing import Any
 import aiohttp
 
 from lab.kube.machinery import catalog, errors, meta
+from lab.kube.machinery.objects import Obj
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 CACHE_SIZE = 4096  # upstream's maxLruCacheEntries
 NORMAL, WARNING = "Normal", "Warning"
 

@@ -11,16 +11,14 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from lab.kube.client.client import Client
 from lab.kube.client.store import Store
 from lab.kube.machinery import errors, meta
 from lab.kube.machinery.catalog import Resource
+from lab.kube.machinery.objects import Obj
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
-
 MIN_BACKOFF, MAX_BACKOFF = 1.0, 30.0
 MIN_WATCH_TIMEOUT = 300  # client-go: watches last 5-10 minutes, then re-watch from the last RV
 
@@ -94,7 +92,7 @@ class Informer:
 
     async def _list(self) -> None:
         result = await self.client.list(self.res, self.namespace, self.label_selector, self.field_selector)
-        self._replace(result.get("items") or [], (result.get("metadata") or {}).get("resourceVersion", ""))
+        self._replace(result.get("items") or [], meta.metadata(result).get("resourceVersion", ""))
 
     async def _watch_until_broken(self) -> None:
         """Watch from the current RV; a server-side timeout just re-watches, errors propagate."""

@@ -14,6 +14,7 @@ from typing import Any
 from lab.kube.client.client import TRANSPORT_ERRORS, Client
 from lab.kube.machinery import errors, meta
 from lab.kube.machinery.catalog import LEASES
+from lab.kube.machinery.objects import Obj, spec_of
 
 # Timeouts use `asyncio.timeout`, not `asyncio.wait_for`: on Python 3.11 wait_for can swallow a
 # cancellation that lands as the inner call completes, and a renew loop that missed its cancel
@@ -22,8 +23,6 @@ from lab.kube.machinery.catalog import LEASES
 log = logging.getLogger(__name__)
 # an answer we can retry on the next period: the API said no, or the server was out of reach
 LEASE_ERRORS: tuple[type[BaseException], ...] = (errors.APIError, *TRANSPORT_ERRORS)
-Obj = dict[str, Any]
-
 
 class LeaderElector:
     """Runs `on_started_leading` only while this process holds `namespace/lease_name`."""
@@ -103,7 +102,7 @@ class LeaderElector:
         except LEASE_ERRORS as exc:
             log.warning("error retrieving lease %s/%s: %r", self.namespace, self.lease_name, exc)
             return False
-        spec = lease.get("spec") or {}
+        spec = spec_of(lease)
         if spec != self._observed:
             self._observed, self._observed_at = dict(spec), loop.time()
         holder = spec.get("holderIdentity") or ""
@@ -154,7 +153,7 @@ class LeaderElector:
         try:
             async with asyncio.timeout(self.retry_period):
                 lease = await self.client.get(LEASES, self.lease_name, self.namespace)
-            if (lease.get("spec") or {}).get("holderIdentity") != self.identity:
+            if spec_of(lease).get("holderIdentity") != self.identity:
                 return
             now = meta.now_micro()
             spec = {**lease["spec"], "holderIdentity": "", "leaseDurationSeconds": 1, "renewTime": now}

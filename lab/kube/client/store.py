@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj
 
-Obj = dict[str, Any]
 IndexFunc = Callable[[Obj], list[str]]
 
 

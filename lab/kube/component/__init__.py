@@ -7,7 +7,13 @@ from lab.kube.component.flags import parse_bool, parse_duration
 from lab.kube.component.healthz import HEALTH_PATHS, HealthServer
 from lab.kube.component.klog import KlogFormatter, setup_logging
 from lab.kube.component.leader import identity, run_leading
-from lab.kube.component.process import CommandError, RecordingRunner, Result, Runner, SubprocessRunner
+from lab.kube.component.process import (
+           CommandError,
+           RecordingRunner,
+           Result,
+           Runner,
+           SubprocessRunner,
+)
 from lab.kube.component.run import cancel_on_signals, run_component
 
 __all__ = ["HEALTH_PATHS", "CommandError", "ConfigError", "ConfigType", "HealthServer", "KlogFormatter",

@@ -25,10 +25,10 @@ from lab.kube.controllers.informers import (
 from lab.kube.controllers.podutil import is_active
 from lab.kube.controllers.refmanager import claim
 from lab.kube.machinery import catalog, errors, meta
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 from lab.kube.machinery.selectors import LabelSelector
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 DEFAULT_REVISION_HISTORY_LIMIT = 10
 
 
@@ -56,7 +56,7 @@ class DeploymentController:
                 self.queue.add(f"{meta.namespace(rs)}/{ref.get('name')}")
             return
         for d in self.d_informer.store.by_index(NAMESPACE_INDEX, meta.namespace(rs)):
-            if LabelSelector.from_object((d.get("spec") or {}).get("selector")).matches(meta.labels(rs)):
+            if LabelSelector.from_object(spec_of(d).get("selector")).matches(meta.labels(rs)):
                 self.queue.add(meta.key(d))
 
     def _pod_deleted(self, pod: Obj) -> None:
@@ -76,7 +76,7 @@ class DeploymentController:
         d = self.d_informer.store.get(key)
         if d is None:
             return
-        selector = LabelSelector.from_object((d.get("spec") or {}).get("selector"))
+        selector = LabelSelector.from_object(spec_of(d).get("selector"))
         if selector.empty:
             log.warning("deployment %s selects all pods: refusing to act", key)
             return
@@ -85,10 +85,10 @@ class DeploymentController:
         if meta.is_deleting(d):
             await self.sync_status(d, rses, du.find_new_rs(d, rses))
             return
-        if (d.get("spec") or {}).get("paused") or du.is_scaling_event(d, rses):
+        if spec_of(d).get("paused") or du.is_scaling_event(d, rses):
             await self.scale_only(d, rses)
             return
-        if ((d.get("spec") or {}).get("strategy") or {}).get("type") == "Recreate":
+        if (spec_of(d).get("strategy") or {}).get("type") == "Recreate":
             await self.rollout_recreate(d, rses)
         else:
             await self.rollout_rolling(d, rses)
@@ -117,7 +117,7 @@ class DeploymentController:
         changed = False
         # unhealthy old replicas go first: removing them costs no availability
         for rs in du.by_revision(old):
-            unhealthy = du.replicas_of(rs) - int((rs.get("status") or {}).get("availableReplicas") or 0)
+            unhealthy = du.replicas_of(rs) - int(status_of(rs).get("availableReplicas") or 0)
             step = min(budget, max(unhealthy, 0))
             if step > 0:
                 rs = await self.scale(d, rs, du.replicas_of(rs) - step)
@@ -127,7 +127,7 @@ class DeploymentController:
             return True
         _, max_unavailable = du.rolling_params(d)
         min_available = du.replicas_of(d) - max_unavailable
-        available = sum(int((rs.get("status") or {}).get("availableReplicas") or 0) for rs in all_rses)
+        available = sum(int(status_of(rs).get("availableReplicas") or 0) for rs in all_rses)
         budget = available - min_available
         for rs in du.by_revision(old):
             if budget <= 0:
@@ -187,8 +187,8 @@ class DeploymentController:
             return existing, old
         if not create:
             return None, old
-        collisions = int((d.get("status") or {}).get("collisionCount") or 0)
-        pod_hash = du.compute_hash((d.get("spec") or {}).get("template") or {}, collisions)
+        collisions = int(status_of(d).get("collisionCount") or 0)
+        pod_hash = du.compute_hash(spec_of(d).get("template") or {}, collisions)
         replicas = du.new_rs_new_replicas(d, old, {"spec": {"replicas": 0}})
         rs = du.new_replica_set(d, pod_hash, replicas, revision, surge)
         try:
@@ -197,7 +197,7 @@ class DeploymentController:
             live = await self.client.get(catalog.REPLICASETS, meta.name(rs), meta.namespace(d))
             ref = meta.controller_ref(live) or {}
             if ref.get("uid") == meta.uid(d) and du.equal_ignore_hash(
-                    (live.get("spec") or {}).get("template") or {}, (d.get("spec") or {}).get("template") or {}):
+                    spec_of(live).get("template") or {}, spec_of(d).get("template") or {}):
                 return live, old
             # a hash collision with someone else's ReplicaSet: bump collisionCount and retry
             updated = copy.deepcopy(d)
@@ -239,10 +239,10 @@ class DeploymentController:
 
     async def cleanup(self, d: Obj, old: list[Obj]) -> None:
         """Delete the oldest idle ReplicaSets beyond revisionHistoryLimit."""
-        limit = (d.get("spec") or {}).get("revisionHistoryLimit")
+        limit = spec_of(d).get("revisionHistoryLimit")
         limit = DEFAULT_REVISION_HISTORY_LIMIT if limit is None else int(limit)
         idle = [rs for rs in du.by_revision(old) if du.replicas_of(rs) == 0 and not meta.is_deleting(rs)
-                and not int((rs.get("status") or {}).get("replicas") or 0)]
+                and not int(status_of(rs).get("replicas") or 0)]
         for rs in idle[:max(len(idle) - limit, 0)]:
             log.info("cleaning up old replica set %s of %s", meta.name(rs), meta.key(d))
             try:
@@ -253,11 +253,11 @@ class DeploymentController:
 
     async def sync_status(self, d: Obj, all_rses: list[Obj], new_rs: Obj | None) -> Obj:
         status = calculate_status(d, all_rses, new_rs)
-        if not semantically_equal(status, d.get("status") or {}):
+        if not semantically_equal(status, status_of(d)):
             # a status patch, not a PUT: our own revision annotation patch must not make it conflict
             await self.client.patch(catalog.DEPLOYMENTS, meta.name(d), {"status": status}, meta.namespace(d),
                                     subresource="status")
-        if not is_complete(d, status) and (d.get("spec") or {}).get("progressDeadlineSeconds") is not None:
+        if not is_complete(d, status) and spec_of(d).get("progressDeadlineSeconds") is not None:
             # re-check later even without events, so ProgressDeadlineExceeded can be reported
             self.queue.add_after(meta.key(d), 30)
         return status

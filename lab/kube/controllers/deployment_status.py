@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from lab.kube.controllers.deployment_util import replicas_of, rolling_params
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 
-Obj = dict[str, Any]
 AVAILABLE, PROGRESSING = "Available", "Progressing"
 MIN_AVAILABLE, MIN_UNAVAILABLE = "MinimumReplicasAvailable", "MinimumReplicasUnavailable"
 NEW_RS_AVAILABLE, RS_UPDATED, DEADLINE_EXCEEDED = "NewReplicaSetAvailable", "ReplicaSetUpdated", "ProgressDeadlineExceeded"
@@ -23,7 +22,7 @@ NEW_RS_CREATED, FOUND_NEW_RS = "NewReplicaSetCreated", "FoundNewReplicaSet"
 
 
 def _count(rses: list[Obj], field: str) -> int:
-    return sum(int((rs.get("status") or {}).get(field) or 0) for rs in rses)
+    return sum(int(status_of(rs).get(field) or 0) for rs in rses)
 
 
 def set_condition(status: Obj, type_: str, cond_status: str, reason: str, message: str) -> None:
@@ -53,7 +52,7 @@ def is_complete(d: Obj, status: Obj) -> bool:
 
 
 def calculate_status(d: Obj, all_rses: list[Obj], new_rs: Obj | None, now: datetime | None = None) -> Obj:
-    status = copy.deepcopy(d.get("status") or {})
+    status = copy.deepcopy(status_of(d))
     available = _count(all_rses, "availableReplicas")
     total_spec = sum(replicas_of(rs) for rs in all_rses)
     status.update(
@@ -86,8 +85,8 @@ def _progress(d: Obj, status: Obj, new_rs: Obj | None, now: datetime) -> None:
         return
     if current is not None and current.get("reason") == DEADLINE_EXCEEDED:
         return
-    deadline = (d.get("spec") or {}).get("progressDeadlineSeconds", 600)
-    old = d.get("status") or {}
+    deadline = spec_of(d).get("progressDeadlineSeconds", 600)
+    old = status_of(d)
     moved = any(old.get(k, 0) != status.get(k, 0) for k in ("replicas", "updatedReplicas", "availableReplicas"))
     if current is None or moved or current.get("reason") == NEW_RS_AVAILABLE:
         reason = NEW_RS_CREATED if current is None else RS_UPDATED

@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 
-Obj = dict[str, Any]
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
 DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
@@ -47,7 +47,7 @@ def compute_hash(template: Obj, collision_count: int | None = None) -> str:
 
 def template_without_hash(template: Obj) -> Obj:
     t = copy.deepcopy(template or {})
-    labels = (t.get("metadata") or {}).get("labels")
+    labels = meta.metadata(t).get("labels")
     if labels:
         labels.pop(HASH_LABEL, None)
     return t
@@ -56,7 +56,7 @@ def template_without_hash(template: Obj) -> Obj:
 def equal_ignore_hash(a: Obj, b: Obj) -> bool:
     def norm(t: Obj) -> Obj:
         t = template_without_hash(t)
-        md = t.get("metadata") or {}
+        md = meta.metadata(t)
         for k in [k for k, v in md.items() if v in ({}, None, [])]:
             md.pop(k)
         return t
@@ -82,13 +82,13 @@ def _scaled(value: Any, total: int, round_up: bool) -> int:
 
 
 def rolling_params(d: Obj) -> tuple[int, int]:
-    spec = d.get("spec") or {}
+    spec = spec_of(d)
     ru = ((spec.get("strategy") or {}).get("rollingUpdate")) or {}
     return resolve_fenceposts(replicas_of(d), ru.get("maxSurge", "25%"), ru.get("maxUnavailable", "25%"))
 
 
 def replicas_of(obj: Obj) -> int:
-    value = (obj.get("spec") or {}).get("replicas")
+    value = spec_of(obj).get("replicas")
     return 1 if value is None else int(value)
 
 
@@ -114,15 +114,15 @@ def by_revision(rses: list[Obj]) -> list[Obj]:
 
 def find_new_rs(d: Obj, rses: list[Obj]) -> Obj | None:
     """The oldest RS whose template equals the deployment's (ignoring the hash label)."""
-    template = (d.get("spec") or {}).get("template") or {}
+    template = spec_of(d).get("template") or {}
     for rs in by_creation(rses):
-        if equal_ignore_hash((rs.get("spec") or {}).get("template") or {}, template):
+        if equal_ignore_hash(spec_of(rs).get("template") or {}, template):
             return rs
     return None
 
 
 def new_replica_set(d: Obj, pod_hash: str, replicas: int, revision: int, max_surge: int) -> Obj:
-    spec = d.get("spec") or {}
+    spec = spec_of(d)
     template = copy.deepcopy(spec.get("template") or {})
     template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = pod_hash
     selector = copy.deepcopy(spec.get("selector") or {})
@@ -143,7 +143,7 @@ def new_replica_set(d: Obj, pod_hash: str, replicas: int, revision: int, max_sur
 
 def new_rs_new_replicas(d: Obj, all_rses: list[Obj], new_rs: Obj) -> int:
     """How many replicas the new RS may have now (upstream `NewRSNewReplicas`)."""
-    if ((d.get("spec") or {}).get("strategy") or {}).get("type") == "Recreate":
+    if (spec_of(d).get("strategy") or {}).get("type") == "Recreate":
         return replicas_of(d)
     if replicas_of(new_rs) > replicas_of(d):
         return replicas_of(d)  # scaled down while (or after) rolling: the new RS shrinks at once
@@ -163,7 +163,7 @@ def max_scaled_down(d: Obj, all_rses: list[Obj], new_rs: Obj | None) -> int:
     all_pods = sum(replicas_of(rs) for rs in all_rses)
     new_unavailable = 0
     if new_rs is not None:
-        new_unavailable = replicas_of(new_rs) - int((new_rs.get("status") or {}).get("availableReplicas") or 0)
+        new_unavailable = replicas_of(new_rs) - int(status_of(new_rs).get("availableReplicas") or 0)
     return all_pods - min_available - new_unavailable
 
 

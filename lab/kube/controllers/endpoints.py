@@ -22,9 +22,9 @@ from lab.kube.controllers.servicepods import (
     target_ref,
 )
 from lab.kube.machinery import catalog, errors, meta
+from lab.kube.machinery.objects import Obj, spec_of
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-time"
 
 
@@ -32,12 +32,12 @@ def build_subsets(svc: Obj, pods: list[Obj]) -> list[Obj]:
     groups: dict[str, Obj] = {}
     for pod in pods:
         ports = endpoint_ports(svc, pod)
-        if (svc.get("spec") or {}).get("ports") and not ports:
+        if spec_of(svc).get("ports") and not ports:
             continue
         group_key = repr(sorted((p.get("name", ""), p["port"], p["protocol"]) for p in ports))
         subset = groups.setdefault(group_key, {"addresses": [], "notReadyAddresses": [], "ports": ports})
         address: Obj = {"ip": pod_ips(pod)[0], "targetRef": target_ref(pod)}
-        if (pod.get("spec") or {}).get("nodeName"):
+        if spec_of(pod).get("nodeName"):
             address["nodeName"] = pod["spec"]["nodeName"]
         ready = (is_ready(pod) and not meta.is_deleting(pod)) or publishes_not_ready(svc)
         subset["addresses" if ready else "notReadyAddresses"].append(address)
@@ -87,7 +87,7 @@ class EndpointsController:
         pods = service_pods(svc, self.pods.store.by_index(NAMESPACE_INDEX, namespace))
         subsets = build_subsets(svc, pods)
         labels = dict(meta.labels(svc))
-        if (svc.get("spec") or {}).get("clusterIP") == "None":
+        if spec_of(svc).get("clusterIP") == "None":
             labels["service.kubernetes.io/headless"] = ""
         if current is not None and (current.get("subsets") or []) == subsets and meta.labels(current) == labels:
             return

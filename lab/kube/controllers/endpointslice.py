@@ -22,9 +22,9 @@ from lab.kube.controllers.servicepods import (
     target_ref,
 )
 from lab.kube.machinery import catalog, errors, meta
+from lab.kube.machinery.objects import Obj, spec_of
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
 CONTROLLER_NAME = "endpointslice-controller.k8s.io"
@@ -40,7 +40,7 @@ def build_endpoint(svc: Obj, pod: Obj) -> Obj:
                        "serving": ready, "terminating": terminating},
         "targetRef": target_ref(pod),
     }
-    if (pod.get("spec") or {}).get("nodeName"):
+    if spec_of(pod).get("nodeName"):
         ep["nodeName"] = pod["spec"]["nodeName"]
     return ep
 

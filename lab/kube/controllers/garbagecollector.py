@@ -17,9 +17,9 @@ from lab.kube.client import WorkQueue, run_controller
 from lab.kube.controllers.informers import OWNER_UID_INDEX, UID_INDEX, SharedInformers
 from lab.kube.machinery import catalog, errors, meta
 from lab.kube.machinery.catalog import Resource
+from lab.kube.machinery.objects import Obj
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 ORPHAN, FOREGROUND = "orphan", "foregroundDeletion"
 DEFAULT_RESOURCES = (catalog.PODS, catalog.REPLICASETS, catalog.DEPLOYMENTS, catalog.SERVICES,
                      catalog.ENDPOINTSLICES, catalog.CONFIGMAPS, catalog.SECRETS)

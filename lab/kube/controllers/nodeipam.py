@@ -14,13 +14,12 @@ from lab.kube.client import WorkQueue, run_controller
 from lab.kube.controllers.cidrset import CidrSet
 from lab.kube.controllers.informers import SharedInformers
 from lab.kube.machinery import catalog, errors, meta
+from lab.kube.machinery.objects import Obj, spec_of
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
-
 
 def node_cidrs(node: Obj) -> list[str]:
-    spec = node.get("spec") or {}
+    spec = spec_of(node)
     return list(spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else []))
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from lab.kube.machinery import meta
-
-Obj = dict[str, Any]
+from lab.kube.machinery.objects import Obj, status_of
 
 
 def is_terminal(pod: Obj) -> bool:
-    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+    return status_of(pod).get("phase") in ("Succeeded", "Failed")
 
 
 def is_active(pod: Obj) -> bool:
@@ -20,7 +18,7 @@ def is_active(pod: Obj) -> bool:
 
 
 def condition(obj: Obj, type_: str) -> Obj | None:
-    for cond in (obj.get("status") or {}).get("conditions") or []:
+    for cond in status_of(obj).get("conditions") or []:
         if cond.get("type") == type_:
             return cond
     return None
@@ -46,7 +44,7 @@ def is_available(pod: Obj, min_ready_seconds: int, now: datetime | None = None) 
 
 
 def pod_ips(pod: Obj) -> list[str]:
-    status = pod.get("status") or {}
+    status = status_of(pod)
     ips = [str(p.get("ip")) for p in status.get("podIPs") or [] if p.get("ip")]
     if not ips and status.get("podIP"):
         ips = [str(status["podIP"])]

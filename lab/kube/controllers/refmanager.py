@@ -12,11 +12,10 @@ from typing import Any
 
 from lab.kube.machinery import errors, meta
 from lab.kube.machinery.catalog import Resource
+from lab.kube.machinery.objects import Obj
 from lab.kube.machinery.selectors import LabelSelector
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
-
 
 async def _set_owner_refs(client: Any, res: Resource, obj: Obj, refs: list[Obj]) -> None:
     # uid in the patch: the server refuses it if the name now belongs to another object

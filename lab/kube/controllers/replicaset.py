@@ -20,32 +20,32 @@ from lab.kube.controllers.informers import NAMESPACE_INDEX, SharedInformers
 from lab.kube.controllers.podutil import is_active, is_available, is_ready
 from lab.kube.controllers.refmanager import claim
 from lab.kube.machinery import catalog, errors, meta
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 from lab.kube.machinery.selectors import LabelSelector
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 BURST_REPLICAS = 500
 SLOW_START_INITIAL_BATCH = 1
 
 
 def pod_from_template(rs: Obj) -> Obj:
-    template = (rs.get("spec") or {}).get("template") or {}
-    tmeta = template.get("metadata") or {}
+    template = spec_of(rs).get("template") or {}
+    tmeta = meta.metadata(template)
     md: Obj = {"generateName": f"{meta.name(rs)}-", "namespace": meta.namespace(rs),
                "labels": dict(tmeta.get("labels") or {}), "ownerReferences": [meta.new_controller_ref(rs)]}
     if tmeta.get("annotations"):
         md["annotations"] = dict(tmeta["annotations"])
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": copy.deepcopy(template.get("spec") or {})}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": copy.deepcopy(spec_of(template))}
 
 
 def _phase_rank(pod: Obj) -> int:
-    return {"Pending": 0, "Unknown": 1, "Running": 2}.get((pod.get("status") or {}).get("phase", "Pending"), 0)
+    return {"Pending": 0, "Unknown": 1, "Running": 2}.get(status_of(pod).get("phase", "Pending"), 0)
 
 
 def deletion_order(pods: list[Obj]) -> list[Obj]:
     """Least valuable first (upstream ActivePods ordering): unassigned, pending, not ready, newest."""
     def rank(pod: Obj) -> tuple[int, int, int, str]:
-        assigned = 1 if (pod.get("spec") or {}).get("nodeName") else 0
+        assigned = 1 if spec_of(pod).get("nodeName") else 0
         created = meta.metadata(pod).get("creationTimestamp") or ""
         return (assigned, _phase_rank(pod), 1 if is_ready(pod) else 0, _invert(created))
     return sorted(pods, key=rank)
@@ -67,10 +67,10 @@ def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH) -> l
 
 
 def calculate_status(rs: Obj, pods: list[Obj]) -> Obj:
-    spec = rs.get("spec") or {}
+    spec = spec_of(rs)
     template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
     min_ready = int(spec.get("minReadySeconds") or 0)
-    status = copy.deepcopy(rs.get("status") or {})
+    status = copy.deepcopy(status_of(rs))
     status.update(
         replicas=len(pods),
         fullyLabeledReplicas=sum(1 for p in pods
@@ -109,7 +109,7 @@ class ReplicaSetController:
     def _matching_sets(self, pod: Obj) -> list[str]:
         out = []
         for rs in self.rs_informer.store.by_index(NAMESPACE_INDEX, meta.namespace(pod)):
-            if LabelSelector.from_object((rs.get("spec") or {}).get("selector")).matches(meta.labels(pod)):
+            if LabelSelector.from_object(spec_of(rs).get("selector")).matches(meta.labels(pod)):
                 out.append(meta.key(rs))
         return out
 
@@ -131,7 +131,7 @@ class ReplicaSetController:
         if new_key:
             self.queue.add(new_key)
             rs = self.rs_informer.store.get(new_key) or {}
-            min_ready = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
+            min_ready = int(spec_of(rs).get("minReadySeconds") or 0)
             if min_ready and not is_ready(old) and is_ready(new):
                 self.queue.add_after(new_key, min_ready + 1)  # re-check availability later
         elif meta.controller_ref(new) is None and (meta.labels(old) != meta.labels(new) or meta.controller_ref(old)):
@@ -153,7 +153,7 @@ class ReplicaSetController:
         if rs is None:
             self.expectations.delete(key)
             return
-        selector = LabelSelector.from_object((rs.get("spec") or {}).get("selector"))
+        selector = LabelSelector.from_object(spec_of(rs).get("selector"))
         candidates = [p for p in self.pod_informer.store.by_index(NAMESPACE_INDEX, meta.namespace(rs)) if is_active(p)]
         pods = await claim(self.client, catalog.PODS, rs, selector, candidates)
         if self.expectations.satisfied(key) and not meta.is_deleting(rs):
@@ -161,7 +161,7 @@ class ReplicaSetController:
         await self.update_status(rs, pods)
 
     async def manage_replicas(self, key: str, rs: Obj, pods: list[Obj]) -> None:
-        want = int((rs.get("spec") or {}).get("replicas", 1))
+        want = int(spec_of(rs).get("replicas", 1))
         diff = len(pods) - want
         if diff < 0:
             count = min(-diff, BURST_REPLICAS)
@@ -216,11 +216,11 @@ class ReplicaSetController:
 
     async def update_status(self, rs: Obj, pods: list[Obj]) -> None:
         status = calculate_status(rs, pods)
-        if semantically_equal(status, rs.get("status") or {}):
+        if semantically_equal(status, status_of(rs)):
             return
         # a patch: the deployment controller may have just changed spec.replicas (a PUT would conflict)
         await self.client.patch(catalog.REPLICASETS, meta.name(rs), {"status": status}, meta.namespace(rs),
                                 subresource="status")
-        min_ready = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
+        min_ready = int(spec_of(rs).get("minReadySeconds") or 0)
         if min_ready and status["readyReplicas"] != status["availableReplicas"]:
             self.queue.add_after(meta.key(rs), min_ready)

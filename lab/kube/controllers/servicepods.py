@@ -13,21 +13,21 @@ from lab.kube.client import WorkQueue
 from lab.kube.controllers.informers import NAMESPACE_INDEX
 from lab.kube.controllers.podutil import is_terminal, pod_ips
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj, spec_of
 from lab.kube.machinery.selectors import LabelSelector
 
-Obj = dict[str, Any]
 # the apiserver keeps default/kubernetes current itself (its endpoint reconciler)
 APISERVER_SERVICE = "default/kubernetes"
 
 
 def selects_pods(svc: Obj) -> bool:
     """Only Services with a selector get controller-managed endpoints."""
-    return bool((svc.get("spec") or {}).get("selector")) and meta.key(svc) != APISERVER_SERVICE
+    return bool(spec_of(svc).get("selector")) and meta.key(svc) != APISERVER_SERVICE
 
 
 def service_pods(svc: Obj, pods_in_namespace: list[Obj]) -> list[Obj]:
     """Pods that back the Service: selected, not finished, with an IP."""
-    selector = LabelSelector.from_labels((svc.get("spec") or {}).get("selector"))
+    selector = LabelSelector.from_labels(spec_of(svc).get("selector"))
     return sorted((p for p in pods_in_namespace
                    if selector.matches(meta.labels(p)) and not is_terminal(p) and pod_ips(p)),
                   key=meta.name)
@@ -40,7 +40,7 @@ def find_port(pod: Obj, svc_port: Obj) -> int | None:
     if isinstance(target, int) or str(target).isdigit():
         return int(target)
     protocol = svc_port.get("protocol") or "TCP"
-    for c in (pod.get("spec") or {}).get("containers") or []:
+    for c in spec_of(pod).get("containers") or []:
         for p in c.get("ports") or []:
             if p.get("name") == target and (p.get("protocol") or "TCP") == protocol:
                 return int(p["containerPort"])
@@ -50,7 +50,7 @@ def find_port(pod: Obj, svc_port: Obj) -> int | None:
 def endpoint_ports(svc: Obj, pod: Obj) -> list[Obj]:
     """`[{name, port, protocol}]` for this pod; ports it cannot serve are left out."""
     out = []
-    for sp in (svc.get("spec") or {}).get("ports") or []:
+    for sp in spec_of(svc).get("ports") or []:
         port = find_port(pod, sp)
         if port is None:
             continue
@@ -64,7 +64,7 @@ def endpoint_ports(svc: Obj, pod: Obj) -> list[Obj]:
 
 
 def publishes_not_ready(svc: Obj) -> bool:
-    return bool((svc.get("spec") or {}).get("publishNotReadyAddresses"))
+    return bool(spec_of(svc).get("publishNotReadyAddresses"))
 
 
 def target_ref(pod: Obj) -> Obj:

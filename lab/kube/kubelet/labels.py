@@ -7,9 +7,9 @@ adopt a container (pod uid, container name, restart count) travels with the cont
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj, spec_of
 
 POD_NAME = "io.kubernetes.pod.name"
 POD_NAMESPACE = "io.kubernetes.pod.namespace"
@@ -18,8 +18,6 @@ CONTAINER_NAME = "io.kubernetes.container.name"
 RESTART_COUNT = "io.kubernetes.container.restartCount"
 TERMINATION_GRACE = "io.kubernetes.pod.terminationGracePeriod"
 CONTAINER_HASH = "io.kubernetes.container.hash"
-
-Obj = dict[str, Any]
 
 
 def pod_labels(pod: Obj) -> dict[str, str]:
@@ -35,7 +33,7 @@ def container_labels(pod: Obj, container_name: str) -> dict[str, str]:
 
 
 def container_annotations(pod: Obj, restart_count: int, spec_hash: str) -> dict[str, str]:
-    grace = (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+    grace = spec_of(pod).get("terminationGracePeriodSeconds", 30)
     return {RESTART_COUNT: str(restart_count), TERMINATION_GRACE: str(grace), CONTAINER_HASH: spec_hash}
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from lab.kube.client import Client
 from lab.kube.machinery import catalog, errors, meta
+from lab.kube.machinery.objects import Obj
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 NAMESPACE = "kube-node-lease"
 DURATION = 40
 RENEW_INTERVAL = 10.0  # upstream: 25% of the duration

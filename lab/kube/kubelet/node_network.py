@@ -7,14 +7,12 @@ conflist when our spec.podCIDR is known and keeps the host-gw routes; `ready` th
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from lab.kube.client import Informer, WorkQueue, run_controller
 from lab.kube.kubelet import cni
 from lab.kube.kubelet.routes import RouteManager
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 KEY = "node-network"
 
 

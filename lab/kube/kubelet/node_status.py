@@ -14,13 +14,12 @@ import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from lab.kube.client import Client
 from lab.kube.machinery import catalog, errors, meta
+from lab.kube.machinery.objects import Obj, status_of
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 KUBELET_VERSION = "v1.30.0-kubelab"
 ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
 NETWORK_NOT_READY = ("container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
@@ -109,7 +108,7 @@ def node_status(facts: NodeFactsProvider, ready: bool, old: Obj) -> Obj:
     addresses = [{"type": "InternalIP", "address": facts.node_ip}] if facts.node_ip else []
     addresses.append({"type": "Hostname", "address": facts.hostname})
     return {"capacity": cap, "allocatable": dict(cap), "addresses": addresses, "nodeInfo": facts.node_info(),
-            "conditions": conditions(ready, (old.get("status") or {}).get("conditions") or [], meta.now()),
+            "conditions": conditions(ready, status_of(old).get("conditions") or [], meta.now()),
             "daemonEndpoints": {"kubeletEndpoint": {"Port": facts.kubelet_port}}}
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 
-Obj = dict[str, Any]
 TERMINAL = ("Succeeded", "Failed")
 OWN_CONDITIONS = ("Initialized", "Ready", "ContainersReady", "PodScheduled")
 
@@ -76,9 +75,9 @@ def _waiting(w: Waiting) -> Obj:
 
 def phase(pod: Obj, statuses: list[Obj]) -> str:
     """Upstream getPhase, without init containers."""
-    if (pod.get("status") or {}).get("phase") in TERMINAL:
+    if status_of(pod).get("phase") in TERMINAL:
         return str(pod["status"]["phase"])  # terminal phases never change back
-    policy = (pod.get("spec") or {}).get("restartPolicy") or "Always"
+    policy = spec_of(pod).get("restartPolicy") or "Always"
     running = waiting = stopped = succeeded = 0
     for s in statuses:
         state = s["state"]
@@ -105,7 +104,7 @@ def phase(pod: Obj, statuses: list[Obj]) -> str:
 
 
 def conditions(pod: Obj, statuses: list[Obj], pod_phase: str, now: str) -> list[Obj]:
-    old = {c.get("type"): c for c in (pod.get("status") or {}).get("conditions") or []}
+    old = {c.get("type"): c for c in status_of(pod).get("conditions") or []}
     unready = [s["name"] for s in statuses if not s["ready"]]
     if pod_phase in TERMINAL:
         ready: tuple[str, str, str] = ("False", "PodCompleted", "")
@@ -131,7 +130,7 @@ def conditions(pod: Obj, statuses: list[Obj], pod_phase: str, now: str) -> list[
 
 
 def qos_class(pod: Obj) -> str:
-    containers = (pod.get("spec") or {}).get("containers") or []
+    containers = spec_of(pod).get("containers") or []
     requests = [(c.get("resources") or {}).get("requests") or {} for c in containers]
     limits = [(c.get("resources") or {}).get("limits") or {} for c in containers]
     if not any(requests) and not any(limits):
@@ -146,8 +145,8 @@ def qos_class(pod: Obj) -> str:
 def pod_status(pod: Obj, rt: PodRuntime, waiting: dict[str, Waiting], node_ip: str, runtime_name: str,
                host_network: bool = False) -> Obj:
     now = meta.now()
-    old = pod.get("status") or {}
-    specs = (pod.get("spec") or {}).get("containers") or []
+    old = status_of(pod)
+    specs = spec_of(pod).get("containers") or []
     statuses = [container_status(c, rt, waiting.get(c["name"]), runtime_name) for c in specs]
     pod_phase = phase(pod, statuses)
     status: Obj = {"phase": pod_phase, "conditions": conditions(pod, statuses, pod_phase, now),

@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from lab.kube.kubelet import podconfig
 from lab.kube.kubelet.backoff import Backoff
@@ -21,10 +20,9 @@ from lab.kube.kubelet.cri.runtime import CRIError, Runtime
 from lab.kube.kubelet.pod_status import Waiting
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime, read_pod
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj, spec_of
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
-
 
 @dataclass
 class SyncResult:
@@ -48,7 +46,7 @@ def pull_policy(container: Obj) -> str:
 
 
 def should_restart(pod: Obj, c: ContainerRecord) -> bool:
-    policy = (pod.get("spec") or {}).get("restartPolicy") or "Always"
+    policy = spec_of(pod).get("restartPolicy") or "Always"
     return policy == "Always" or (policy == "OnFailure" and c.exit_code != 0)
 
 
@@ -65,7 +63,7 @@ class PodSyncer:
         result = SyncResult(rt)
         sandbox = rt.sandbox
         if sandbox is None or not sandbox.ready:
-            policy = (pod.get("spec") or {}).get("restartPolicy") or "Always"
+            policy = spec_of(pod).get("restartPolicy") or "Always"
             if sandbox is not None and policy == "Never" and rt.containers:
                 return result  # upstream: a Never pod whose sandbox died is not started again
             await self._start_sandbox(pod, rt)
@@ -74,7 +72,7 @@ class PodSyncer:
         assert sandbox is not None
         config = podconfig.sandbox_config(pod, self.node, sandbox.attempt)
         changed = False
-        for spec in (pod.get("spec") or {}).get("containers") or []:
+        for spec in spec_of(pod).get("containers") or []:
             changed |= await self._sync_container(pod, spec, rt, sandbox.id, sandbox.ip, config, result)
         if changed:
             result.runtime = await read_pod(self.runtime, uid)
@@ -191,8 +189,8 @@ class PodSyncer:
 
 def grace_period(pod: Obj) -> int:
     """The grace a deletion asked for, else the pod's terminationGracePeriodSeconds (default 30)."""
-    md = pod.get("metadata") or {}
+    md = meta.metadata(pod)
     if md.get("deletionGracePeriodSeconds") is not None:
         return int(md["deletionGracePeriodSeconds"])
-    return int((pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
+    return int(spec_of(pod).get("terminationGracePeriodSeconds", 30))
 

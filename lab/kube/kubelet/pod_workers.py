@@ -11,7 +11,6 @@ import asyncio
 import copy
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from lab.kube.client import Client, Informer, WorkQueue, run_controller
 from lab.kube.kubelet import labels as lbl
@@ -20,9 +19,9 @@ from lab.kube.kubelet.cri.runtime import CRIError
 from lab.kube.kubelet.pod_status import TERMINAL, pod_status
 from lab.kube.kubelet.pod_sync import PodSyncer, grace_period
 from lab.kube.machinery import catalog, errors, meta
+from lab.kube.machinery.objects import Obj, status_of
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 RELIST_PERIOD = 2.0  # upstream PLEG relists every 1 s; status lag of 2 s is fine for a lab
 
 
@@ -110,7 +109,7 @@ class PodWorkers:
             pass  # already gone, or replaced by a new pod with the same name: nothing left for us
 
     async def _write_status(self, pod: Obj, status: Obj) -> None:
-        old = pod.get("status") or {}
+        old = status_of(pod)
         if all(old.get(k) == v for k, v in status.items()):
             return
         try:

@@ -10,16 +10,15 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
 
 import orjson
 
 from lab.kube.kubelet import labels as lbl
 from lab.kube.kubelet.cri import api_pb2 as pb
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj, spec_of
 from lab.kube.machinery.quantity import cpu_millis, to_bytes
 
-Obj = dict[str, Any]
 LOG_ROOT = "/var/log/pods"
 PROTOCOLS = {"TCP": pb.TCP, "UDP": pb.UDP, "SCTP": pb.SCTP}
 CPU_PERIOD = 100_000  # upstream quotaPeriod, microseconds
@@ -38,7 +37,7 @@ class NodeFacts:
 
 
 def spec(pod: Obj) -> Obj:
-    return pod.get("spec") or {}
+    return spec_of(pod)
 
 
 def host_network(pod: Obj) -> bool:

@@ -9,18 +9,17 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-from typing import Any
 
 from lab.kube.component.process import Runner
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 ROUTE_PROTO = "199"  # unassigned in /etc/iproute2/rt_protos; marks kubelab's routes
 
 
 def internal_ip(node: Obj) -> str:
-    for addr in (node.get("status") or {}).get("addresses") or []:
+    for addr in status_of(node).get("addresses") or []:
         if addr.get("type") == "InternalIP":
             return str(addr.get("address", ""))
     return ""
@@ -30,7 +29,7 @@ def desired_routes(nodes: list[Obj], own_node: str) -> dict[str, str]:
     """podCIDR -> gateway for every other node that has both (IPv4 only)."""
     out: dict[str, str] = {}
     for node in nodes:
-        cidr, via = (node.get("spec") or {}).get("podCIDR", ""), internal_ip(node)
+        cidr, via = spec_of(node).get("podCIDR", ""), internal_ip(node)
         if meta.name(node) == own_node or not cidr or not via:
             continue
         try:

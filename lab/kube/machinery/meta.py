@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-Obj = dict[str, Any]
+from lab.kube.machinery.objects import Obj
 
 
 def metadata(obj: Obj) -> dict[str, Any]:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
+from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj, spec_of
 from lab.kube.proxy.chains import service_port_name
-
-Obj = dict[str, Any]
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -94,7 +93,7 @@ def usable_endpoints(sp: ServicePort, node_name: str) -> list[Endpoint]:
 
 
 def _proxied(svc: Obj) -> bool:
-    spec = svc.get("spec") or {}
+    spec = spec_of(svc)
     ip = spec.get("clusterIP") or ""
     return spec.get("type") != "ExternalName" and ip not in ("", "None") and ":" not in ip
 
@@ -103,7 +102,7 @@ def service_ports(services: Iterable[Obj], slices: Iterable[Obj]) -> list[Servic
     """All proxied service ports, sorted by `ns/name:port` so the rules come out deterministic."""
     by_service: dict[tuple[str, str], list[Obj]] = defaultdict(list)
     for eps in slices:
-        md = eps.get("metadata") or {}
+        md = meta.metadata(eps)
         owner = (md.get("labels") or {}).get(SERVICE_NAME_LABEL)
         if owner:
             by_service[(md.get("namespace") or "default", owner)].append(eps)
@@ -111,7 +110,7 @@ def service_ports(services: Iterable[Obj], slices: Iterable[Obj]) -> list[Servic
     for svc in services:
         if not _proxied(svc):
             continue
-        md, spec = svc.get("metadata") or {}, svc.get("spec") or {}
+        md, spec = meta.metadata(svc), spec_of(svc)
         ns, name = md.get("namespace") or "default", md.get("name") or ""
         sticky = 0
         if spec.get("sessionAffinity") == "ClientIP":

@@ -12,8 +12,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from lab.kube.machinery.objects import Obj
 from lab.kube.proxy.metrics import ProxyMetrics
 from lab.kube.proxy.model import service_ports
 from lab.kube.proxy.rules import RuleSet, build_rules
@@ -21,8 +21,6 @@ from lab.kube.proxy.runner import BoundedFrequencyRunner
 from lab.kube.proxy.syncer import Applier
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
-
 
 @dataclass(frozen=True)
 class ProxierOptions:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
+from lab.kube.machinery.objects import Obj
 from lab.kube.scheduler.framework import CycleState, NodeInfo, Status
 from lab.kube.scheduler.profile import Framework
 
-Obj = dict[str, Any]
 MIN_FEASIBLE_NODES_TO_FIND = 100
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 NO_NODES_AVAILABLE = "no nodes available to schedule pods"

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 from lab.kube.scheduler.framework import NodeInfo
 
-Obj = dict[str, Any]
 ASSUMED_POD_TTL = 30.0
 
 
@@ -23,11 +22,11 @@ def _pod_id(pod: Obj) -> str:
 
 
 def node_name_of(pod: Obj) -> str:
-    return str((pod.get("spec") or {}).get("nodeName") or "")
+    return str(spec_of(pod).get("nodeName") or "")
 
 
 def is_terminal(pod: Obj) -> bool:
-    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+    return status_of(pod).get("phase") in ("Succeeded", "Failed")
 
 
 class SchedulerCache:

@@ -25,7 +25,9 @@ from lab.kube.component.config import (
     Fields,
     ListOf,
 )
-from lab.kube.component.config import ConfigError as ConfigError  # re-exported: plugins raise config.ConfigError
+from lab.kube.component.config import (
+    ConfigError as ConfigError,  # re-exported: plugins raise config.ConfigError
+)
 
 API_VERSION = "kubescheduler.config.k8s.io/v1"
 KIND = "KubeSchedulerConfiguration"

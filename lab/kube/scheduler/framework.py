@@ -12,9 +12,9 @@ from enum import IntEnum
 from typing import Any, Protocol, runtime_checkable
 
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj, spec_of
 from lab.kube.scheduler.resources import Resources, node_allocatable, pod_requests
 
-Obj = dict[str, Any]
 MAX_NODE_SCORE = 100
 MIN_NODE_SCORE = 0
 
@@ -66,7 +66,7 @@ class CycleState(dict[str, Any]):
 def host_ports(pod: Obj) -> list[tuple[str, str, int]]:
     """(protocol, hostIP, hostPort) for every container port that claims a host port."""
     out = []
-    for c in (pod.get("spec") or {}).get("containers") or []:
+    for c in spec_of(pod).get("containers") or []:
         for p in c.get("ports") or []:
             if p.get("hostPort"):
                 out.append((p.get("protocol") or "TCP", p.get("hostIP") or "0.0.0.0", int(p["hostPort"])))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from lab.kube.machinery.objects import Obj
 from lab.kube.scheduler import config
 from lab.kube.scheduler.framework import (
     MAX_NODE_SCORE,
@@ -22,7 +23,6 @@ from lab.kube.scheduler.framework import (
 )
 from lab.kube.scheduler.plugins import REGISTRY, Factory
 
-Obj = dict[str, Any]
 # which method a plugin must have to serve an extension point
 _METHODS = {"queueSort": "less", "preFilter": "pre_filter", "filter": "filter", "postFilter": "post_filter",
             "preScore": "pre_score", "score": "score", "reserve": "reserve", "bind": "bind"}

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj
 from lab.kube.scheduler.framework import QueuedPodInfo
 
-Obj = dict[str, Any]
 Less = Callable[[QueuedPodInfo, QueuedPodInfo], bool]
 INITIAL_BACKOFF, MAX_BACKOFF = 1.0, 10.0
 MAX_IN_UNSCHEDULABLE = 300.0  # upstream podMaxInUnschedulablePodsDuration: retry at least every 5 min

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 from lab.kube.machinery.quantity import cpu_millis, to_bytes
-
-Obj = dict[str, Any]
 
 CPU, MEMORY, EPHEMERAL_STORAGE, PODS = "cpu", "memory", "ephemeral-storage", "pods"
 DEFAULT_MILLI_CPU_REQUEST = 100  # upstream schedutil.DefaultMilliCPURequest
@@ -92,7 +91,7 @@ def _container_requests(container: Obj, non_zero: bool) -> Resources:
 
 def pod_requests(pod: Obj, non_zero: bool = False) -> Resources:
     """What the pod needs on a node: containers summed, init containers as a floor, plus overhead."""
-    spec = pod.get("spec") or {}
+    spec = spec_of(pod)
     total = Resources()
     for c in spec.get("containers") or []:
         total.add(_container_requests(c, non_zero))
@@ -106,5 +105,5 @@ def pod_requests(pod: Obj, non_zero: bool = False) -> Resources:
 
 def node_allocatable(node: Obj) -> Resources:
     """`status.allocatable` (falling back to `capacity`, as a node that only reports capacity)."""
-    status = node.get("status") or {}
+    status = status_of(node)
     return from_resource_list(status.get("allocatable") or status.get("capacity"))

@@ -13,17 +13,17 @@ from typing import Any
 
 import aiohttp
 
+from lab.kube.client.events import EventRecorder
 from lab.kube.machinery import catalog, errors, meta
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 from lab.kube.scheduler.algorithm import Algorithm, FitError
 from lab.kube.scheduler.cache import SchedulerCache, is_terminal, node_name_of
 from lab.kube.scheduler.config import SchedulerConfig
-from lab.kube.client.events import EventRecorder
 from lab.kube.scheduler.framework import CycleState, QueuedPodInfo, error
 from lab.kube.scheduler.profile import Framework
 from lab.kube.scheduler.queue import SchedulingQueue
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 CACHE_CLEANUP_PERIOD = 1.0
 
 
@@ -31,13 +31,13 @@ def _node_changed(old: Obj, new: Obj) -> bool:
     """Only changes that can make a pod fit re-activate unschedulable pods (upstream nodeSchedulingPropertiesChange)."""
     return any(old.get(p) != new.get(p) for p in ("spec",)) or \
         meta.labels(old) != meta.labels(new) or \
-        (old.get("status") or {}).get("allocatable") != (new.get("status") or {}).get("allocatable") or \
-        (old.get("status") or {}).get("conditions") != (new.get("status") or {}).get("conditions")
+        status_of(old).get("allocatable") != status_of(new).get("allocatable") or \
+        status_of(old).get("conditions") != status_of(new).get("conditions")
 
 
 def scheduled_condition(pod: Obj, reason: str, message: str) -> list[Obj] | None:
     """The pod's conditions with PodScheduled=False set, or None when nothing would change."""
-    conditions = copy.deepcopy((pod.get("status") or {}).get("conditions") or [])
+    conditions = copy.deepcopy(status_of(pod).get("conditions") or [])
     for cond in conditions:
         if cond.get("type") == "PodScheduled":
             if cond.get("status") == "False" and cond.get("reason") == reason and cond.get("message") == message:
@@ -64,7 +64,7 @@ class Scheduler:
 
     # --- informer handlers: cheap, synchronous, never call the API ------------------------
     def responsible_for(self, pod: Obj) -> bool:
-        return ((pod.get("spec") or {}).get("schedulerName") or "default-scheduler") in self.frameworks
+        return (spec_of(pod).get("schedulerName") or "default-scheduler") in self.frameworks
 
     def _wants_scheduling(self, pod: Obj) -> bool:
         return not node_name_of(pod) and not is_terminal(pod) and not meta.is_deleting(pod) \
@@ -149,7 +149,7 @@ class Scheduler:
             return
         info.pod = pod
         cycle = self.queue.scheduling_cycle
-        fwk = self.frameworks[(pod.get("spec") or {}).get("schedulerName") or "default-scheduler"]
+        fwk = self.frameworks[spec_of(pod).get("schedulerName") or "default-scheduler"]
         state = CycleState()
         try:
             node_name = self.algorithm.schedule(fwk, state, pod, self.cache.node_infos())

@@ -22,10 +22,10 @@ from lab.kube.apiserver.registry.options import DeleteOptions, ListOptions
 from lab.kube.apiserver.strategies.base import Strategy
 from lab.kube.apiserver.strategies.validation import raise_invalid
 from lab.kube.machinery import catalog, errors, meta, names
+from lab.kube.machinery.objects import Obj
 from lab.kube.machinery.selectors import FieldSelector, LabelSelector
 
 log = logging.getLogger(__name__)
-Obj = dict[str, Any]
 GENERATE_NAME_ATTEMPTS = 8
 
 
@@ -172,7 +172,7 @@ class Registry:
 
     def check_identity(self, obj: Obj, namespace: str | None, name: str) -> None:
         """upstream checkName: a PUT body or patched object names the object on the URL."""
-        md = obj.get("metadata") or {}
+        md = meta.metadata(obj)
         body_name = md.get("name") or ""
         if body_name and body_name != name:
             raise errors.BadRequest(f"the name of the object ({body_name}) does not match the name "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.kube.apiserver import schema
+from lab.kube.machinery import meta
 from lab.kube.machinery.catalog import Resource
 from lab.kube.machinery.errors import BadRequest
 
@@ -35,7 +36,7 @@ def check_shape(resource: Resource, obj: Any, url_namespace: str | None = None) 
         if field in obj and obj[field] is not None and not isinstance(obj[field], dict):
             raise BadRequest(f"json: cannot unmarshal {_json_type(obj[field])} into Go struct field "
                              f"{resource.kind}.{field} of type object")
-    md = obj.get("metadata") or {}
+    md = meta.metadata(obj)
     for field in ("name", "namespace", "generateName", "resourceVersion", "uid"):
         if field in md and md[field] is not None and not isinstance(md[field], str):
             raise BadRequest(f"json: cannot unmarshal {_json_type(md[field])} into Go struct field "

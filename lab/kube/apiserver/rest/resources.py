@@ -27,9 +27,8 @@ from lab.kube.apiserver.rest.watch import serve_watch
 from lab.kube.apiserver.schema import kind_name, merge_keys
 from lab.kube.machinery import meta, names
 from lab.kube.machinery.errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
+from lab.kube.machinery.objects import Obj
 from lab.kube.machinery.patches import APPLY_PATCH, apply_patch
-
-Obj = dict[str, Any]
 
 
 def escape_field_value(value: str) -> str:

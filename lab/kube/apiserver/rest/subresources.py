@@ -10,10 +10,9 @@ from lab.kube.apiserver.schema import merge_keys, subresource_kind
 from lab.kube.apiserver.strategies import validation as v
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import BadRequest, Conflict
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 from lab.kube.machinery.patches import apply_patch
 from lab.kube.machinery.selectors import LabelSelector
-
-Obj = dict[str, Any]
 
 
 async def bind(pods: Registry, namespace: str, name: str, binding: Any) -> Obj:
@@ -27,13 +26,13 @@ async def bind(pods: Registry, namespace: str, name: str, binding: Any) -> Obj:
     target = target_ref.get("name")
     if not target or not isinstance(target, str):
         v.raise_invalid(catalog.PODS, name, [v.required("target.name")])
-    extra_annotations = (binding.get("metadata") or {}).get("annotations") or {}
+    extra_annotations = meta.metadata(binding).get("annotations") or {}
 
     def assign(pod: Obj) -> Obj:
         if meta.is_deleting(pod):
             raise Conflict(f"pod {name} is being deleted, cannot be assigned to a host", name=name,
                            kind="pods")
-        node = (pod.get("spec") or {}).get("nodeName")
+        node = spec_of(pod).get("nodeName")
         if node:
             raise Conflict(f'Operation cannot be fulfilled on pods/binding "{name}": pod {name} is '
                            f'already assigned to node "{node}"', name=name, kind="pods/binding")
@@ -53,7 +52,7 @@ async def bind(pods: Registry, namespace: str, name: str, binding: Any) -> Obj:
 
 def scale_of(obj: Obj) -> Obj:
     md = meta.metadata(obj)
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    spec, status = spec_of(obj), status_of(obj)
     selector = spec.get("selector")
     return {"kind": "Scale", "apiVersion": "autoscaling/v1",
             "metadata": {k: md[k] for k in ("name", "namespace", "uid", "resourceVersion",
@@ -80,7 +79,7 @@ async def update_scale(registry: Registry, namespace: str, name: str, body: Any,
         rv = meta.resource_version(wanted)
         if rv and rv != meta.resource_version(current):
             raise conflict(registry.resource, name)
-        replicas = (wanted.get("spec") or {}).get("replicas")
+        replicas = spec_of(wanted).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
             v.raise_invalid(registry.resource, name,
                             [v.invalid("spec.replicas", replicas, "must be greater than or equal to 0")])

@@ -10,9 +10,9 @@ import abc
 import copy
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
-Obj = dict[str, Any]
+from lab.kube.machinery.objects import Obj
+
 UpdateFn = Callable[[Obj], Obj | Awaitable[Obj]]
 
 

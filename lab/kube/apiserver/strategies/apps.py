@@ -18,6 +18,7 @@ from lab.kube.apiserver.strategies.base import (
 from lab.kube.apiserver.strategies.pods import default_pod_spec, validate_pod_spec
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import BadRequest, Cause
+from lab.kube.machinery.objects import spec_of, status_of
 from lab.kube.machinery.selectors import LabelSelector
 
 WIDE = [column("Containers", priority=1, description="Names of each container in the template."),
@@ -26,7 +27,7 @@ WIDE = [column("Containers", priority=1, description="Names of each container in
 
 
 def _template_cells(obj: Obj) -> list[str]:
-    spec = obj.get("spec") or {}
+    spec = spec_of(obj)
     containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
     return [joined([c.get("name", "") for c in containers]),
             joined([c.get("image", "") for c in containers]),
@@ -78,13 +79,13 @@ class WorkloadStrategy(Strategy):
 
     def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
         causes = self.validate(new)
-        old_sel, new_sel = (old.get("spec") or {}).get("selector"), (new.get("spec") or {}).get("selector")
+        old_sel, new_sel = spec_of(old).get("selector"), spec_of(new).get("selector")
         if old_sel != new_sel:
             causes.append(v.immutable("spec.selector", new_sel))
         return causes
 
     def fields(self, obj: Obj) -> dict[str, str]:
-        return {**super().fields(obj), "status.replicas": str((obj.get("status") or {}).get("replicas", 0))}
+        return {**super().fields(obj), "status.replicas": str(status_of(obj).get("replicas", 0))}
 
 
 @dataclass
@@ -111,7 +112,7 @@ class DeploymentStrategy(WorkloadStrategy):
                 AGE_COLUMN, *WIDE]
 
     def row(self, obj: Obj) -> list[Any]:
-        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        spec, status = spec_of(obj), status_of(obj)
         return [meta.name(obj), f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}",
                 int(status.get("updatedReplicas", 0)), int(status.get("availableReplicas", 0)),
                 age(obj), *_template_cells(obj)]
@@ -129,7 +130,7 @@ class ReplicaSetStrategy(WorkloadStrategy):
                 AGE_COLUMN, *WIDE]
 
     def row(self, obj: Obj) -> list[Any]:
-        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        spec, status = spec_of(obj), status_of(obj)
         return [meta.name(obj), int(spec.get("replicas", 0)), int(status.get("replicas", 0)),
                 int(status.get("readyReplicas", 0)), age(obj), *_template_cells(obj)]
 

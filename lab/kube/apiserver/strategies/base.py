@@ -15,11 +15,11 @@ from lab.kube.apiserver.strategies import validation as v
 from lab.kube.machinery import meta
 from lab.kube.machinery.catalog import Resource
 from lab.kube.machinery.errors import Cause
+from lab.kube.machinery.objects import Obj, status_of
 
 if TYPE_CHECKING:
     from lab.kube.apiserver.registry.context import RegistryContext
 
-Obj = dict[str, Any]
 Column = dict[str, Any]
 
 
@@ -82,14 +82,14 @@ class Strategy:
     def prepare_for_status_update(self, new: Obj, old: Obj) -> Obj:
         """The status subresource changes only `status` (and labels/annotations)."""
         out = copy.deepcopy(old)
-        out["status"] = copy.deepcopy(new.get("status") or {})
+        out["status"] = copy.deepcopy(status_of(new))
         for k in ("labels", "annotations"):
             if k in new.get("metadata", {}):
                 out["metadata"][k] = copy.deepcopy(new["metadata"][k])
         return out
 
     def validate(self, obj: Obj) -> list[Cause]:
-        md = obj.get("metadata") or {}
+        md = meta.metadata(obj)
         causes: list[Cause] = []
         if not md.get("name"):
             causes.append(v.required("metadata.name", "name or generateName is required"))
@@ -127,7 +127,7 @@ class Strategy:
         """Extra changes when a deletion starts (a namespace turns Terminating)."""
 
     def should_delete_during_update(self, obj: Obj) -> bool:
-        md = obj.get("metadata") or {}
+        md = meta.metadata(obj)
         return (bool(md.get("deletionTimestamp")) and not md.get("finalizers")
                 and md.get("deletionGracePeriodSeconds") in (0, None))
 

@@ -21,6 +21,7 @@ from lab.kube.apiserver.strategies.base import (
 from lab.kube.apiserver.strategies.datakeys import payload_causes
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import Cause
+from lab.kube.machinery.objects import spec_of
 
 
 @dataclass
@@ -138,7 +139,7 @@ class LeaseStrategy(Strategy):
         return [NAME_COLUMN, column("Holder", description="The holder of the lease"), AGE_COLUMN]
 
     def row(self, obj: Obj) -> list[Any]:
-        return [meta.name(obj), (obj.get("spec") or {}).get("holderIdentity", ""), age(obj)]
+        return [meta.name(obj), spec_of(obj).get("holderIdentity", ""), age(obj)]
 
 
 CONFIGMAPS = ConfigMapStrategy(catalog.CONFIGMAPS)

@@ -16,6 +16,7 @@ from lab.kube.apiserver.strategies.base import (
     column,
 )
 from lab.kube.machinery import catalog, meta
+from lab.kube.machinery.objects import spec_of, status_of
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -38,15 +39,15 @@ class NamespaceStrategy(Strategy):
     def prepare_for_update(self, new: Obj, old: Obj) -> None:
         super().prepare_for_update(new, old)
         # spec.finalizers change only through /finalize
-        new["spec"] = copy.deepcopy(old.get("spec") or {})
+        new["spec"] = copy.deepcopy(spec_of(old))
 
     def prepare_for_finalize(self, new: Obj, old: Obj) -> Obj:
         out = copy.deepcopy(old)
-        out.setdefault("spec", {})["finalizers"] = list((new.get("spec") or {}).get("finalizers") or [])
+        out.setdefault("spec", {})["finalizers"] = list(spec_of(new).get("finalizers") or [])
         return out
 
     def pending_finalizers(self, obj: Obj) -> bool:
-        return bool(meta.finalizers(obj) or (obj.get("spec") or {}).get("finalizers"))
+        return bool(meta.finalizers(obj) or spec_of(obj).get("finalizers"))
 
     def mark_deleting(self, obj: Obj) -> None:
         obj.setdefault("status", {})["phase"] = "Terminating"
@@ -55,7 +56,7 @@ class NamespaceStrategy(Strategy):
         return meta.is_deleting(obj) and not self.pending_finalizers(obj)
 
     def fields(self, obj: Obj) -> dict[str, str]:
-        return {**super().fields(obj), "status.phase": str((obj.get("status") or {}).get("phase") or "")}
+        return {**super().fields(obj), "status.phase": str(status_of(obj).get("phase") or "")}
 
     def columns(self) -> list[dict[str, Any]]:
         return [NAME_COLUMN,
@@ -63,7 +64,7 @@ class NamespaceStrategy(Strategy):
                 AGE_COLUMN]
 
     def row(self, obj: Obj) -> list[Any]:
-        return [meta.name(obj), (obj.get("status") or {}).get("phase", ""), age(obj)]
+        return [meta.name(obj), status_of(obj).get("phase", ""), age(obj)]
 
 
 STRATEGY = NamespaceStrategy(catalog.NAMESPACES)

@@ -15,20 +15,21 @@ from lab.kube.apiserver.strategies.base import (
     column,
 )
 from lab.kube.machinery import catalog, meta
+from lab.kube.machinery.objects import spec_of, status_of
 
 ROLE_PREFIX = "node-role.kubernetes.io/"
 
 
 def node_status(obj: Obj) -> str:
-    conds = {c.get("type"): c.get("status") for c in (obj.get("status") or {}).get("conditions") or []}
+    conds = {c.get("type"): c.get("status") for c in status_of(obj).get("conditions") or []}
     text = {"True": "Ready", None: "Unknown"}.get(conds.get("Ready"), "NotReady")
-    if (obj.get("spec") or {}).get("unschedulable"):
+    if spec_of(obj).get("unschedulable"):
         text += ",SchedulingDisabled"
     return text
 
 
 def _address(obj: Obj, kind: str) -> str:
-    for a in (obj.get("status") or {}).get("addresses") or []:
+    for a in status_of(obj).get("addresses") or []:
         if a.get("type") == kind:
             return str(a.get("address"))
     return "<none>"
@@ -41,7 +42,7 @@ class NodeStrategy(Strategy):
 
     def fields(self, obj: Obj) -> dict[str, str]:
         return {**super().fields(obj),
-                "spec.unschedulable": "true" if (obj.get("spec") or {}).get("unschedulable") else "false"}
+                "spec.unschedulable": "true" if spec_of(obj).get("unschedulable") else "false"}
 
     def columns(self) -> list[dict[str, Any]]:
         return [NAME_COLUMN,
@@ -56,7 +57,7 @@ class NodeStrategy(Strategy):
                 column("Container-Runtime", priority=1, description="ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).")]
 
     def row(self, obj: Obj) -> list[Any]:
-        info = (obj.get("status") or {}).get("nodeInfo") or {}
+        info = status_of(obj).get("nodeInfo") or {}
         roles = sorted(k[len(ROLE_PREFIX):] for k in meta.labels(obj) if k.startswith(ROLE_PREFIX))
         if "kubernetes.io/role" in meta.labels(obj):
             roles.append(meta.labels(obj)["kubernetes.io/role"])

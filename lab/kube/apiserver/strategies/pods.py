@@ -19,6 +19,7 @@ from lab.kube.apiserver.strategies.base import (
 )
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import Cause
+from lab.kube.machinery.objects import spec_of, status_of
 
 DEFAULT_GRACE = 30
 NOT_READY_TOLERATIONS = [
@@ -140,11 +141,11 @@ class PodStrategy(Strategy):
             spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
 
     def initial_status(self, obj: Obj) -> Any:
-        return {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
+        return {"phase": "Pending", "qosClass": qos_class(spec_of(obj))}
 
     def prepare_for_status_update(self, new: Obj, old: Obj) -> Obj:
         out = super().prepare_for_status_update(new, old)
-        out["status"].setdefault("qosClass", (old.get("status") or {}).get("qosClass"))
+        out["status"].setdefault("qosClass", status_of(old).get("qosClass"))
         return out
 
     def validate(self, obj: Obj) -> list[Cause]:
@@ -152,7 +153,7 @@ class PodStrategy(Strategy):
 
     def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
         causes = self.validate(new)
-        if _strip_mutable(new.get("spec") or {}) != _strip_mutable(old.get("spec") or {}):
+        if _strip_mutable(spec_of(new)) != _strip_mutable(spec_of(old)):
             causes.append(v.forbidden("spec", "pod updates may not change fields other than "
                                       "`spec.containers[*].image`,`spec.initContainers[*].image`,"
                                       "`spec.activeDeadlineSeconds`,`spec.tolerations` (only "
@@ -162,7 +163,7 @@ class PodStrategy(Strategy):
         return causes
 
     def grace_period(self, obj: Obj, requested: int | None) -> int:
-        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        spec, status = spec_of(obj), status_of(obj)
         if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
             return 0  # nothing runs it: no kubelet will confirm the deletion
         if requested is not None:
@@ -173,7 +174,7 @@ class PodStrategy(Strategy):
         return int(spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE))
 
     def fields(self, obj: Obj) -> dict[str, str]:
-        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        spec, status = spec_of(obj), status_of(obj)
         return {**super().fields(obj),
                 "spec.nodeName": str(spec.get("nodeName") or ""),
                 "spec.restartPolicy": str(spec.get("restartPolicy") or ""),
@@ -196,7 +197,7 @@ class PodStrategy(Strategy):
                 column("Readiness Gates", priority=1, description="If specified, all readiness gates will be evaluated for pod readiness.")]
 
     def row(self, obj: Obj) -> list[Any]:
-        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        spec, status = spec_of(obj), status_of(obj)
         statuses = status.get("containerStatuses") or []
         ready = sum(1 for s in statuses if s.get("ready"))
         restarts = sum(int(s.get("restartCount") or 0) for s in statuses)
@@ -211,7 +212,7 @@ class PodStrategy(Strategy):
 
 def pod_reason(obj: Obj) -> str:
     """The STATUS column (kubectl `printPod`): phase, refined by container states."""
-    status = obj.get("status") or {}
+    status = status_of(obj)
     reason = status.get("reason") or status.get("phase") or "Unknown"
     for i, s in enumerate(status.get("initContainerStatuses") or []):
         state = s.get("state") or {}

@@ -19,6 +19,7 @@ from lab.kube.apiserver.strategies.base import (
 )
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import Cause, InternalError
+from lab.kube.machinery.objects import spec_of, status_of
 
 TYPES = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
 PROTOCOLS = ["SCTP", "TCP", "UDP"]
@@ -83,8 +84,8 @@ class ServiceStrategy(Strategy):
 
     def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
         causes = self.validate(new)
-        old_ip, new_ip = (old.get("spec") or {}).get("clusterIP"), (new.get("spec") or {}).get("clusterIP")
-        if old_ip and new_ip != old_ip and (old.get("spec") or {}).get("type") != "ExternalName":
+        old_ip, new_ip = spec_of(old).get("clusterIP"), spec_of(new).get("clusterIP")
+        if old_ip and new_ip != old_ip and spec_of(old).get("type") != "ExternalName":
             causes.append(v.immutable("spec.clusterIPs[0]", new_ip))
         return causes
 
@@ -150,14 +151,14 @@ class ServiceStrategy(Strategy):
     def prepare_for_update(self, new: Obj, old: Obj) -> None:
         super().prepare_for_update(new, old)
         # an update that leaves the allocated IP out keeps it (kubectl replace, PUT)
-        spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
+        spec, old_spec = new.setdefault("spec", {}), spec_of(old)
         if isinstance(spec, dict):
             for k in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
                 if not spec.get(k) and old_spec.get(k):
                     spec[k] = old_spec[k]
 
     async def before_update(self, new: Obj, old: Obj, ctx: RegistryContext) -> None:
-        spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
+        spec, old_spec = new.setdefault("spec", {}), spec_of(old)
         ports = ctx.node_ports
         if spec.get("type") in ("NodePort", "LoadBalancer") and ports is not None:
             keep = {str(p.get("port")): p.get("nodePort") for p in old_spec.get("ports") or []
@@ -192,7 +193,7 @@ class ServiceStrategy(Strategy):
                 column("Selector", priority=1, description="Route service traffic to pods with label keys and values matching this selector.")]
 
     def row(self, obj: Obj) -> list[Any]:
-        spec = obj.get("spec") or {}
+        spec = spec_of(obj)
         stype = spec.get("type", "ClusterIP")
         ports = ",".join(
             (f"{p.get('port')}:{p['nodePort']}/{p.get('protocol', 'TCP')}" if p.get("nodePort")
@@ -203,18 +204,18 @@ class ServiceStrategy(Strategy):
 
 
 def _cluster_ips(obj: Obj) -> set[str]:
-    spec = obj.get("spec") or {}
+    spec = spec_of(obj)
     ips = spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
     return {ip for ip in ips if ip and ip != "None"}
 
 
 def _node_ports(obj: Obj) -> set[str]:
-    return {str(p["nodePort"]) for p in (obj.get("spec") or {}).get("ports") or []
+    return {str(p["nodePort"]) for p in spec_of(obj).get("ports") or []
             if isinstance(p, dict) and p.get("nodePort")}
 
 
 def external_ip(obj: Obj) -> str:
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    spec, status = spec_of(obj), status_of(obj)
     stype, ext = spec.get("type", "ClusterIP"), list(spec.get("externalIPs") or [])
     if stype == "ExternalName":
         return spec.get("externalName") or "<none>"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.kube.machinery import meta
+from lab.kube.machinery.objects import Obj, spec_of
 from lab.kube.scheduler.framework import (
     MAX_NODE_SCORE,
     SUCCESS,
@@ -22,8 +23,6 @@ from lab.kube.scheduler.framework import (
 
 NAME = "NodeAffinity"
 ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
-Obj = dict[str, Any]
-
 
 def _match_expression(expr: Obj, values_of: dict[str, str]) -> bool:
     key, op, values = expr.get("key", ""), expr.get("operator", ""), expr.get("values") or []
@@ -60,7 +59,7 @@ def term_matches(term: Obj, node: Obj) -> bool:
 
 
 def required_matches(pod: Obj, node: Obj) -> bool:
-    spec = pod.get("spec") or {}
+    spec = spec_of(pod)
     labels = meta.labels(node)
     for k, v in (spec.get("nodeSelector") or {}).items():
         if labels.get(k) != v:
@@ -73,7 +72,7 @@ def required_matches(pod: Obj, node: Obj) -> bool:
 
 
 def preferred_terms(pod: Obj) -> list[Obj]:
-    affinity = ((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {}
+    affinity = (spec_of(pod).get("affinity") or {}).get("nodeAffinity") or {}
     return affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or []
 
 

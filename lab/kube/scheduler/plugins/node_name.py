@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lab.kube.machinery.objects import spec_of
 from lab.kube.scheduler.framework import (
     SUCCESS,
     CycleState,
@@ -23,7 +24,7 @@ class NodeName:
         pass
 
     def filter(self, state: CycleState, pod: dict[str, Any], node_info: NodeInfo) -> Status:
-        wanted = (pod.get("spec") or {}).get("nodeName")
+        wanted = spec_of(pod).get("nodeName")
         if wanted and wanted != node_info.name:
             return unschedulable(ERR_REASON, unresolvable=True)
         return SUCCESS

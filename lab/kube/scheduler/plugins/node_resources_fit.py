@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lab.kube.machinery.objects import Obj
 from lab.kube.scheduler.framework import (
     MAX_NODE_SCORE,
     SUCCESS,
@@ -30,8 +31,6 @@ from lab.kube.scheduler.resources import (
 NAME = "NodeResourcesFit"
 LEAST_ALLOCATED, MOST_ALLOCATED = "LeastAllocated", "MostAllocated"
 DEFAULT_RESOURCES: list[dict[str, Any]] = [{"name": CPU, "weight": 1}, {"name": MEMORY, "weight": 1}]
-Obj = dict[str, Any]
-
 
 def insufficient(pod_req: Resources, node_info: NodeInfo) -> list[str]:
     """The upstream reasons ("Too many pods", "Insufficient cpu", ...) why the pod does not fit."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lab.kube.machinery.objects import spec_of
 from lab.kube.scheduler.framework import (
     SUCCESS,
     CycleState,
@@ -29,7 +30,7 @@ class NodeUnschedulable:
     def filter(self, state: CycleState, pod: dict[str, Any], node_info: NodeInfo) -> Status:
         if node_info.node is None:
             return unschedulable(ERR_REASON_UNKNOWN, unresolvable=True)
-        if not (node_info.node.get("spec") or {}).get("unschedulable"):
+        if not spec_of(node_info.node).get("unschedulable"):
             return SUCCESS
         if tolerated(pod_tolerations(pod), UNSCHEDULABLE_TAINT):
             return SUCCESS

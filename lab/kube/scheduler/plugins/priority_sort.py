@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from lab.kube.machinery.objects import spec_of
 from lab.kube.scheduler.framework import QueuedPodInfo
 
 NAME = "PrioritySort"
 
 
 def pod_priority(pod: dict[str, Any]) -> int:
-    return int((pod.get("spec") or {}).get("priority") or 0)
+    return int(spec_of(pod).get("priority") or 0)
 
 
 class PrioritySort:

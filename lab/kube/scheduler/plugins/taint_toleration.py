@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lab.kube.machinery.objects import Obj, spec_of
 from lab.kube.scheduler.framework import (
     MAX_NODE_SCORE,
     SUCCESS,
@@ -16,8 +17,6 @@ from lab.kube.scheduler.framework import (
 )
 
 NAME = "TaintToleration"
-Obj = dict[str, Any]
-
 
 def tolerates(toleration: Obj, taint: Obj) -> bool:
     """Upstream `Toleration.ToleratesTaint`: effect, key and (for Equal) value must match."""
@@ -44,7 +43,7 @@ def node_taints(node_info: NodeInfo) -> list[Obj]:
 
 
 def pod_tolerations(pod: Obj) -> list[Obj]:
-    return (pod.get("spec") or {}).get("tolerations") or []
+    return spec_of(pod).get("tolerations") or []
 
 
 class TaintToleration:
