@@ -1,6 +1,7 @@
 # kubelab: `make lab` brings the default lab up, `make test` runs every test tier,
+# `make check` runs the static checks (ruff, mypy, import layers; part of `make test`),
 # `make down` tears the lab down. All targets run from the repo root.
-.PHONY: setup lab test down unit integration image
+.PHONY: setup lab test check down unit integration image
 
 setup:
 	scripts/host-setup.sh
@@ -8,8 +9,11 @@ setup:
 lab: setup
 	.venv/bin/lab up
 
-test: setup
+test: setup check
 	scripts/test.sh
+
+check: setup
+	scripts/check.sh
 
 down:
 	.venv/bin/lab down
