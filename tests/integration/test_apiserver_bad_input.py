@@ -360,7 +360,7 @@ async def test_deeply_nested_json_and_yaml_are_400(api: API, ns: str) -> None:
 
 async def test_a_yaml_alias_bomb_is_refused_before_expansion(api: API, ns: str, etcd_server: Any) -> None:
     lines = ["a: &a [1,1,1,1,1,1,1,1,1]"]
-    for prev, cur in zip("abcdefgh", "bcdefghi"):
+    for prev, cur in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
     raw = ("\n".join(lines) + "\nmetadata: {name: bomb}\n").encode()
     assert_status(await api.req("POST", f"/api/v1/namespaces/{ns}/configmaps", raw=raw, ctype="application/yaml"),

@@ -198,7 +198,7 @@ async def test_watch_from_resource_version_sees_changes_in_order(api: API, names
     # no wait for the stream to open: a watch from a resourceVersion replays every change after
     # it, so changes made before the server has started the stream must arrive all the same
     task = asyncio.create_task(collect())
-    _, created = await api.req("POST", base, configmap("w", k="1"))
+    await api.req("POST", base, configmap("w", k="1"))
     await api.req("PATCH", f"{base}/w", {"data": {"k": "2"}}, ctype="application/merge-patch+json")
     await api.req("DELETE", f"{base}/w")
     await asyncio.wait_for(task, 10)
@@ -230,8 +230,8 @@ async def test_watch_from_compacted_revision_is_an_expired_error_event(api: API,
     await api.req("PATCH", f"{base}/c", {"data": {"a": "b"}}, ctype="application/merge-patch+json")
     _, later = await api.req("POST", base, configmap("d"))
     rev = int(later["metadata"]["resourceVersion"])
-    subprocess.run(["etcdctl", "--endpoints", etcd_server.url, "compact", str(rev)], check=True,
-                   capture_output=True, env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"})
+    await asyncio.to_thread(subprocess.run, ["etcdctl", "--endpoints", etcd_server.url, "compact", str(rev)],
+                            check=True, capture_output=True, env={"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"})
     async for ev in api.watch(f"{base}?watch=1&resourceVersion={created['metadata']['resourceVersion']}"):
         assert ev["type"] == "ERROR"
         assert ev["object"]["code"] == 410 and ev["object"]["reason"] == "Expired"
@@ -295,7 +295,7 @@ async def test_table_output_for_kubectl(api: API, namespace: str) -> None:
     await api.req("POST", f"/api/v1/namespaces/{namespace}/pods", pod("t"))
     code, table = await api.req("GET", f"/api/v1/namespaces/{namespace}/pods", headers={
         "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"})
-    assert table["kind"] == "Table"
+    assert code == 200 and table["kind"] == "Table"
     assert [c["name"] for c in table["columnDefinitions"]][:5] == ["Name", "Ready", "Status", "Restarts", "Age"]
     assert table["rows"][0]["cells"][:4] == ["t", "0/1", "Pending", 0]
     assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"

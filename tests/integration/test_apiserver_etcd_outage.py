@@ -40,7 +40,8 @@ def get(server: APIServerProcess, path: str, timeout: float = 15) -> tuple[int, 
         return err.code, err.read()
 
 
-def test_requests_fail_fast_while_etcd_is_down_and_recover(private_cluster: tuple[EtcdServer, APIServerProcess]) -> None:
+def test_requests_fail_fast_while_etcd_is_down_and_recover(
+        private_cluster: tuple[EtcdServer, APIServerProcess]) -> None:
     etcd, server = private_cluster
     assert get(server, "/api/v1/namespaces/default")[0] == 200
     watch = urllib.request.urlopen(server.url + "/api/v1/namespaces?watch=1", timeout=30,

@@ -45,7 +45,8 @@ def test_get_namespaces_lists_the_system_namespaces(kubectl: Any, version: str) 
 
 
 def test_configmaps_create_twice_and_delete(kubectl: Any, version: str, ns: str) -> None:
-    assert ok(kubectl(version, "-n", ns, "create", "configmap", "cfg", "--from-literal=a=b")).strip() == "configmap/cfg created"
+    out = ok(kubectl(version, "-n", ns, "create", "configmap", "cfg", "--from-literal=a=b"))
+    assert out.strip() == "configmap/cfg created"
     again = kubectl(version, "-n", ns, "create", "configmap", "cfg", "--from-literal=a=b")
     assert again.returncode != 0
     # what kubectl prints for an AlreadyExists Status from a real cluster too
@@ -53,7 +54,8 @@ def test_configmaps_create_twice_and_delete(kubectl: Any, version: str, ns: str)
     data = json.loads(ok(kubectl(version, "-n", ns, "get", "cm", "cfg", "-o", "json")))
     assert data["data"] == {"a": "b"}
     started = time.monotonic()
-    assert ok(kubectl(version, "-n", ns, "delete", "configmap", "cfg", "--wait=true")).strip() == 'configmap "cfg" deleted'
+    out = ok(kubectl(version, "-n", ns, "delete", "configmap", "cfg", "--wait=true"))
+    assert out.strip() == 'configmap "cfg" deleted'
     assert time.monotonic() - started < 15
     missing = kubectl(version, "-n", ns, "get", "cm", "cfg")
     assert missing.returncode != 0 and 'configmaps "cfg" not found' in missing.stderr
@@ -76,14 +78,16 @@ def test_create_deployment_is_stored_with_defaults(kubectl: Any, version: str, n
     assert table[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
     assert table[1].split()[:4] == ["deployment.apps/web", "0/3", "0", "0"]
 
-    assert ok(kubectl(version, "-n", ns, "scale", "deploy", "web", "--replicas=5")).strip() == "deployment.apps/web scaled"
+    out = ok(kubectl(version, "-n", ns, "scale", "deploy", "web", "--replicas=5"))
+    assert out.strip() == "deployment.apps/web scaled"
     dep = json.loads(ok(kubectl(version, "-n", ns, "get", "deploy", "web", "-o", "json")))
     assert dep["spec"]["replicas"] == 5 and dep["metadata"]["generation"] == 2
 
 
 def test_expose_gives_the_service_a_cluster_ip(kubectl: Any, version: str, ns: str) -> None:
     ok(kubectl(version, "-n", ns, "create", "deployment", "web", "--image=registry.local/web:1"))
-    assert ok(kubectl(version, "-n", ns, "expose", "deployment", "web", "--port=80", "--target-port=8080")).strip() == "service/web exposed"
+    out = ok(kubectl(version, "-n", ns, "expose", "deployment", "web", "--port=80", "--target-port=8080"))
+    assert out.strip() == "service/web exposed"
     svc = json.loads(ok(kubectl(version, "-n", ns, "get", "svc", "web", "-o", "json")))
     ip = svc["spec"]["clusterIP"]
     assert ipaddress.ip_address(ip) in ipaddress.ip_network("10.96.0.0/12")

@@ -123,7 +123,8 @@ def test_second_create_deployment_already_exists(kubectl: Any, version: str, ns:
 
 
 def test_replace_with_a_stale_resource_version_conflicts(kubectl: Any, version: str, ns: str) -> None:
-    assert kubectl(version, "-n", ns, "create", "-f", "-", input=DEPLOYMENT.format(name="web", replicas=1)).returncode == 0
+    created = kubectl(version, "-n", ns, "create", "-f", "-", input=DEPLOYMENT.format(name="web", replicas=1))
+    assert created.returncode == 0
     stale = kubectl(version, "-n", ns, "get", "deployment", "web", "-o", "yaml").stdout
     assert kubectl(version, "-n", ns, "scale", "deployment", "web", "--replicas=2").returncode == 0
     err = failed(kubectl(version, "-n", ns, "replace", "-f", "-", input=stale))
@@ -133,7 +134,8 @@ def test_replace_with_a_stale_resource_version_conflicts(kubectl: Any, version: 
 
 
 def test_missing_objects_and_namespaces_are_not_found(kubectl: Any, version: str, ns: str) -> None:
-    assert failed(kubectl(version, "-n", ns, "get", "pod", "nope")) == 'Error from server (NotFound): pods "nope" not found'
+    err = failed(kubectl(version, "-n", ns, "get", "pod", "nope"))
+    assert err == 'Error from server (NotFound): pods "nope" not found'
     err = failed(kubectl(version, "-n", f"{ns}-missing", "create", "-f", "-", input=POD.format(name="p")))
     assert err == f'Error from server (NotFound): error when creating "STDIN": namespaces "{ns}-missing" not found'
     err = failed(kubectl(version, "-n", ns, "get", "frobnicators"))
@@ -147,7 +149,8 @@ def test_unsupported_field_selector_is_a_bad_request(kubectl: Any, version: str,
 
 
 def test_changing_an_immutable_field_is_invalid(kubectl: Any, version: str, ns: str) -> None:
-    assert kubectl(version, "-n", ns, "create", "-f", "-", input=DEPLOYMENT.format(name="web", replicas=1)).returncode == 0
+    created = kubectl(version, "-n", ns, "create", "-f", "-", input=DEPLOYMENT.format(name="web", replicas=1))
+    assert created.returncode == 0
     err = failed(kubectl(version, "-n", ns, "patch", "deployment", "web", "--type=merge",
                          "-p", '{"spec":{"selector":{"matchLabels":{"app":"other"}}}}'))
     assert err.startswith('The Deployment "web" is invalid: ')

@@ -140,7 +140,8 @@ def containerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Containerd]
     tmp = tmp_path_factory.mktemp("containerd")
     tag = f"{random.randrange(16**6):06x}"
     env = Containerd(socket=tmp / "containerd.sock", conf_dir=tmp / "net.d", registry=f"127.0.0.1:{free_port()}",
-                     subnet=f"10.250.{random.randrange(100, 250)}.0/24", bridge=f"klt{tag}", network=f"kubelab-test-{tag}")
+                     subnet=f"10.250.{random.randrange(100, 250)}.0/24", bridge=f"klt{tag}",
+                     network=f"kubelab-test-{tag}")
     cni.write_conflist(env.conf_dir, env.subnet, bridge=env.bridge, network=env.network)
 
     # a loopback registry for the app image
@@ -181,7 +182,8 @@ state = "{tmp}/state"
         while True:  # the registry may still be starting
             push = subprocess.run(["skopeo", "copy", "--dest-tls-verify=false",
                                    f"docker-archive:{archive}:{env.registry}/busybox:test",
-                                   f"docker://{env.registry}/busybox:test"], capture_output=True, text=True, check=False)
+                                   f"docker://{env.registry}/busybox:test"],
+                                  capture_output=True, text=True, check=False)
             if push.returncode == 0:
                 break
             if time.monotonic() > deadline:

@@ -66,7 +66,12 @@ def test_ssh_to_an_unknown_machine_is_refused(checkout: Path) -> None:
 def test_up_builds_the_image_starts_machines_and_writes_the_inventory(
         checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(cli.node_image, "build", lambda repo, force=False, repository="": (calls.append("image") or ("kubelab/node:t", 1.0)))
+
+    def fake_build(repo: Path, force: bool = False, repository: str = "") -> tuple[str, float]:
+        calls.append("image")
+        return "kubelab/node:t", 1.0
+
+    monkeypatch.setattr(cli.node_image, "build", fake_build)
 
     def fake_up(self: Vagrant) -> None:
         calls.append(f"up {self.provider} {self.node_image} {' '.join(self.lab.names())}")

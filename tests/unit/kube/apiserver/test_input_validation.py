@@ -57,7 +57,7 @@ def test_annotation_total_size_is_capped() -> None:
 
 def test_yaml_alias_bombs_and_deep_nesting_are_bad_requests() -> None:
     bomb = "a: &a [1,1,1,1,1,1,1,1,1,1]\n" + "".join(
-        f"{c}: &{c} [" + ",".join([f"*{p}"] * 10) + "]\n" for p, c in zip("abcde", "bcdef"))
+        f"{c}: &{c} [" + ",".join([f"*{p}"] * 10) + "]\n" for p, c in zip("abcde", "bcdef", strict=True))
     with pytest.raises(errors.BadRequest, match="excessive aliasing"):
         yamlbody.load(bomb.encode())
     with pytest.raises(errors.BadRequest, match="exceeded max depth"):

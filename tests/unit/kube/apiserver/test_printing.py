@@ -51,7 +51,8 @@ def test_paths() -> None:
     ns = paths.parse("/api/v1/namespaces/kube-system")
     assert ns and ns.resource is catalog.NAMESPACES and ns.name == "kube-system" and ns.namespace is None
     pods = paths.parse("/api/v1/namespaces/default/pods/p/status")
-    assert pods and (pods.resource, pods.namespace, pods.name, pods.subresource) == (catalog.PODS, "default", "p", "status")
+    assert pods
+    assert (pods.resource, pods.namespace, pods.name, pods.subresource) == (catalog.PODS, "default", "p", "status")
     watch = paths.parse("/apis/apps/v1/watch/namespaces/x/deployments")
     assert watch and watch.watch_path and watch.resource is catalog.DEPLOYMENTS
     assert paths.parse("/api/v1") is None

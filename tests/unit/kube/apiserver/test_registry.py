@@ -70,13 +70,16 @@ async def test_deployment_generation_follows_spec_changes(regs: dict) -> None:
         "template": {"metadata": {"labels": {"app": "d"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}}
     created = await deps.create("default", body)
     assert created["metadata"]["generation"] == 1
-    relabeled = await deps.update("default", "d", {**created, "metadata": {**created["metadata"], "labels": {"x": "y"}}})
+    relabeled = await deps.update("default", "d",
+                                  {**created, "metadata": {**created["metadata"], "labels": {"x": "y"}}})
     assert relabeled["metadata"]["generation"] == 1
     scaled = await deps.update("default", "d", {**relabeled, "spec": {**relabeled["spec"], "replicas": 4}})
     assert scaled["metadata"]["generation"] == 2
     with pytest.raises(errors.Invalid, match="field is immutable"):
-        await deps.update("default", "d", {**scaled, "spec": {**scaled["spec"], "selector": {"matchLabels": {"app": "d", "v": "2"}},
-                                                            "template": {**scaled["spec"]["template"], "metadata": {"labels": {"app": "d", "v": "2"}}}}})
+        relabeled_pods = {"app": "d", "v": "2"}
+        await deps.update("default", "d", {**scaled, "spec": {
+            **scaled["spec"], "selector": {"matchLabels": relabeled_pods},
+            "template": {**scaled["spec"]["template"], "metadata": {"labels": relabeled_pods}}}})
 
 
 async def test_bound_pods_delete_gracefully(regs: dict) -> None:

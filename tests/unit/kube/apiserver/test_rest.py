@@ -47,9 +47,9 @@ async def test_errors_are_statuses(client: TestClient) -> None:
 
 async def test_tables_for_one_object_and_lists(client: TestClient) -> None:
     code, table = await call(client, "GET", "/api/v1/namespaces/default", Accept=TABLE)
-    assert table["kind"] == "Table" and table["rows"][0]["cells"][:2] == ["default", "Active"]
+    assert code == 200 and table["kind"] == "Table" and table["rows"][0]["cells"][:2] == ["default", "Active"]
     code, table = await call(client, "GET", "/api/v1/namespaces?includeObject=Object", Accept=TABLE)
-    assert table["rows"][0]["object"]["kind"] == "Namespace"
+    assert code == 200 and table["rows"][0]["object"]["kind"] == "Namespace"
 
 
 async def test_watch_sends_bookmarks_and_ends_at_its_timeout(client: TestClient) -> None:

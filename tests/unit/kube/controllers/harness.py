@@ -37,7 +37,8 @@ async def running(*factories: Callable[[Client, SharedInformers], Any],
 
 def template(labels: dict[str, str], image: str = "nginx:1.25") -> dict[str, Any]:
     return {"metadata": {"labels": labels},
-            "spec": {"containers": [{"name": "app", "image": image, "ports": [{"name": "http", "containerPort": 8080}]}]}}
+            "spec": {"containers": [{"name": "app", "image": image,
+                                     "ports": [{"name": "http", "containerPort": 8080}]}]}}
 
 
 def ready(pod: dict[str, Any], ip: str) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 import pytest
 
+from lab.kube.client import Client
 from lab.kube.controllers.cidrset import CIDRRangeFull, CidrSet
+from lab.kube.controllers.informers import SharedInformers
 from lab.kube.controllers.nodeipam import NodeIpamController
 from lab.kube.machinery import catalog
 from tests.support import eventually
@@ -29,14 +31,17 @@ def test_foreign_cidrs_are_recognised() -> None:
     assert not cidrs.contains("192.168.0.0/24") and not cidrs.contains("10.244.0.0/25")
 
 
+def _ipam(client: Client, informers: SharedInformers) -> NodeIpamController:
+    return NodeIpamController(client, informers, "10.244.0.0/16", 24)
+
+
 def _node(name: str, cidr: str = "") -> dict:
     spec = {"podCIDR": cidr, "podCIDRs": [cidr]} if cidr else {}
     return {"metadata": {"name": name}, "spec": spec}
 
 
 async def test_nodes_get_distinct_cidrs_and_existing_ones_are_respected() -> None:
-    factory = lambda c, i: NodeIpamController(c, i, "10.244.0.0/16", 24)
-    async with running(factory) as (api, _):
+    async with running(_ipam) as (api, _):
         await api.seed(catalog.NODES, _node("old", "10.244.0.0/24"))  # as if allocated before a restart
         await api.seed(catalog.NODES, _node("w1"))
         await api.seed(catalog.NODES, _node("w2"))
@@ -56,8 +61,7 @@ async def test_restart_rebuilds_the_allocated_set_before_working() -> None:
         await api.seed(catalog.NODES, _node("a-new"))
         await api.seed(catalog.NODES, _node("z-old", "10.244.0.0/24"))  # allocated by the previous leader
 
-    factory = lambda c, i: NodeIpamController(c, i, "10.244.0.0/16", 24)
-    async with running(factory, seed=before) as (api, [ipam]):
+    async with running(_ipam, seed=before) as (api, [ipam]):
         async def pod_cidr() -> str | None:
             return ((await api.object(catalog.NODES, "a-new") or {}).get("spec") or {}).get("podCIDR")
 

@@ -6,8 +6,8 @@ import asyncio
 import json
 
 from lab.kube.apiserver.testing import InMemoryAPI
-from lab.kube.kubelet.cri.fake import FakeRuntime
 from lab.kube.component.process import RecordingRunner
+from lab.kube.kubelet.cri.fake import FakeRuntime
 from lab.kube.kubelet.kubelet import run
 from lab.kube.kubelet.settings import KubeletSettings
 from lab.kube.machinery import catalog

@@ -38,7 +38,7 @@ GOLDEN_NAT = """\
 -A KUBE-SEP-A4JCWMD6AMIS43DD -m comment --comment default/web:http -s 10.244.1.7 -j KUBE-MARK-MASQ
 -A KUBE-SEP-A4JCWMD6AMIS43DD -m comment --comment default/web:http -m tcp -p tcp -j DNAT --to-destination 10.244.1.7:8080
 -A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
-COMMIT"""
+COMMIT"""  # noqa: E501  verbatim iptables-restore text as upstream kube-proxy writes it; one rule per line
 
 GOLDEN_FILTER = """\
 *filter
@@ -49,7 +49,7 @@ GOLDEN_FILTER = """\
 -A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
 -A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
-COMMIT"""
+COMMIT"""  # noqa: E501  verbatim iptables-restore text as upstream kube-proxy writes it; one rule per line
 
 
 def build(services: list[dict], slices: list[dict], **kw: object):  # type: ignore[no-untyped-def]

@@ -42,8 +42,8 @@ def test_plugin_args_reach_the_plugin() -> None:
 
 def test_unknown_plugin_and_wrong_kind_are_refused() -> None:
     with pytest.raises(config.ConfigError):
-        Framework(config.from_dict({"profiles": [{"plugins": {"filter": {"enabled": [{"name": "Nope"}]}}}]}).profiles[0],
-                  handle=None)
+        unknown = config.from_dict({"profiles": [{"plugins": {"filter": {"enabled": [{"name": "Nope"}]}}}]})
+        Framework(unknown.profiles[0], handle=None)
     with pytest.raises(config.ConfigError, match=re.escape('unknown field "profiles[0].plugins.filters"')):
         config.from_dict({"profiles": [{"plugins": {"filters": {}}}]})
 

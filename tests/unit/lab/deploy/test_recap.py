@@ -16,7 +16,7 @@ PLAY RECAP *********************************************************************
 \x1b[0;33mcp1\x1b[0m                        : \x1b[0;32mok=63  \x1b[0m \x1b[0;33mchanged=2   \x1b[0m unreachable=0    failed=0    skipped=12   rescued=0    ignored=0
 localhost                  : ok=1    changed=0    unreachable=0    failed=0    skipped=0    rescued=0    ignored=0
 w1                         : ok=53   changed=0    unreachable=0    failed=1    skipped=8    rescued=0    ignored=0
-"""
+"""  # noqa: E501  verbatim ansible-playbook output, colour codes included; one host per line
 
 
 def test_recap_gives_counts_per_host_even_in_colour() -> None:

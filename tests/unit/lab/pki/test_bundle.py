@@ -74,7 +74,8 @@ def test_kubeconfig_loads_and_embeds_the_matching_credentials(tmp_path: Path, bu
     assert base64.b64decode(cluster["certificate-authority-data"]) == (tmp_path / "pki" / "ca.crt").read_bytes()
     user = doc["users"][0]
     assert user["name"] == "system:node:w2"
-    assert base64.b64decode(user["user"]["client-certificate-data"]) == (tmp_path / "pki" / "kubelet-w2.crt").read_bytes()
+    cert = (tmp_path / "pki" / "kubelet-w2.crt").read_bytes()
+    assert base64.b64decode(user["user"]["client-certificate-data"]) == cert
     assert doc["current-context"] == doc["contexts"][0]["name"]
     assert admin_copy.read_bytes() == (tmp_path / "pki" / "admin.kubeconfig").read_bytes()
 
