@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lab.kube.component.process import CommandError, RecordingRunner, Result, SubprocessRunner, run
+from tests.support import eventually
 
 PY = sys.executable
 
@@ -56,10 +57,7 @@ async def test_cancelling_the_caller_kills_the_child(tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
     code = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
     task = asyncio.create_task(run([PY, "-c", code]))
-    for _ in range(200):  # until the child has written its pid
-        if pidfile.exists() and pidfile.read_text():
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: pidfile.exists() and pidfile.read_text(), 10, "the child to write its pid")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -15,9 +15,10 @@ REPO = Path(__file__).resolve().parents[4]
 
 
 async def test_sigterm_cancels_main_and_its_finally_runs() -> None:
-    cleaned = asyncio.Event()
+    started, cleaned = asyncio.Event(), asyncio.Event()
 
     async def main() -> None:
+        started.set()  # cancel_on_signals installs its handlers before it awaits main
         try:
             await asyncio.sleep(60)
         finally:
@@ -27,7 +28,7 @@ async def test_sigterm_cancels_main_and_its_finally_runs() -> None:
         await cancel_on_signals(main())
 
     task = asyncio.create_task(guarded())
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(started.wait(), 5)
     os.kill(os.getpid(), signal.SIGTERM)
     await asyncio.wait_for(task, 5)
     assert cleaned.is_set() and not task.cancelled()

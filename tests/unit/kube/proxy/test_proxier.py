@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from lab.kube.proxy.chains import endpoint_chain, service_chain
 from lab.kube.proxy.proxier import Proxier, ProxierOptions
 from lab.kube.proxy.syncer import ApplyError, RecordingApplier
+from tests.support import eventually
 
 from .objects import endpoint, endpoint_slice, service
 
@@ -76,23 +78,15 @@ async def test_metrics_render_in_prometheus_text() -> None:
 
 
 async def test_the_canary_catches_flushed_rules_between_periodic_syncs() -> None:
-    import asyncio
-
     rec = RecordingApplier()
     opts = ProxierOptions(node_name="w1", sync_period=0.1, min_sync_period=0.01)
     proxier = Proxier(rec, opts, list, list)
     proxier.runner.max_interval = 3600  # only the canary can ask for the second sync
     task = asyncio.create_task(proxier.run())
     try:
-        for _ in range(100):
-            await asyncio.sleep(0.02)
-            if rec.payloads:
-                break
+        await eventually(lambda: rec.payloads, 2, "the first sync")
         rec.flush_all()
-        for _ in range(100):
-            await asyncio.sleep(0.02)
-            if len(rec.payloads) == 2:
-                break
+        await eventually(lambda: len(rec.payloads) >= 2, 2, "a sync after the canary went missing")
         assert len(rec.payloads) == 2 and await rec.canary_present()
     finally:
         task.cancel()

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from lab.kube.proxy.runner import BoundedFrequencyRunner
+from tests.support import eventually, holds_for
 
 
 async def _counting(min_interval: float, max_interval: float) -> tuple[BoundedFrequencyRunner, list[float]]:
@@ -16,23 +20,36 @@ async def _counting(min_interval: float, max_interval: float) -> tuple[BoundedFr
     return BoundedFrequencyRunner("test", fn, min_interval, max_interval), times
 
 
+@asynccontextmanager
+async def running(runner: BoundedFrequencyRunner) -> AsyncIterator[None]:
+    task = asyncio.create_task(runner.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def test_a_burst_of_requests_runs_once_after_min_interval() -> None:
     runner, times = await _counting(0.2, 60)
-    task = asyncio.create_task(runner.run())
-    await asyncio.sleep(0.05)  # the first run happens at once
-    for _ in range(50):
-        runner.run_soon()
-    await asyncio.sleep(0.4)
-    task.cancel()
-    assert len(times) == 2 and times[1] - times[0] >= 0.19
+    async with running(runner):
+        await eventually(lambda: len(times) == 1, 2, "the first run, at once")
+        for _ in range(50):
+            runner.run_soon()
+        await eventually(lambda: len(times) >= 2, 2, "the run the burst asked for")
+        # two more min_intervals: a burst that had not folded into one run would show here
+        await holds_for(lambda: len(times) == 2, 0.4, "one run for the whole burst")
+    assert times[1] - times[0] >= 0.19
 
 
 async def test_runs_happen_every_max_interval_without_requests() -> None:
-    runner, times = await _counting(0.01, 0.1)
-    task = asyncio.create_task(runner.run())
-    await asyncio.sleep(0.35)
-    task.cancel()
-    assert 3 <= len(times) <= 5
+    runner, times = await _counting(0.01, 0.2)
+    async with running(runner):
+        await eventually(lambda: len(times) >= 4, 5, "three periodic runs after the first")
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    # no sooner than max_interval (nothing asked for a run) and well short of twice it (a run is
+    # due then); the margin below 0.2 is the time between the runner's clock reading and the append
+    assert all(0.19 <= gap < 0.35 for gap in gaps), gaps
 
 
 async def test_a_failing_run_is_retried() -> None:
@@ -45,17 +62,18 @@ async def test_a_failing_run_is_retried() -> None:
             raise RuntimeError("iptables-restore failed")
 
     runner = BoundedFrequencyRunner("test", flaky, 0.05, 60)
-    task = asyncio.create_task(runner.run())
-    await asyncio.sleep(0.2)
-    task.cancel()
-    assert attempts == 2
+    async with running(runner):
+        await eventually(lambda: attempts >= 2, 2, "the retry of the failed run")
+        # a successful retry asks for nothing more: no third attempt within a few min_intervals
+        await holds_for(lambda: attempts == 2, 0.2, "no further attempts")
 
 
 async def test_retry_after_asks_for_a_later_run() -> None:
     runner, times = await _counting(0.01, 60)
-    task = asyncio.create_task(runner.run())
-    await asyncio.sleep(0.02)
-    runner.retry_after(0.1)
-    await asyncio.sleep(0.2)
-    task.cancel()
-    assert len(times) == 2
+    async with running(runner):
+        await eventually(lambda: len(times) == 1, 2, "the first run, at once")
+        asked = asyncio.get_running_loop().time()
+        runner.retry_after(0.1)
+        await eventually(lambda: len(times) >= 2, 2, "the run retry_after asked for")
+        await holds_for(lambda: len(times) == 2, 0.2, "only the one run it asked for")
+    assert times[1] >= asked + 0.1  # not before the delay it asked for
