@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import statistics
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -47,9 +48,11 @@ async def test_runs_happen_every_max_interval_without_requests() -> None:
     async with running(runner):
         await eventually(lambda: len(times) >= 4, 5, "three periodic runs after the first")
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    # no sooner than max_interval (nothing asked for a run) and well short of twice it (a run is
-    # due then); the margin below 0.2 is the time between the runner's clock reading and the append
-    assert all(0.19 <= gap < 0.35 for gap in gaps), gaps
+    # no sooner than max_interval (nothing asked for a run; the margin below 0.2 is the time
+    # between the runner's clock reading and the append), and typically well short of twice it
+    # (a doubled interval shows in the median; one gap stretched by a loaded machine does not fail)
+    assert all(gap >= 0.19 for gap in gaps), gaps
+    assert statistics.median(gaps) < 0.35, gaps
 
 
 async def test_a_failing_run_is_retried() -> None:
