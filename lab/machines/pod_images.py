@@ -12,6 +12,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lab.machines.errors import MachineError
 from lab.machines.oci import Layer, write_layout
@@ -98,7 +99,7 @@ def build_all(repo: Path, dest: Path) -> list[PodImage]:
         busybox = busybox_binary(repo / ".lab" / "cache" / "debs")
         web = web_layer(busybox, busybox_applets(busybox, work), (sources / "web" / "entrypoint.sh").read_bytes())
     built = []
-    recipes = [
+    recipes: list[tuple[str, str, Layer, dict[str, Any], str]] = [
         ("pause", "3.9", pause, {"Cmd": ["/pause"], "Env": ["PATH=/"]}, "gcc -static -Os pause.c"),
         ("web", "1", web, {"Cmd": ["/entrypoint.sh"], "Env": ["PATH=/bin"], "ExposedPorts": {"8080/tcp": {}},
                            "WorkingDir": "/www"}, "busybox-static + entrypoint.sh"),

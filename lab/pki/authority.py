@@ -45,7 +45,7 @@ def key_pem(key: rsa.RSAPrivateKey) -> bytes:
 def create_ca(common_name: str = "kubelab-ca") -> Authority:
     key = new_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

@@ -65,7 +65,7 @@ def issue(ca: Authority, spec: CertSpec) -> tuple[bytes, bytes]:
         usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
     if spec.client:
         usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name(attrs))
@@ -108,7 +108,7 @@ def is_current(directory: Path, spec: CertSpec, ca: Authority) -> bool:
         return False
     if not {str(s) for s in _san_values(spec.sans)} <= cert_sans(cert):
         return False
-    return cert.not_valid_after_utc > dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
+    return cert.not_valid_after_utc > dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
 
 
 def _san_values(sans: tuple[str, ...]) -> list[str]:

@@ -114,7 +114,7 @@ class Client:
     def _namespace(res: Resource, namespace: str | None, obj: Obj | None = None) -> str | None:
         if not res.namespaced:
             return None
-        ns = namespace or ((obj or {}).get("metadata") or {}).get("namespace")
+        ns = namespace or meta.namespace(obj or {})
         if not ns:
             raise ValueError(f"{res.group_resource} are namespaced: a namespace is required")
         return str(ns)

@@ -13,10 +13,10 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from typing import Any
 
 import aiohttp
 
+from lab.kube.client.client import Client
 from lab.kube.machinery import catalog, errors, meta
 from lab.kube.machinery.objects import Obj
 
@@ -34,7 +34,7 @@ def involved_object(obj: Obj) -> Obj:
 class EventRecorder:
     """`component` is `source.component` (e.g. `default-scheduler`, `replicaset-controller`)."""
 
-    def __init__(self, client: Any, component: str, host: str = "") -> None:
+    def __init__(self, client: Client, component: str, host: str = "") -> None:
         self.client = client
         self.component = component
         self.host = host

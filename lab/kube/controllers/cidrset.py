@@ -29,7 +29,7 @@ class CidrSet:
         self._next = 0
 
     def _index(self, cidr: Network) -> int:
-        if cidr.prefixlen != self.mask_size or not cidr.subnet_of(self.cluster):  # type: ignore[arg-type]
+        if cidr.prefixlen != self.mask_size or not cidr.subnet_of(self.cluster):  # type: ignore[arg-type]  # typeshed wants one IP version; a v4/v6 mix raises TypeError
             raise ValueError(f"{cidr} is not a /{self.mask_size} inside {self.cluster}")
         return (int(cidr.network_address) - int(self.cluster.network_address)) >> (
             self.cluster.max_prefixlen - self.mask_size)

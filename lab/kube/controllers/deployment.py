@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Any
 
-from lab.kube.client import WorkQueue, run_controller
+from lab.kube.client import Client, WorkQueue, run_controller
 from lab.kube.client.events import NORMAL, EventRecorder
 from lab.kube.controllers import deployment_util as du
 from lab.kube.controllers.deployment_status import calculate_status, is_complete
@@ -35,7 +34,7 @@ DEFAULT_REVISION_HISTORY_LIMIT = 10
 class DeploymentController:
     name = "deployment"
 
-    def __init__(self, client: Any, informers: SharedInformers, recorder: EventRecorder | None = None) -> None:
+    def __init__(self, client: Client, informers: SharedInformers, recorder: EventRecorder | None = None) -> None:
         self.client = client
         self.recorder = recorder or EventRecorder(client, "deployment-controller")
         self.d_informer = informers.get(catalog.DEPLOYMENTS)
@@ -96,7 +95,7 @@ class DeploymentController:
     async def rollout_rolling(self, d: Obj, rses: list[Obj]) -> None:
         new_rs, old = await self.get_new_rs(d, rses, create=True)
         assert new_rs is not None
-        all_rses = old + [new_rs]
+        all_rses = [*old, new_rs]
         wanted = du.new_rs_new_replicas(d, all_rses, new_rs)
         if wanted != du.replicas_of(new_rs):
             await self.scale(d, new_rs, wanted)
@@ -156,7 +155,7 @@ class DeploymentController:
         if du.replicas_of(new_rs) != du.replicas_of(d):
             await self.scale(d, new_rs, du.replicas_of(d))
             return
-        status = await self.sync_status(d, old + [new_rs], new_rs)
+        status = await self.sync_status(d, [*old, new_rs], new_rs)
         if is_complete(d, status):
             await self.cleanup(d, old)
 

@@ -17,7 +17,8 @@ from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 AVAILABLE, PROGRESSING = "Available", "Progressing"
 MIN_AVAILABLE, MIN_UNAVAILABLE = "MinimumReplicasAvailable", "MinimumReplicasUnavailable"
-NEW_RS_AVAILABLE, RS_UPDATED, DEADLINE_EXCEEDED = "NewReplicaSetAvailable", "ReplicaSetUpdated", "ProgressDeadlineExceeded"
+NEW_RS_AVAILABLE, RS_UPDATED = "NewReplicaSetAvailable", "ReplicaSetUpdated"
+DEADLINE_EXCEEDED = "ProgressDeadlineExceeded"
 NEW_RS_CREATED, FOUND_NEW_RS = "NewReplicaSetCreated", "FoundNewReplicaSet"
 
 
@@ -47,8 +48,9 @@ def get_condition(status: Obj, type_: str) -> Obj | None:
 
 def is_complete(d: Obj, status: Obj) -> bool:
     want = replicas_of(d)
-    return (status.get("updatedReplicas", 0) == want and status.get("replicas", 0) == want
-            and status.get("availableReplicas", 0) == want and status.get("observedGeneration", 0) >= meta.generation(d))
+    return bool(status.get("updatedReplicas", 0) == want and status.get("replicas", 0) == want
+                and status.get("availableReplicas", 0) == want
+                and status.get("observedGeneration", 0) >= meta.generation(d))
 
 
 def calculate_status(d: Obj, all_rses: list[Obj], new_rs: Obj | None, now: datetime | None = None) -> Obj:
@@ -58,7 +60,7 @@ def calculate_status(d: Obj, all_rses: list[Obj], new_rs: Obj | None, now: datet
     status.update(
         observedGeneration=meta.generation(d),
         replicas=_count(all_rses, "replicas"),
-        updatedReplicas=int(((new_rs or {}).get("status") or {}).get("replicas") or 0),
+        updatedReplicas=int(status_of(new_rs or {}).get("replicas") or 0),
         readyReplicas=_count(all_rses, "readyReplicas"),
         availableReplicas=available,
         unavailableReplicas=max(total_spec - available, 0),
@@ -81,7 +83,8 @@ def _progress(d: Obj, status: Obj, new_rs: Obj | None, now: datetime) -> None:
             "availableReplicas": status.get("availableReplicas", 0)}
     current = get_condition(status, PROGRESSING)
     if is_complete(d, full):
-        set_condition(status, PROGRESSING, "True", NEW_RS_AVAILABLE, f'ReplicaSet "{name}" has successfully progressed.')
+        set_condition(status, PROGRESSING, "True", NEW_RS_AVAILABLE,
+                      f'ReplicaSet "{name}" has successfully progressed.')
         return
     if current is not None and current.get("reason") == DEADLINE_EXCEEDED:
         return
@@ -98,4 +101,5 @@ def _progress(d: Obj, status: Obj, new_rs: Obj | None, now: datetime) -> None:
         return
     last = current.get("lastUpdateTime")
     if deadline is not None and last and meta.parse_time(last) + timedelta(seconds=int(deadline)) < now:
-        set_condition(status, PROGRESSING, "False", DEADLINE_EXCEEDED, f'ReplicaSet "{name}" has timed out progressing.')
+        set_condition(status, PROGRESSING, "False", DEADLINE_EXCEEDED,
+                      f'ReplicaSet "{name}" has timed out progressing.')

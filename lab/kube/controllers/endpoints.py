@@ -8,9 +8,8 @@ not-ready addresses. Services without a selector are left to whoever manages the
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from lab.kube.client import WorkQueue, run_controller
+from lab.kube.client import Client, WorkQueue, run_controller
 from lab.kube.controllers.informers import NAMESPACE_INDEX, SharedInformers
 from lab.kube.controllers.podutil import is_ready, pod_ips
 from lab.kube.controllers.servicepods import (
@@ -56,13 +55,16 @@ def build_subsets(svc: Obj, pods: list[Obj]) -> list[Obj]:
 class EndpointsController:
     name = "endpoint"
 
-    def __init__(self, client: Any, informers: SharedInformers) -> None:
+    def __init__(self, client: Client, informers: SharedInformers) -> None:
         self.client = client
         self.services = informers.get(catalog.SERVICES)
         self.pods = informers.get(catalog.PODS)
         self.endpoints = informers.get(catalog.ENDPOINTS)
         self.queue = WorkQueue("endpoint")
-        enqueue = lambda obj: self.queue.add(meta.key(obj))
+
+        def enqueue(obj: Obj) -> None:
+            self.queue.add(meta.key(obj))
+
         self.services.add_handler(enqueue, lambda old, new: enqueue(new), enqueue)
         on_pod, on_pod_update = pod_handlers(self.services, self.queue)
         self.pods.add_handler(on_pod, on_pod_update, on_pod)

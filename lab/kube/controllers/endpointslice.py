@@ -8,9 +8,8 @@ updated only when their content changed, and surplus slices deleted.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from lab.kube.client import WorkQueue, run_controller
+from lab.kube.client import Client, WorkQueue, run_controller
 from lab.kube.controllers.informers import NAMESPACE_INDEX, SharedInformers
 from lab.kube.controllers.podutil import is_ready, pod_ips
 from lab.kube.controllers.servicepods import (
@@ -45,7 +44,8 @@ def build_endpoint(svc: Obj, pod: Obj) -> Obj:
     return ep
 
 
-def desired_slices(svc: Obj, pods: list[Obj], max_per_slice: int = MAX_ENDPOINTS_PER_SLICE) -> list[tuple[list[Obj], list[Obj]]]:
+def desired_slices(svc: Obj, pods: list[Obj],
+                   max_per_slice: int = MAX_ENDPOINTS_PER_SLICE) -> list[tuple[list[Obj], list[Obj]]]:
     """(ports, endpoints) per slice, endpoints sorted by address for stable content."""
     groups: dict[str, tuple[list[Obj], list[Obj]]] = {}
     for pod in pods:
@@ -79,7 +79,8 @@ def _same(current: Obj, ports: list[Obj], endpoints: list[Obj], labels: dict[str
 class EndpointSliceController:
     name = "endpointslice"
 
-    def __init__(self, client: Any, informers: SharedInformers, max_per_slice: int = MAX_ENDPOINTS_PER_SLICE) -> None:
+    def __init__(self, client: Client, informers: SharedInformers,
+                 max_per_slice: int = MAX_ENDPOINTS_PER_SLICE) -> None:
         self.client = client
         self.max_per_slice = max_per_slice
         self.services = informers.get(catalog.SERVICES)
@@ -88,7 +89,10 @@ class EndpointSliceController:
         self.queue = WorkQueue("endpointslice")
         # slices we created that the informer may not show yet (generateName: no second chance to dedupe)
         self._created: dict[str, dict[str, Obj]] = {}
-        enqueue = lambda obj: self.queue.add(meta.key(obj))
+
+        def enqueue(obj: Obj) -> None:
+            self.queue.add(meta.key(obj))
+
         self.services.add_handler(enqueue, lambda old, new: enqueue(new), enqueue)
         on_pod, on_pod_update = pod_handlers(self.services, self.queue)
         self.pods.add_handler(on_pod, on_pod_update, on_pod)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
 
-from lab.kube.client import WorkQueue, run_controller
+from lab.kube.client import Client, WorkQueue, run_controller
 from lab.kube.controllers.informers import OWNER_UID_INDEX, UID_INDEX, SharedInformers
 from lab.kube.machinery import catalog, errors, meta
 from lab.kube.machinery.catalog import Resource
@@ -28,7 +27,7 @@ DEFAULT_RESOURCES = (catalog.PODS, catalog.REPLICASETS, catalog.DEPLOYMENTS, cat
 class GarbageCollector:
     name = "garbagecollector"
 
-    def __init__(self, client: Any, informers: SharedInformers,
+    def __init__(self, client: Client, informers: SharedInformers,
                  resources: tuple[Resource, ...] = DEFAULT_RESOURCES) -> None:
         self.client = client
         self.queue = WorkQueue("garbagecollector")

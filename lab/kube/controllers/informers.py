@@ -7,6 +7,7 @@ the controllers need (pods of a namespace, owner by uid).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 from lab.kube.client import Client, Informer
@@ -40,7 +41,7 @@ class SharedInformers:
             self._informers[res] = informer
         return informer
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[tuple[Resource, Informer]]:
         return iter(self._informers.items())
 
     def start(self, tg: asyncio.TaskGroup) -> None:

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import ipaddress
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,7 +87,7 @@ def enabled(name: str, wanted: tuple[str, ...]) -> bool:
 
 
 def build(client: Client, informers: SharedInformers, settings: Settings) -> list[Any]:
-    factories = {
+    factories: dict[str, Callable[[], Any]] = {
         "deployment": lambda: DeploymentController(client, informers),
         "replicaset": lambda: ReplicaSetController(client, informers),
         "endpoint": lambda: EndpointsController(client, informers),

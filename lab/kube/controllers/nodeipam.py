@@ -8,9 +8,8 @@ as `spec.podCIDR` + `spec.podCIDRs`, and a deleted node's CIDR is released.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from lab.kube.client import WorkQueue, run_controller
+from lab.kube.client import Client, WorkQueue, run_controller
 from lab.kube.controllers.cidrset import CidrSet
 from lab.kube.controllers.informers import SharedInformers
 from lab.kube.machinery import catalog, errors, meta
@@ -26,7 +25,7 @@ def node_cidrs(node: Obj) -> list[str]:
 class NodeIpamController:
     name = "nodeipam"
 
-    def __init__(self, client: Any, informers: SharedInformers, cluster_cidr: str, mask_size: int = 24) -> None:
+    def __init__(self, client: Client, informers: SharedInformers, cluster_cidr: str, mask_size: int = 24) -> None:
         self.client = client
         self.cidrs = CidrSet(cluster_cidr, mask_size)
         self.nodes = informers.get(catalog.NODES)

@@ -18,7 +18,8 @@ def is_active(pod: Obj) -> bool:
 
 
 def condition(obj: Obj, type_: str) -> Obj | None:
-    for cond in status_of(obj).get("conditions") or []:
+    conditions: list[Obj] = status_of(obj).get("conditions") or []
+    for cond in conditions:
         if cond.get("type") == type_:
             return cond
     return None

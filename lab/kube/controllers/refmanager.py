@@ -8,8 +8,8 @@ matching are released, each by patching `metadata.ownerReferences`.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+from lab.kube.client import Client
 from lab.kube.machinery import errors, meta
 from lab.kube.machinery.catalog import Resource
 from lab.kube.machinery.objects import Obj
@@ -17,13 +17,13 @@ from lab.kube.machinery.selectors import LabelSelector
 
 log = logging.getLogger(__name__)
 
-async def _set_owner_refs(client: Any, res: Resource, obj: Obj, refs: list[Obj]) -> None:
+async def _set_owner_refs(client: Client, res: Resource, obj: Obj, refs: list[Obj]) -> None:
     # uid in the patch: the server refuses it if the name now belongs to another object
     body = {"metadata": {"ownerReferences": refs, "uid": meta.uid(obj)}}
     await client.patch(res, meta.name(obj), body, meta.namespace(obj) or None)
 
 
-async def claim(client: Any, res: Resource, owner: Obj, selector: LabelSelector, candidates: list[Obj]) -> list[Obj]:
+async def claim(client: Client, res: Resource, owner: Obj, selector: LabelSelector, candidates: list[Obj]) -> list[Obj]:
     """The candidates `owner` controls after adopting and releasing as needed."""
     owned: list[Obj] = []
     owner_uid = meta.uid(owner)
@@ -45,7 +45,7 @@ async def claim(client: Any, res: Resource, owner: Obj, selector: LabelSelector,
             continue
         if not matches or meta.is_deleting(owner) or meta.is_deleting(obj):
             continue
-        refs = meta.owner_references(obj) + [meta.new_controller_ref(owner)]
+        refs = [*meta.owner_references(obj), meta.new_controller_ref(owner)]
         try:
             await _set_owner_refs(client, res, obj, refs)
         except errors.NotFound:

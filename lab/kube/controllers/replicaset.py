@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from typing import Any
 
-from lab.kube.client import WorkQueue, run_controller
+from lab.kube.client import Client, WorkQueue, run_controller
 from lab.kube.client.events import NORMAL, WARNING, EventRecorder
 from lab.kube.controllers.equality import semantically_equal
 from lab.kube.controllers.expectations import Expectations
@@ -68,7 +67,7 @@ def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH) -> l
 
 def calculate_status(rs: Obj, pods: list[Obj]) -> Obj:
     spec = spec_of(rs)
-    template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    template_labels = meta.labels(spec.get("template") or {})
     min_ready = int(spec.get("minReadySeconds") or 0)
     status = copy.deepcopy(status_of(rs))
     status.update(
@@ -85,7 +84,7 @@ def calculate_status(rs: Obj, pods: list[Obj]) -> Obj:
 class ReplicaSetController:
     name = "replicaset"
 
-    def __init__(self, client: Any, informers: SharedInformers, recorder: EventRecorder | None = None) -> None:
+    def __init__(self, client: Client, informers: SharedInformers, recorder: EventRecorder | None = None) -> None:
         self.client = client
         self.recorder = recorder or EventRecorder(client, "replicaset-controller")
         self.rs_informer = informers.get(catalog.REPLICASETS)
@@ -175,7 +174,7 @@ class ReplicaSetController:
             self.expectations.expect_deletions(key, [meta.key(p) for p in doomed])
             log.info("Too many replicas for %s, need %d, deleting %d", key, want, len(doomed))
             results = await asyncio.gather(*(self._delete(rs, p) for p in doomed), return_exceptions=True)
-            for pod, result in zip(doomed, results):
+            for pod, result in zip(doomed, results, strict=True):
                 if isinstance(result, BaseException):
                     self.expectations.deletion_observed(key, meta.key(pod))
                     raise result

@@ -11,6 +11,7 @@ import logging
 from lab.kube.client import Informer, WorkQueue, run_controller
 from lab.kube.kubelet import cni
 from lab.kube.kubelet.routes import RouteManager
+from lab.kube.machinery.objects import spec_of
 
 log = logging.getLogger(__name__)
 KEY = "node-network"
@@ -21,7 +22,10 @@ class NodeNetwork:
         self.nodes, self.node_name, self.cni_conf_dir, self.routes = nodes, node_name, cni_conf_dir, routes
         self.pod_cidr = ""
         self.queue = WorkQueue("kubelet-node-network")
-        kick = lambda *_: self.queue.add(KEY)
+
+        def kick(*_: object) -> None:
+            self.queue.add(KEY)
+
         nodes.add_handler(on_add=kick, on_update=kick, on_delete=kick)
 
     @property
@@ -30,7 +34,7 @@ class NodeNetwork:
 
     async def sync(self, _key: str = KEY) -> None:
         me = self.nodes.store.get(self.node_name)
-        cidr = ((me or {}).get("spec") or {}).get("podCIDR", "")
+        cidr = spec_of(me or {}).get("podCIDR", "")
         if cidr:
             if cni.write_conflist(self.cni_conf_dir, cidr):
                 log.info("Wrote CNI config %s/%s for podCIDR %s", self.cni_conf_dir, cni.CONF_NAME, cidr)

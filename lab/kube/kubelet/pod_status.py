@@ -135,7 +135,7 @@ def qos_class(pod: Obj) -> str:
     limits = [(c.get("resources") or {}).get("limits") or {} for c in containers]
     if not any(requests) and not any(limits):
         return "BestEffort"
-    for req, lim in zip(requests, limits):
+    for req, lim in zip(requests, limits, strict=True):
         for res in ("cpu", "memory"):
             if res not in lim or str(req.get(res, lim[res])) != str(lim[res]):
                 return "Burstable"

@@ -114,7 +114,7 @@ def _field_value(pod: Obj, path: str, pod_ip: str, node: NodeFacts) -> str:
     m = re.fullmatch(r"metadata\.(labels|annotations)\['(.+)'\]", path)
     if m:
         return str((pod.get("metadata", {}).get(m.group(1)) or {}).get(m.group(2), ""))
-    values = {"metadata.name": meta.name(pod), "metadata.namespace": meta.namespace(pod),
+    values: dict[str, str] = {"metadata.name": meta.name(pod), "metadata.namespace": meta.namespace(pod),
               "metadata.uid": meta.uid(pod), "spec.nodeName": s if (s := spec(pod).get("nodeName")) else node.node_name,
               "spec.serviceAccountName": spec(pod).get("serviceAccountName", ""),
               "status.hostIP": node.node_ip, "status.hostIPs": node.node_ip,

@@ -34,7 +34,7 @@ class Histogram:
     def render(self) -> list[str]:
         counts = self.counts or [0] * len(self.buckets)
         lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
-        lines += [f'{self.name}_bucket{{le="{b:g}"}} {n}' for b, n in zip(self.buckets, counts)]
+        lines += [f'{self.name}_bucket{{le="{b:g}"}} {n}' for b, n in zip(self.buckets, counts, strict=True)]
         lines += [f'{self.name}_bucket{{le="+Inf"}} {self.count}', f"{self.name}_sum {self.total:g}",
                   f"{self.name}_count {self.count}"]
         return lines

@@ -62,7 +62,7 @@ class Proxier:
             await self._sync()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure means: count, log, retry later
+        except Exception as exc:  # any failure means: count, log, retry later
             self.metrics.restore_failures += 1
             log.error("Failed to sync iptables rules, retrying in %.0fs: %s", self.options.sync_period, exc)
             self.runner.retry_after(self.options.sync_period)
@@ -101,7 +101,7 @@ class Proxier:
             await asyncio.sleep(self.options.sync_period)
             try:
                 present = await self.applier.canary_present()
-            except Exception as exc:  # noqa: BLE001 - a failing check must not end the loop; try again next period
+            except Exception as exc:  # a failing check must not end the loop; try again next period
                 log.warning("Canary check failed: %s", exc)
                 continue
             if not present:

@@ -56,7 +56,7 @@ class _Tables:
         return chain
 
     def add(self, chain: str, *args: str) -> None:
-        self.rules.append(" ".join(("-A", chain) + args))
+        self.rules.append(" ".join(("-A", chain, *args)))
 
     def lines(self, extra_rules: Iterable[str] = ()) -> tuple[str, ...]:
         return (f"*{self.name}", *(f":{ch} - [0:0]" for ch in self.chains),
@@ -136,7 +136,7 @@ def _program_service(nat: _Tables, sp: ServicePort, eps: list[Endpoint], cluster
     for i, sep in enumerate(seps):
         chance = ("-m", "statistic", "--mode", "random", "--probability", probability(i, n)) if i < n - 1 else ()
         nat.add(svc, *comment, *chance, "-j", sep)
-    for ep, sep in zip(eps, seps):
+    for ep, sep in zip(eps, seps, strict=True):
         nat.add(sep, *comment, "-s", ep.ip, "-j", c.KUBE_MARK_MASQ)  # hairpin: a pod reaching itself
         sticky = ("-m", "recent", "--name", sep, "--mask", "255.255.255.255", "--set") if sp.sticky_seconds else ()
         nat.add(sep, *comment, *_proto(sp), *sticky, "-j", "DNAT", "--to-destination", ep.address)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Protocol, runtime_checkable
 
+from lab.kube.client import Client
 from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of
 from lab.kube.scheduler.resources import Resources, node_allocatable, pod_requests
@@ -136,7 +137,7 @@ class QueuedPodInfo:
 class Handle(Protocol):
     """What plugins may use from the running scheduler (the API client, for DefaultBinder)."""
 
-    client: Any
+    client: Client
 
 
 class Plugin(Protocol):

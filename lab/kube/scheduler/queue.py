@@ -133,7 +133,7 @@ class SchedulingQueue:
             self._backoff[info.key] = info
 
     def backoff_duration(self, info: QueuedPodInfo) -> float:
-        return min(self.initial_backoff * 2 ** max(info.attempts - 1, 0), self.max_backoff)
+        return min(self.initial_backoff * 2.0 ** max(info.attempts - 1, 0), self.max_backoff)
 
     def flush(self) -> None:
         """Move pods whose backoff ended to activeQ, and long-unschedulable pods onward."""

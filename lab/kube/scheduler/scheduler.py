@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 
+from lab.kube.client import Client
 from lab.kube.client.events import EventRecorder
 from lab.kube.machinery import catalog, errors, meta
 from lab.kube.machinery.objects import Obj, spec_of, status_of
@@ -52,7 +53,7 @@ def scheduled_condition(pod: Obj, reason: str, message: str) -> list[Obj] | None
 
 
 class Scheduler:
-    def __init__(self, client: Any, cfg: SchedulerConfig, recorder: EventRecorder | None = None) -> None:
+    def __init__(self, client: Client, cfg: SchedulerConfig, recorder: EventRecorder | None = None) -> None:
         self.client = client
         self.frameworks = {p.scheduler_name: Framework(p, self) for p in cfg.profiles}
         first = next(iter(self.frameworks.values()))

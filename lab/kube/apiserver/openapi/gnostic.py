@@ -28,7 +28,7 @@ def _any(value: Any) -> Any:
     return Any_(yaml=json.dumps(value, separators=(",", ":")))
 
 
-def _extensions(obj: dict[str, Any]) -> list:
+def _extensions(obj: dict[str, Any]) -> list[Any]:
     return [NamedAny(name=k, value=_any(v)) for k, v in obj.items() if k.startswith("x-")]
 
 

@@ -40,7 +40,8 @@ _MESSAGES: dict[str, list[tuple[str, int, str]]] = {
     "ParametersItem": [("parameter", 1, "Parameter|oneof"), ("json_reference", 2, "JsonReference|oneof")],
     "PathItem": [("_ref", 1, "string"), ("get", 2, "Operation"), ("put", 3, "Operation"), ("post", 4, "Operation"),
                  ("delete", 5, "Operation"), ("options", 6, "Operation"), ("head", 7, "Operation"),
-                 ("patch", 8, "Operation"), ("parameters", 9, "ParametersItem*"), ("vendor_extension", 10, "NamedAny*")],
+                 ("patch", 8, "Operation"), ("parameters", 9, "ParametersItem*"),
+                 ("vendor_extension", 10, "NamedAny*")],
     "PathParameterSubSchema": [("required", 1, "bool"), ("in", 2, "string"), ("description", 3, "string"),
                                ("name", 4, "string"), ("type", 5, "string"), ("format", 6, "string"),
                                ("unique_items", 19, "bool")],
@@ -97,4 +98,6 @@ _POOL.Add(_file())
 
 def message(name: str) -> type:
     """The message class `openapi.v2.<name>`."""
-    return message_factory.GetMessageClass(_POOL.FindMessageTypeByName(f"openapi.v2.{name}"))
+    # protobuf is untyped here; GetMessageClass returns the generated message class
+    cls: type = message_factory.GetMessageClass(_POOL.FindMessageTypeByName(f"openapi.v2.{name}"))
+    return cls

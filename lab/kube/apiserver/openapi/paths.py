@@ -89,7 +89,7 @@ class _Ops:
         self.ident = group[0].upper() + group[1:] + res.version[0].upper() + res.version[1:]
         self.tag = f"{group}_{res.version}"
 
-    def op(self, verb: str, name: str, action: str, params: list[dict], resp: dict, *,
+    def op(self, verb: str, name: str, action: str, params: list[dict[str, Any]], resp: dict[str, Any], *,
            gvk: dict[str, str] | None = None, consumes: list[str] | None = None, doc: str = "") -> dict[str, Any]:
         out: dict[str, Any] = {
             "description": doc or f"{verb} {name}",
@@ -124,11 +124,13 @@ def resource_paths(res: catalog.Resource) -> dict[str, dict[str, Any]]:
 
     paths: dict[str, dict[str, Any]] = {
         f"{scope}/{res.plural}": {
-            "get": o.op("list", f"{ns}{kind}", "list", listq, responses(lst, "200"), doc=f"list or watch objects of kind {kind}"),
+            "get": o.op("list", f"{ns}{kind}", "list", listq, responses(lst, "200"),
+                        doc=f"list or watch objects of kind {kind}"),
             "post": o.op("create", f"{ns}{kind}", "post", [body(obj), *writeq], responses(obj, "200", "201", "202"),
                          doc=f"create a {kind}"),
             "delete": o.op("delete", f"Collection{ns}{kind}", "deletecollection",
-                           [body(DELETE_OPTIONS, False), query("continue"), *deleteq, *[query(p) for p in LIST_PARAMS[2:]]],
+                           [body(DELETE_OPTIONS, False), query("continue"), *deleteq,
+                            *[query(p) for p in LIST_PARAMS[2:]]],
                            responses(STATUS, "200"), doc=f"delete collection of {kind}"),
             "parameters": [*scope_params, *pretty],
         },
@@ -165,12 +167,14 @@ def resource_paths(res: catalog.Resource) -> dict[str, dict[str, Any]]:
             "parameters": [*pretty, *listq],
         }
     for sub in res.subresources:
-        paths[f"{scope}/{res.plural}/{{name}}/{sub}"] = _subresource(o, res, sub, ns, item_params, pretty, writeq, patchq)
+        paths[f"{scope}/{res.plural}/{{name}}/{sub}"] = _subresource(o, res, sub, ns, item_params, pretty, writeq,
+                                                                     patchq)
     return paths
 
 
-def _subresource(o: _Ops, res: catalog.Resource, sub: str, ns: str, item_params: list, pretty: list,
-                 writeq: list, patchq: list) -> dict[str, Any]:
+def _subresource(o: _Ops, res: catalog.Resource, sub: str, ns: str, item_params: list[dict[str, Any]],
+                 pretty: list[dict[str, Any]], writeq: list[dict[str, Any]],
+                 patchq: list[dict[str, Any]]) -> dict[str, Any]:
     target = subresource_kind(res, sub)
     short = target.rsplit(".", 1)[-1]
     name = f"{ns}{res.kind}{sub[0].upper()}{sub[1:]}"
@@ -185,7 +189,8 @@ def _subresource(o: _Ops, res: catalog.Resource, sub: str, ns: str, item_params:
                              gvk=gvk, doc=f"create binding of a {res.kind}"),
                 "parameters": [*params, *pretty]}
     return {
-        "get": o.op("read", name, "get", [], responses(target, "200"), gvk=gvk, doc=f"read {sub} of the specified {res.kind}"),
+        "get": o.op("read", name, "get", [], responses(target, "200"), gvk=gvk,
+                    doc=f"read {sub} of the specified {res.kind}"),
         "put": o.op("replace", name, "put", [body(target), *writeq], responses(target, "200", "201"), gvk=gvk,
                     doc=f"replace {sub} of the specified {res.kind}"),
         "patch": o.op("patch", name, "patch", [body(PATCH), *patchq], responses(target, "200", "201"), gvk=gvk,

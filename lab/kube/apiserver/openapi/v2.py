@@ -35,4 +35,5 @@ def v2_json() -> dict[str, Any]:
 @cache
 def v2_protobuf() -> bytes:
     """The document as a serialized gnostic `openapi.v2.Document`."""
-    return gnostic.encode_document(_document()).SerializeToString(deterministic=True)
+    data: bytes = gnostic.encode_document(_document()).SerializeToString(deterministic=True)  # protobuf is untyped
+    return data

@@ -45,7 +45,9 @@ KEEP_ZERO = frozenset({
 
 @functools.cache
 def _table() -> dict[str, dict[str, list[Any]]]:
-    return json.loads((Path(__file__).with_name("descriptors.json")).read_text())
+    # descriptors.json is written by extract.build, so it has build's shape
+    table: dict[str, dict[str, list[Any]]] = json.loads((Path(__file__).with_name("descriptors.json")).read_text())
+    return table
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -67,6 +69,7 @@ def _fields(buf: bytes) -> list[tuple[int, int, Any]]:
     while pos < len(buf):
         tag, pos = _varint(buf, pos)
         num, wire = tag >> 3, tag & 7
+        val: int | bytes  # varints are ints; fixed-size and length-delimited values stay bytes
         if wire == 0:
             val, pos = _varint(buf, pos)
         elif wire == 1:

@@ -12,6 +12,7 @@ import json
 import re
 import sys
 import zlib
+from typing import Any
 
 from google.protobuf import descriptor_pb2
 
@@ -57,18 +58,19 @@ def messages(fds: list[descriptor_pb2.FileDescriptorProto]) -> dict[str, descrip
     return table
 
 
-def build(binary: bytes) -> dict[str, dict[str, list]]:
+def build(binary: bytes) -> dict[str, dict[str, list[Any]]]:
+    """{message: {field number: [json name, kind, message type, repeated, (map key kind, map value kind)]}}."""
     table = messages(file_descriptors(binary))
-    out: dict[str, dict[str, list]] = {}
+    out: dict[str, dict[str, list[Any]]] = {}
     todo = list(ROOTS)
     while todo:
         name = todo.pop()
         if name in out or name not in table:
             continue
-        fields: dict[str, list] = {}
+        fields: dict[str, list[Any]] = {}
         for f in table[name].field:
             kind = KINDS.get(f.type, "bytes")
-            entry: list = [f.json_name or f.name, kind, f.type_name if kind == "message" else "",
+            entry: list[Any] = [f.json_name or f.name, kind, f.type_name if kind == "message" else "",
                            f.label == F.LABEL_REPEATED]
             if kind == "message":
                 target = table.get(f.type_name)

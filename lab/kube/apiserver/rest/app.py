@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from lab.kube.apiserver import openapi
 from lab.kube.apiserver.context import ServerContext
@@ -27,7 +27,7 @@ def _status_response(err: errors.APIError) -> web.Response:
 
 
 @web.middleware
-async def status_edge(request: web.Request, handler: Any) -> web.StreamResponse:
+async def status_edge(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every error leaves as an upstream Status; the only place exceptions become HTTP."""
     started = time.monotonic()
     try:

@@ -33,7 +33,8 @@ apps.define("Deployment", {
             "type": Desc(S, "Type of deployment: \"Recreate\" or \"RollingUpdate\"."),
         }),
         "template": TEMPLATE,
-    }, required=("selector", "template"), desc="DeploymentSpec is the specification of the desired behavior of the Deployment."),
+    }, required=("selector", "template"),
+        desc="DeploymentSpec is the specification of the desired behavior of the Deployment."),
     "status": apps.define("DeploymentStatus", {
         "availableReplicas": I32, "collisionCount": I32, "conditions": _conditions("Deployment"),
         "observedGeneration": I64, "readyReplicas": I32, "replicas": I32, "terminatingReplicas": I32,

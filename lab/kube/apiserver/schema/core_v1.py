@@ -7,7 +7,7 @@ ConfigMap, Secret, Binding and the small reference types they share.
 from __future__ import annotations
 
 from .meta_v1 import CONDITION, INT_OR_STRING, MICRO_TIME, OBJECT_META, QUANTITY, TIME
-from .types import BYTES, I32, I64, SMAP, Arr, B, Desc, Group, MapOf, S
+from .types import BYTES, I32, I64, SMAP, Arr, B, Desc, FieldSpec, Group, MapOf, S
 
 core = Group("io.k8s.api.core.v1")
 V1 = ("", "v1")
@@ -21,7 +21,7 @@ LOCAL_OBJECT_REFERENCE = core.define("LocalObjectReference", {"name": S},
 RESOURCES = MapOf(QUANTITY)
 
 
-def _typed(kind: str, props: dict, *, desc: str, required: tuple[str, ...] = ()) -> None:
+def _typed(kind: str, props: dict[str, FieldSpec], *, desc: str, required: tuple[str, ...] = ()) -> None:
     """A top-level kind: TypeMeta + ObjectMeta + the given fields."""
     core.define(kind, {"apiVersion": S, "kind": S, "metadata": OBJECT_META, **props},
                 required=required, desc=desc, gvk=(*V1, kind))
@@ -40,7 +40,8 @@ _typed("Namespace", {
 
 TAINT = core.define("Taint", {"effect": S, "key": S, "timeAdded": TIME, "value": S},
                     required=("key", "effect"),
-                    desc="The node this Taint is attached to has the \"effect\" on any pod that does not tolerate the Taint.")
+                    desc="The node this Taint is attached to has the \"effect\" on any pod"
+                         " that does not tolerate the Taint.")
 _typed("Node", {
     "spec": core.define("NodeSpec", {
         "externalID": S, "podCIDR": S, "podCIDRs": Arr(S, strategy="merge", list_type="set"),

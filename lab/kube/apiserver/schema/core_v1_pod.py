@@ -240,4 +240,5 @@ core.define("Pod", {
     "apiVersion": S, "kind": S, "metadata": OBJECT_META, "spec": POD_SPEC, "status": POD_STATUS,
 }, desc="Pod is a collection of containers that can run on a host.", gvk=("", "v1", "Pod"))
 POD_TEMPLATE_SPEC = core.define("PodTemplateSpec", {"metadata": OBJECT_META, "spec": POD_SPEC},
-                                desc="PodTemplateSpec describes the data a pod should have when created from a template.")
+                                desc="PodTemplateSpec describes the data a pod should have"
+                                     " when created from a template.")

@@ -12,10 +12,12 @@ KEY_TO_PATH = core.define("KeyToPath", {"key": S, "mode": I32, "path": S}, requi
                           desc="Maps a string key to a path within a volume.")
 ITEMS = Arr(KEY_TO_PATH, list_type="atomic")
 OBJECT_FIELD_SELECTOR = core.define("ObjectFieldSelector", {"apiVersion": S, "fieldPath": S},
-                                    required=("fieldPath",), desc="ObjectFieldSelector selects an APIVersioned field of an object.")
+                                    required=("fieldPath",),
+                                    desc="ObjectFieldSelector selects an APIVersioned field of an object.")
 RESOURCE_FIELD_SELECTOR = core.define("ResourceFieldSelector", {
     "containerName": S, "divisor": QUANTITY, "resource": S,
-}, required=("resource",), desc="ResourceFieldSelector represents container resources (cpu, memory) and their output format.")
+}, required=("resource",),
+    desc="ResourceFieldSelector represents container resources (cpu, memory) and their output format.")
 DOWNWARD_FILE = core.define("DownwardAPIVolumeFile", {
     "fieldRef": OBJECT_FIELD_SELECTOR, "mode": I32, "path": S, "resourceFieldRef": RESOURCE_FIELD_SELECTOR,
 }, required=("path",), desc="DownwardAPIVolumeFile represents information to create the file containing the pod field.")

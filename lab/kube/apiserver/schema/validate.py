@@ -26,13 +26,13 @@ _INT_RANGE = {"int32": 2**31, "int64": 2**63}
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
-class _DupDict(dict):
+class _DupDict(dict[str, Any]):
     """A JSON object that remembers which keys appeared more than once."""
 
     duplicates: list[str]
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> dict:
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out = _DupDict()
     out.duplicates = []
     for key, value in pairs:
@@ -138,7 +138,7 @@ class _Decoder:
                 continue
             self.value(field_type(spec), item, sub, d.short, [*fields, key])
 
-    def duplicates(self, v: dict, path: str) -> None:
+    def duplicates(self, v: dict[str, Any], path: str) -> None:
         for key in getattr(v, "duplicates", ()):
             self.strict.append(f'duplicate field "{path}.{key}"' if path else f'duplicate field "{key}"')
 
@@ -163,7 +163,8 @@ def _directive(directive: str | None, verb: str) -> str:
     return directive
 
 
-def _decode(resource: catalog.Resource, obj: Any, directive: str | None, definition: str | None, verb: str) -> list[str]:
+def _decode(resource: catalog.Resource, obj: Any, directive: str | None, definition: str | None,
+            verb: str) -> list[str]:
     directive = _directive(directive, verb)
     target = definition or kind_name(resource)
     ref = Ref(target)

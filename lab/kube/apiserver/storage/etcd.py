@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlparse
 
 import aetcd
@@ -22,19 +22,22 @@ from lab.kube.apiserver.storage.interface import (
     Event,
     KeyExists,
     KeyNotFound,
-    Obj,
     Storage,
     TooLarge,
     Unavailable,
     with_rv,
     without_rv,
 )
+from lab.kube.machinery.objects import Obj
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # etcd's own answer past --max-request-bytes, and gRPC's past the server's receive limit
 TOO_LARGE_MESSAGES = ("request is too large", "larger than max")
 REQUEST_TIMEOUT = 5  # seconds: an etcd that does not answer is reported, not waited on
+# transport failures: etcd is away (or too slow), so the request fails fast as Unavailable
+TRANSPORT_ERRORS = (TimeoutError, etcd_errors.ConnectionFailedError, etcd_errors.ConnectionTimeoutError,
+                    etcd_errors.InternalError, OSError)
 
 
 def _decode(value: bytes, revision: int) -> Obj:
@@ -61,7 +64,7 @@ class EtcdStorage(Storage):
         """Run one etcd call, mapping transport failures to `Unavailable`."""
         try:
             return await asyncio.wait_for(fn(await self._conn()), self._timeout + 1)
-        except (TimeoutError, etcd_errors.ConnectionFailedError, etcd_errors.ConnectionTimeoutError, etcd_errors.InternalError, OSError) as exc:
+        except TRANSPORT_ERRORS as exc:
             raise Unavailable(key, f"etcd unavailable: {exc}") from exc
         except etcd_errors.ClientError as exc:
             if any(m in str(exc) for m in TOO_LARGE_MESSAGES):  # retrying can never help
@@ -100,11 +103,12 @@ class EtcdStorage(Storage):
     async def _txn_put(self, key: str, data: bytes, revision: int) -> tuple[bool, Any]:
         async def op(c: aetcd.Client) -> tuple[bool, Any]:
             tx = c.transactions
-            return await c.transaction(
+            # aetcd is untyped; its transaction answers (succeeded, responses)
+            return cast("tuple[bool, Any]", await c.transaction(
                 compare=[tx.mod(key.encode()) == revision],
                 success=[tx.put(key.encode(), data)],
                 failure=[tx.get(key.encode())],
-            )
+            ))
         return await self._call(key, op)
 
     async def update(self, key: str, obj: Obj, revision: int) -> Obj:
@@ -124,11 +128,12 @@ class EtcdStorage(Storage):
 
         async def op(c: aetcd.Client) -> tuple[bool, Any]:
             tx = c.transactions
-            return await c.transaction(
+            # aetcd is untyped; its transaction answers (succeeded, responses)
+            return cast("tuple[bool, Any]", await c.transaction(
                 compare=[tx.mod(key.encode()) == rev],
                 success=[tx.delete(key.encode())],
                 failure=[tx.get(key.encode())],
-            )
+            ))
         ok, responses = await self._call(key, op)
         if not ok:
             if not responses or not responses[0]:

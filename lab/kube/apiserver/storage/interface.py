@@ -108,7 +108,7 @@ class Storage(abc.ABC):
     async def revision(self) -> int:
         """The current store revision."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - a deliberate no-op default: the memory store holds no connections
         """Release connections."""
 
     async def guaranteed_update(self, key: str, fn: UpdateFn, *, retries: int = 16) -> Obj:

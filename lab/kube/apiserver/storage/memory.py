@@ -18,11 +18,11 @@ from lab.kube.apiserver.storage.interface import (
     Event,
     KeyExists,
     KeyNotFound,
-    Obj,
     Storage,
     with_rv,
     without_rv,
 )
+from lab.kube.machinery.objects import Obj
 
 HISTORY = 10_000  # events kept for watches that start in the past
 

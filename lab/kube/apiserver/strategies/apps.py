@@ -11,24 +11,24 @@ from lab.kube.apiserver.strategies import validation as v
 from lab.kube.apiserver.strategies.base import (
     AGE_COLUMN,
     NAME_COLUMN,
-    Obj,
     Strategy,
     column,
 )
 from lab.kube.apiserver.strategies.pods import default_pod_spec, validate_pod_spec
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import BadRequest, Cause
-from lab.kube.machinery.objects import spec_of, status_of
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 from lab.kube.machinery.selectors import LabelSelector
 
 WIDE = [column("Containers", priority=1, description="Names of each container in the template."),
         column("Images", priority=1, description="Images referenced by each container in the template."),
-        column("Selector", priority=1, description="Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.")]
+        column("Selector", priority=1, description="Label selector for pods. Existing ReplicaSets whose pods are "
+               "selected by this will be the ones affected by this deployment.")]
 
 
 def _template_cells(obj: Obj) -> list[str]:
     spec = spec_of(obj)
-    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+    containers = spec_of(spec.get("template") or {}).get("containers") or []
     return [joined([c.get("name", "") for c in containers]),
             joined([c.get("image", "") for c in containers]),
             label_selector_text(spec.get("selector"))]
@@ -39,7 +39,8 @@ def validate_selector_template(spec: Any) -> list[Cause]:
         return [v.required("spec")]
     causes: list[Cause] = []
     selector = spec.get("selector")
-    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    template = spec.get("template") or {}
+    labels = meta.labels(template)
     if not selector:
         causes.append(v.required("spec.selector"))
     else:
@@ -55,7 +56,7 @@ def validate_selector_template(spec: Any) -> list[Cause]:
     replicas = spec.get("replicas")
     if replicas is not None and (not isinstance(replicas, int) or replicas < 0):
         causes.append(v.invalid("spec.replicas", replicas, "must be greater than or equal to 0"))
-    causes += validate_pod_spec((spec.get("template") or {}).get("spec"), "spec.template.spec")
+    causes += validate_pod_spec(template.get("spec"), "spec.template.spec")
     return causes
 
 
@@ -107,8 +108,10 @@ class DeploymentStrategy(WorkloadStrategy):
     def columns(self) -> list[dict[str, Any]]:
         return [NAME_COLUMN,
                 column("Ready", description="Number of the pod with ready state"),
-                column("Up-to-date", "integer", "Total number of non-terminated pods targeted by this deployment that have the desired template spec."),
-                column("Available", "integer", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."),
+                column("Up-to-date", "integer", "Total number of non-terminated pods targeted by this deployment that "
+                       "have the desired template spec."),
+                column("Available", "integer", "Total number of available pods (ready for at least minReadySeconds) "
+                       "targeted by this deployment."),
                 AGE_COLUMN, *WIDE]
 
     def row(self, obj: Obj) -> list[Any]:

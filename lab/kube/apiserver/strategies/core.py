@@ -14,14 +14,13 @@ from lab.kube.apiserver.printers import age, human_duration
 from lab.kube.apiserver.strategies.base import (
     AGE_COLUMN,
     NAME_COLUMN,
-    Obj,
     Strategy,
     column,
 )
 from lab.kube.apiserver.strategies.datakeys import payload_causes
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import Cause
-from lab.kube.machinery.objects import spec_of
+from lab.kube.machinery.objects import Obj, spec_of
 
 
 @dataclass
@@ -76,7 +75,8 @@ class EventStrategy(Strategy):
 
     def columns(self) -> list[dict[str, Any]]:
         return [column("Last Seen", description="Time when last event occurred"),
-                column("Type", description="Type of this event (Normal, Warning), new types could be added in the future."),
+                column("Type", description="Type of this event (Normal, Warning), new types could be added in the "
+                       "future."),
                 column("Reason", description="Reason is why the action was taken. It is human-readable."),
                 column("Object", description="The object this Event is about"),
                 column("Message", description="A human-readable description of the status of this operation."),

@@ -11,12 +11,11 @@ from lab.kube.apiserver.printers import age
 from lab.kube.apiserver.strategies.base import (
     AGE_COLUMN,
     NAME_COLUMN,
-    Obj,
     Strategy,
     column,
 )
 from lab.kube.machinery import catalog, meta
-from lab.kube.machinery.objects import spec_of, status_of
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 

@@ -10,12 +10,11 @@ from lab.kube.apiserver.printers import age
 from lab.kube.apiserver.strategies.base import (
     AGE_COLUMN,
     NAME_COLUMN,
-    Obj,
     Strategy,
     column,
 )
 from lab.kube.machinery import catalog, meta
-from lab.kube.machinery.objects import spec_of, status_of
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 ROLE_PREFIX = "node-role.kubernetes.io/"
 
@@ -50,11 +49,16 @@ class NodeStrategy(Strategy):
                 column("Roles", description="The roles of the node"),
                 AGE_COLUMN,
                 column("Version", description="Kubelet Version reported by the node."),
-                column("Internal-IP", priority=1, description="List of addresses reachable to the node. Queried from cloud provider, if available."),
-                column("External-IP", priority=1, description="List of addresses reachable to the node. Queried from cloud provider, if available."),
-                column("OS-Image", priority=1, description="OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy))."),
-                column("Kernel-Version", priority=1, description="Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64)."),
-                column("Container-Runtime", priority=1, description="ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).")]
+                column("Internal-IP", priority=1, description="List of addresses reachable to the node. Queried from "
+                       "cloud provider, if available."),
+                column("External-IP", priority=1, description="List of addresses reachable to the node. Queried from "
+                       "cloud provider, if available."),
+                column("OS-Image", priority=1, description="OS Image reported by the node from /etc/os-release (e.g. "
+                       "Debian GNU/Linux 7 (wheezy))."),
+                column("Kernel-Version", priority=1, description="Kernel Version reported by the node from 'uname -r' "
+                       "(e.g. 3.16.0-0.bpo.4-amd64)."),
+                column("Container-Runtime", priority=1, description="ContainerRuntime Version reported by the node "
+                       "through runtime remote API (e.g. containerd://1.4.2).")]
 
     def row(self, obj: Obj) -> list[Any]:
         info = status_of(obj).get("nodeInfo") or {}

@@ -13,13 +13,12 @@ from lab.kube.apiserver.strategies import validation as v
 from lab.kube.apiserver.strategies.base import (
     AGE_COLUMN,
     NAME_COLUMN,
-    Obj,
     Strategy,
     column,
 )
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import Cause
-from lab.kube.machinery.objects import spec_of, status_of
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 DEFAULT_GRACE = 30
 NOT_READY_TOLERATIONS = [
@@ -189,12 +188,17 @@ class PodStrategy(Strategy):
         return [NAME_COLUMN,
                 column("Ready", description="The aggregate readiness state of this pod for accepting traffic."),
                 column("Status", description="The aggregate status of the containers in this pod."),
-                column("Restarts", description="The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."),
+                column("Restarts", description="The number of times the containers in this pod have been restarted and "
+                       "when the last container in this pod has restarted."),
                 AGE_COLUMN,
-                column("IP", priority=1, description="IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated."),
-                column("Node", priority=1, description="NodeName is a request to schedule this pod onto a specific node."),
-                column("Nominated Node", priority=1, description="nominatedNodeName is set only when this pod preempts other pods on the node."),
-                column("Readiness Gates", priority=1, description="If specified, all readiness gates will be evaluated for pod readiness.")]
+                column("IP", priority=1, description="IP address allocated to the pod. Routable at least within the "
+                       "cluster. Empty if not yet allocated."),
+                column("Node", priority=1, description="NodeName is a request to schedule this pod onto a specific "
+                       "node."),
+                column("Nominated Node", priority=1, description="nominatedNodeName is set only when this pod preempts "
+                       "other pods on the node."),
+                column("Readiness Gates", priority=1, description="If specified, all readiness gates will be evaluated "
+                       "for pod readiness.")]
 
     def row(self, obj: Obj) -> list[Any]:
         spec, status = spec_of(obj), status_of(obj)

@@ -13,13 +13,12 @@ from lab.kube.apiserver.strategies import validation as v
 from lab.kube.apiserver.strategies.base import (
     AGE_COLUMN,
     NAME_COLUMN,
-    Obj,
     Strategy,
     column,
 )
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import Cause, InternalError
-from lab.kube.machinery.objects import spec_of, status_of
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 TYPES = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]
 PROTOCOLS = ["SCTP", "TCP", "UDP"]
@@ -55,7 +54,7 @@ class ServiceStrategy(Strategy):
         causes = super().validate(obj)
         spec = obj.get("spec")
         if not isinstance(spec, dict):
-            return causes + [v.required("spec")]
+            return [*causes, v.required("spec")]
         stype = spec.get("type")
         if spec.get("selector") is not None:
             causes += v.labels_causes(spec["selector"], "spec.selector")
@@ -64,7 +63,7 @@ class ServiceStrategy(Strategy):
         ports = spec.get("ports") or []
         if not ports and stype != "ExternalName" and spec.get("clusterIP") != "None":
             causes.append(v.required("spec.ports"))
-        names: set[str] = set()
+        names: set[str | None] = set()
         for i, p in enumerate(ports):
             if not isinstance(p, dict):
                 causes.append(v.invalid(f"spec.ports[{i}]", p, "must be an object"))
@@ -187,10 +186,12 @@ class ServiceStrategy(Strategy):
         return [NAME_COLUMN,
                 column("Type", description="type determines how the Service is exposed."),
                 column("Cluster-IP", description="clusterIP is the IP address of the service."),
-                column("External-IP", description="externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service."),
+                column("External-IP", description="externalIPs is a list of IP addresses for which nodes in the "
+                       "cluster will also accept traffic for this service."),
                 column("Port(s)", description="The list of ports that are exposed by this service."),
                 AGE_COLUMN,
-                column("Selector", priority=1, description="Route service traffic to pods with label keys and values matching this selector.")]
+                column("Selector", priority=1, description="Route service traffic to pods with label keys and values "
+                       "matching this selector.")]
 
     def row(self, obj: Obj) -> list[Any]:
         spec = spec_of(obj)

@@ -8,7 +8,7 @@ back as `CRIError`. Calls are built with `channel.unary_unary` on the upstream m
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -64,10 +64,11 @@ class RemoteRuntime:
                                         request_serializer=type(request).SerializeToString,
                                         response_deserializer=reply.FromString)
         try:
-            result: Any = await rpc(request, timeout=timeout or self.timeout)
+            # grpc is untyped; the response_deserializer above makes the answer a `reply`
+            result: R = await rpc(request, timeout=timeout or self.timeout)
         except grpc.aio.AioRpcError as exc:
             raise CRIError(method, exc.code().name, exc.details() or "") from exc
-        return result  # type: ignore[no-any-return]
+        return result
 
     async def _rt(self, method: str, request: Message, reply: type[R], timeout: float | None = None) -> R:
         return await self._call("RuntimeService", method, request, reply, timeout)

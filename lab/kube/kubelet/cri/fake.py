@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from lab.kube.kubelet.cri import api_pb2 as pb
@@ -191,6 +191,5 @@ class FakeRuntime:
         return self.images.get(image) or self.add_image(image)
 
 
-def _matches(have: object, want: dict[str, str] | None) -> bool:
-    labels = dict(have)  # type: ignore[call-overload]
-    return all(labels.get(k) == v for k, v in (want or {}).items())
+def _matches(have: Mapping[str, str], want: dict[str, str] | None) -> bool:
+    return all(have.get(k) == v for k, v in (want or {}).items())

@@ -17,8 +17,8 @@ ROOT = HERE.parents[3]  # the repository root, so generated imports read `from l
 
 
 def main() -> int:
-    import grpc_tools  # type: ignore[import-untyped]
-    from grpc_tools import protoc  # type: ignore[import-untyped]  # a test/dev dependency only
+    import grpc_tools  # type: ignore[import-untyped]  # grpcio-tools ships no type information
+    from grpc_tools import protoc  # a test/dev dependency only
 
     proto = HERE.joinpath("api.proto").relative_to(ROOT)
     include = Path(grpc_tools.__file__).parent / "_proto"  # google/protobuf well-known types

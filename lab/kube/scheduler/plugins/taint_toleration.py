@@ -39,7 +39,7 @@ def tolerated(tolerations: list[Obj], taint: Obj) -> bool:
 
 
 def node_taints(node_info: NodeInfo) -> list[Obj]:
-    return ((node_info.node or {}).get("spec") or {}).get("taints") or []
+    return spec_of(node_info.node or {}).get("taints") or []
 
 
 def pod_tolerations(pod: Obj) -> list[Obj]:
