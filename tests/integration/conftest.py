@@ -28,6 +28,9 @@ from typing import Any
 
 import pytest
 
+from lab.kube.machinery.user import MASTERS
+from lab.pki.authority import load_or_create_ca
+from lab.pki.certs import CertSpec, ensure_cert
 from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -127,18 +130,34 @@ class APIServerProcess:
     def log(self) -> Path:
         return self.workdir / "apiserver.log"
 
+    @property
+    def pki_dir(self) -> Path:
+        """The test cluster's client CA and the admin's certificate (system:masters)."""
+        return self.workdir / "pki"
+
+    def admin_credentials(self) -> tuple[Path, Path]:
+        """(cert, key) of the admin client certificate, issued by the client CA once."""
+        ca, _ = load_or_create_ca(self.pki_dir)
+        ensure_cert(self.pki_dir, CertSpec("admin", "kubelab-admin", (MASTERS,)), ca)
+        return self.pki_dir / "admin.crt", self.pki_dir / "admin.key"
+
     def ssl_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.ca_file))
+        """Trusts the server and presents the admin's client certificate."""
+        ctx = ssl.create_default_context(cafile=str(self.ca_file))
+        cert, key = self.admin_credentials()
+        ctx.load_cert_chain(str(cert), str(key))
+        return ctx
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "lab.kube.apiserver.main",
                 "--etcd-servers", self.etcd_url, "--secure-port", str(self.port),
                 "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
                 "--cert-dir", str(self.cert_dir), "--service-cluster-ip-range", "10.96.0.0/12",
-                *self.extra_args]
+                "--client-ca-file", str(self.pki_dir / "ca.crt"), *self.extra_args]
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.admin_credentials()  # the client CA must exist before the server reads it
         env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
@@ -164,7 +183,7 @@ class APIServerProcess:
 
     def _write_kubeconfig(self) -> None:
         ca = base64.b64encode(self.ca_file.read_bytes()).decode()
-        # a token keeps kubectl from prompting for a username; the server does no authn yet
+        cert, key = (base64.b64encode(p.read_bytes()).decode() for p in self.admin_credentials())
         self.kubeconfig.write_text(f"""apiVersion: v1
 kind: Config
 clusters:
@@ -178,7 +197,7 @@ contexts:
 current-context: kubelab
 users:
 - name: admin
-  user: {{token: kubelab-test-admin}}
+  user: {{client-certificate-data: {cert}, client-key-data: {key}}}
 """)
 
     def stop(self) -> None:

@@ -10,6 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lab.kube.apiserver import ipalloc
+from lab.kube.apiserver.authn.chain import AuthenticationChain
+from lab.kube.apiserver.authn.setup import build_authenticator
+from lab.kube.apiserver.authz.authorizer import Authorizer
+from lab.kube.apiserver.authz.setup import build_authorizer
 from lab.kube.apiserver.readiness import Readiness
 from lab.kube.apiserver.registry import Registry, RegistryContext
 from lab.kube.apiserver.settings import Settings
@@ -29,6 +33,10 @@ class ServerContext:
     """The cluster IP allocator the Service registry uses; bootstrap frees the IPs it leaked."""
     readiness: Readiness
     """What /readyz reports; bootstrap sets `readiness.bootstrapped`."""
+    authenticator: AuthenticationChain
+    """Who each request is (x509, bearer tokens, anonymous on the anonymous paths)."""
+    authorizer: Authorizer
+    """Whether it may do what it asks (`--authorization-mode`)."""
 
 
 def build_context(settings: Settings, storage: Storage) -> ServerContext:
@@ -42,4 +50,5 @@ def build_context(settings: Settings, storage: Storage) -> ServerContext:
         ipaddress.ip_network(settings.service_cluster_ip_range, strict=False),
         service_ips=service_ips, node_ports=node_ports)
     registries = {r: Registry(for_resource(r), shared) for r in catalog.RESOURCES}
-    return ServerContext(settings, registries, service_ips, Readiness(storage))
+    return ServerContext(settings, registries, service_ips, Readiness(storage),
+                         build_authenticator(settings, registries), build_authorizer(settings, registries))

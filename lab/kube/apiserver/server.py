@@ -45,7 +45,8 @@ class APIServer:
         hosts = [s.advertise, "127.0.0.1", "localhost", s.first_service_ip, "kubernetes",
                  "kubernetes.default", "kubernetes.default.svc"]
         ssl_ctx = await asyncio.to_thread(tls.server_context, s.tls_cert_file,
-                                          s.tls_private_key_file, s.cert_dir, hosts)
+                                          s.tls_private_key_file, s.cert_dir, hosts,
+                                          s.client_ca_file)
         runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=2)
         await runner.setup()
         try:

@@ -6,6 +6,8 @@ import argparse
 import ipaddress
 from dataclasses import dataclass, field
 
+from lab.kube.component.flags import parse_bool
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -32,6 +34,17 @@ class Settings:
     """Seconds between etcd compactions (0 disables), as upstream --etcd-compaction-interval."""
     shutdown_delay: float = 0.0
     verbosity: int = 2
+    client_ca_file: str = ""
+    """CA bundle that client certificates are verified against (x509 authentication)."""
+    anonymous_auth: bool = True
+    """Requests without credentials act as system:anonymous on the anonymous paths
+    (health, version, OIDC discovery); elsewhere they are 401 either way."""
+    authorization_mode: tuple[str, ...] = ("AlwaysAllow",)
+    """Authorizers in order (`Node`, `RBAC`, `AlwaysAllow`, `AlwaysDeny`); upstream's default
+    is AlwaysAllow, the lab runs `Node,RBAC`."""
+    insecure_anonymous_admin: bool = False
+    """kubelab only: requests without credentials act as a cluster admin (system:masters).
+    For a throwaway local server (demos, tests); never for a lab."""
 
     @property
     def advertise(self) -> str:
@@ -67,8 +80,15 @@ def parser() -> argparse.ArgumentParser:
     a("--etcd-compaction-interval", type=float, default=300.0, help="seconds, 0 disables")
     a("--shutdown-delay-duration", type=float, default=0.0, help="seconds")
     a("-v", "--v", dest="verbosity", type=int, default=2, help="log verbosity (klog levels)")
+    a("--client-ca-file", default="", help="CA bundle for client certificate authentication")
+    a("--anonymous-auth", type=parse_bool, default=True,
+      help="anonymous requests on the health, version and OIDC discovery paths")
+    a("--authorization-mode", default="AlwaysAllow",
+      help="comma-separated: Node, RBAC, AlwaysAllow, AlwaysDeny")
+    a("--insecure-anonymous-admin", type=parse_bool, default=False,
+      help="INSECURE: requests without credentials act as cluster admin (throwaway local servers only)")
     # accepted for compatibility with upstream unit files; not acted upon
-    for flag in ("--authorization-mode", "--client-ca-file", "--etcd-cafile", "--etcd-certfile",
+    for flag in ("--etcd-cafile", "--etcd-certfile",
                  "--etcd-keyfile", "--service-account-issuer", "--service-account-key-file",
                  "--service-account-signing-key-file", "--kubelet-client-certificate",
                  "--kubelet-client-key", "--enable-admission-plugins", "--allow-privileged"):
@@ -94,4 +114,8 @@ def from_args(argv: list[str] | None = None) -> Settings:
         etcd_compaction_interval=ns.etcd_compaction_interval,
         shutdown_delay=ns.shutdown_delay_duration,
         verbosity=ns.verbosity,
+        client_ca_file=ns.client_ca_file,
+        anonymous_auth=ns.anonymous_auth,
+        authorization_mode=tuple(m.strip() for m in ns.authorization_mode.split(",") if m.strip()),
+        insecure_anonymous_admin=ns.insecure_anonymous_admin,
     )

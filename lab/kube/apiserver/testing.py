@@ -55,7 +55,9 @@ class InMemoryAPI:
     def __init__(self, settings: Settings | None = None) -> None:
         self.storage = MemoryStorage()
         self.requests: list[tuple[str, str]] = []
-        self._settings = settings or Settings()
+        # no credentials in unit tests: the server's explicit insecure mode (tests of
+        # authentication pass settings of their own)
+        self._settings = settings or Settings(insecure_anonymous_admin=True)
         self._failures: list[errors.APIError] = []
         self._watches: set[asyncio.BaseTransport] = set()
         self._runner: web.AppRunner | None = None

@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from lab.kube.component.client_certs import request_client_certificates
+
 VALIDITY = datetime.timedelta(days=365)
 
 
@@ -63,8 +65,10 @@ def generate(cert_dir: Path, hosts: list[str]) -> tuple[Path, Path]:
     return crt_path, key_path
 
 
-def server_context(cert_file: str, key_file: str, cert_dir: str, hosts: list[str]) -> ssl.SSLContext:
-    """TLS context for the listener, generating a self-signed pair once if none is given."""
+def server_context(cert_file: str, key_file: str, cert_dir: str, hosts: list[str],
+                   client_ca_file: str = "") -> ssl.SSLContext:
+    """TLS context for the listener, generating a self-signed pair once if none is given.
+    With a client CA, clients are asked for a certificate, verified by x509 authentication."""
     if cert_file and key_file:
         crt, key = Path(cert_file), Path(key_file)
     else:
@@ -73,4 +77,7 @@ def server_context(cert_file: str, key_file: str, cert_dir: str, hosts: list[str
             crt, key = generate(Path(cert_dir), hosts)
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(str(crt), str(key))
+    if client_ca_file:
+        ctx.load_verify_locations(client_ca_file)  # its names go into the CertificateRequest
+        request_client_certificates(ctx)
     return ctx

@@ -10,9 +10,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from lab.kube.apiserver import openapi
+from lab.kube.apiserver.authz import forbidden, from_request
 from lab.kube.apiserver.context import ServerContext
 from lab.kube.apiserver.registry.errors import too_large
-from lab.kube.apiserver.rest import discovery, paths
+from lab.kube.apiserver.rest import discovery, identity, paths
 from lab.kube.apiserver.rest.negotiation import json_response
 from lab.kube.apiserver.rest.resources import ResourceHandler
 from lab.kube.machinery import errors
@@ -51,8 +52,26 @@ async def status_edge(request: web.Request, handler: Handler) -> web.StreamRespo
     return resp
 
 
+def access_edge(ctx: ServerContext) -> Any:
+    """Authenticate, then authorize, every request before it is routed (upstream filter
+    order): a 401 or 403 never reveals whether the thing asked for exists."""
+
+    @web.middleware
+    async def access(request: web.Request, handler: Any) -> web.StreamResponse:
+        user = await ctx.authenticator.authenticate(request)
+        attrs = from_request(user, request.method, request.path, request.query)
+        verdict = await ctx.authorizer.authorize(attrs)
+        if not verdict.allowed:
+            log.debug("forbidden %s: %s", attrs, verdict.reason)
+            raise forbidden(attrs, verdict.reason)
+        identity.remember(request, attrs)
+        return await handler(request)
+
+    return access
+
+
 def make_app(ctx: ServerContext) -> web.Application:
-    app = web.Application(middlewares=[status_edge], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[status_edge, access_edge(ctx)], client_max_size=MAX_BODY_BYTES)
     resources = ResourceHandler(ctx)
 
     async def version(_: web.Request) -> web.Response:

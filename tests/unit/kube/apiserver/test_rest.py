@@ -20,7 +20,8 @@ TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 
 @pytest.fixture
 async def client() -> AsyncIterator[TestClient]:
-    server = APIServer(Settings(storage_backend="memory", watch_bookmark_interval=0.2), MemoryStorage())
+    server = APIServer(Settings(storage_backend="memory", watch_bookmark_interval=0.2,
+                                insecure_anonymous_admin=True), MemoryStorage())
     await bootstrap.run(server.context)
     async with TestClient(TestServer(server.app())) as c:
         yield c
