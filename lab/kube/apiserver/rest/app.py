@@ -7,7 +7,7 @@ import logging
 import time
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from lab.kube.apiserver import openapi
 from lab.kube.apiserver.authz import forbidden, from_request
@@ -52,12 +52,12 @@ async def status_edge(request: web.Request, handler: Handler) -> web.StreamRespo
     return resp
 
 
-def access_edge(ctx: ServerContext) -> Any:
+def access_edge(ctx: ServerContext) -> Middleware:
     """Authenticate, then authorize, every request before it is routed (upstream filter
     order): a 401 or 403 never reveals whether the thing asked for exists."""
 
     @web.middleware
-    async def access(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def access(request: web.Request, handler: Handler) -> web.StreamResponse:
         user = await ctx.authenticator.authenticate(request)
         attrs = from_request(user, request.method, request.path, request.query)
         verdict = await ctx.authorizer.authorize(attrs)

@@ -172,7 +172,8 @@ async def test_watch_without_a_version_starts_with_synthetic_adds_in_the_namespa
 
 
 async def test_bookmarks_reach_the_caller_with_their_resource_version():
-    async with InMemoryAPI(Settings(watch_bookmark_interval=0.2, insecure_anonymous_admin=True)) as api, Client(api.config) as client:
+    settings = Settings(watch_bookmark_interval=0.2, insecure_anonymous_admin=True)
+    async with InMemoryAPI(settings) as api, Client(api.config) as client:
         rv = (await client.list(PODS))["metadata"]["resourceVersion"]
         events = [ev async for ev in client.watch(PODS, resource_version=rv, timeout_seconds=1)]
     assert events and {ev.type for ev in events} == {"BOOKMARK"}
