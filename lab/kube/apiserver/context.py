@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lab.kube.apiserver import ipalloc
+from lab.kube.apiserver.admission.setup import build_plugins
 from lab.kube.apiserver.authn.chain import AuthenticationChain
 from lab.kube.apiserver.authn.setup import build_authenticator
 from lab.kube.apiserver.authz.authorizer import Authorizer
@@ -50,5 +51,6 @@ def build_context(settings: Settings, storage: Storage) -> ServerContext:
         ipaddress.ip_network(settings.service_cluster_ip_range, strict=False),
         service_ips=service_ips, node_ports=node_ports)
     registries = {r: Registry(for_resource(r), shared) for r in catalog.RESOURCES}
+    shared.admission.plugins.extend(build_plugins(settings, registries))  # plugins may read registries
     return ServerContext(settings, registries, service_ips, Readiness(storage),
                          build_authenticator(settings, registries), build_authorizer(settings, registries))

@@ -42,6 +42,8 @@ class Settings:
     authorization_mode: tuple[str, ...] = ("AlwaysAllow",)
     """Authorizers in order (`Node`, `RBAC`, `AlwaysAllow`, `AlwaysDeny`); upstream's default
     is AlwaysAllow, the lab runs `Node,RBAC`."""
+    enable_admission_plugins: tuple[str, ...] = ()
+    """Admission plugins to run (e.g. `NodeRestriction,ServiceAccount`)."""
     insecure_anonymous_admin: bool = False
     """kubelab only: requests without credentials act as a cluster admin (system:masters).
     For a throwaway local server (demos, tests); never for a lab."""
@@ -85,13 +87,14 @@ def parser() -> argparse.ArgumentParser:
       help="anonymous requests on the health, version and OIDC discovery paths")
     a("--authorization-mode", default="AlwaysAllow",
       help="comma-separated: Node, RBAC, AlwaysAllow, AlwaysDeny")
+    a("--enable-admission-plugins", default="", help="comma-separated admission plugins")
     a("--insecure-anonymous-admin", type=parse_bool, default=False,
       help="INSECURE: requests without credentials act as cluster admin (throwaway local servers only)")
     # accepted for compatibility with upstream unit files; not acted upon
     for flag in ("--etcd-cafile", "--etcd-certfile",
                  "--etcd-keyfile", "--service-account-issuer", "--service-account-key-file",
                  "--service-account-signing-key-file", "--kubelet-client-certificate",
-                 "--kubelet-client-key", "--enable-admission-plugins", "--allow-privileged"):
+                 "--kubelet-client-key", "--allow-privileged"):
         a(flag, default=None, help="accepted, not yet used")
     return p
 
@@ -117,5 +120,6 @@ def from_args(argv: list[str] | None = None) -> Settings:
         client_ca_file=ns.client_ca_file,
         anonymous_auth=ns.anonymous_auth,
         authorization_mode=tuple(m.strip() for m in ns.authorization_mode.split(",") if m.strip()),
+        enable_admission_plugins=tuple(n.strip() for n in ns.enable_admission_plugins.split(",") if n.strip()),
         insecure_anonymous_admin=ns.insecure_anonymous_admin,
     )

@@ -3,9 +3,10 @@ allocators. Built once by `lab.kube.apiserver.context.build_context` and shared 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network
 
+from lab.kube.apiserver.admission import AdmissionChain
 from lab.kube.apiserver.ipalloc import KeyAllocator
 from lab.kube.apiserver.storage import Storage
 from lab.kube.machinery.catalog import Resource
@@ -23,6 +24,8 @@ class RegistryContext:
     """Hands out Service cluster IPs; None: Services are stored without one (registry tests)."""
     node_ports: KeyAllocator | None = None
     """Hands out NodePort/LoadBalancer node ports; None: ports are stored as given."""
+    admission: AdmissionChain = field(default_factory=AdmissionChain)
+    """The admission plugins every write by a request passes (`--enable-admission-plugins`)."""
 
     def key(self, resource: Resource, namespace: str, name: str) -> str:
         base = f"{self.prefix}/{resource.storage_prefix}"

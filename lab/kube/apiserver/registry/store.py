@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from lab.kube.apiserver import storage as st
+from lab.kube.apiserver.admission import Operation
 from lab.kube.apiserver.registry.context import RegistryContext
 from lab.kube.apiserver.registry.errors import api_errors, conflict, expired
 from lab.kube.apiserver.registry.options import DeleteOptions, ListOptions
@@ -130,6 +131,8 @@ class Registry:
         for _ in range(GENERATE_NAME_ATTEMPTS if generate else 1):
             if generate:
                 md["name"] = names.generate_name(md["generateName"])
+            await self.ctx.admission.admit(Operation.CREATE, self.resource, ns, meta.name(new), None,
+                                           new, None, dry_run)
             raise_invalid(self.resource, meta.name(new), self.strategy.validate(new))
             await self.strategy.before_create(new, self.ctx)
             if dry_run:  # show what would be allocated, but keep nothing
@@ -228,6 +231,8 @@ class Registry:
             if hasattr(desired, "__await__"):
                 desired = await desired
             merged = self._merge_update(desired, current, subresource)
+            await self.ctx.admission.admit(Operation.UPDATE, self.resource, ns, name, subresource,
+                                           merged, current, dry_run)
             raise_invalid(self.resource, name, self.strategy.validate_update(merged, current))
             await self.strategy.before_update(merged, current, self.ctx)
             attempt.append((merged, current))
@@ -284,6 +289,8 @@ class Registry:
         ns = self._ns(namespace)
         obj = await self.get(ns, name)
         self._check_preconditions(obj, opts)
+        await self.ctx.admission.admit(Operation.DELETE, self.resource, ns, name, None, None, obj,
+                                       opts.dry_run)
         grace = self.strategy.grace_period(obj, opts.grace_period_seconds)
         extra = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(
             opts.propagation_policy or "")

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from lab.kube.apiserver import openapi
+from lab.kube.apiserver.admission import current_request
 from lab.kube.apiserver.authz import forbidden, from_request
 from lab.kube.apiserver.context import ServerContext
 from lab.kube.apiserver.registry.errors import too_large
@@ -65,6 +66,7 @@ def access_edge(ctx: ServerContext) -> Middleware:
             log.debug("forbidden %s: %s", attrs, verdict.reason)
             raise forbidden(attrs, verdict.reason)
         identity.remember(request, attrs)
+        current_request.set(attrs)  # for admission, down in the registry (this request's task only)
         return await handler(request)
 
     return access
