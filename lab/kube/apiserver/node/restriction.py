@@ -2,16 +2,21 @@
 what a kubelet's writes may change, after the Node authorizer let them through. A node
 writes only its own Node (not its taints, not protected labels), creates only mirror pods,
 updates the status of and deletes only pods bound to it, evicts only its own pods, holds
-only its own lease, and mints tokens only for pods on it. Other users pass untouched.
+only its own lease, mints tokens only for pods on it, and asks for kubelet certificates only
+in its own name. Other users pass untouched.
 
 Refusals are upstream's `admission.NewForbidden`: `<resource[.group]> "<name>" is forbidden: <why>`.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Mapping
 from typing import Any
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from lab.kube.apiserver.admission import AdmissionRequest, Operation
 from lab.kube.apiserver.node import labels, references
@@ -23,6 +28,8 @@ from lab.kube.machinery import catalog, errors, meta
 from lab.kube.machinery.catalog import Resource
 from lab.kube.machinery.objects import Obj, spec_of, status_of
 from lab.kube.machinery.user import NODE_PREFIX, NODES, node_name
+
+KUBELET_SIGNERS = ("kubernetes.io/kubelet-serving", "kubernetes.io/kube-apiserver-client-kubelet")
 
 
 def refuse(request: AdmissionRequest, why: str) -> errors.Forbidden:
@@ -59,6 +66,8 @@ class NodeRestriction:
                 self._lease(node, request)
             case "storage.k8s.io", "csinodes":
                 self._csinode(node, request)
+            case "certificates.k8s.io", "certificatesigningrequests":
+                self._csr(node, request)
 
     # --- pods ----------------------------------------------------------------------------------
     async def _pod(self, node: str, request: AdmissionRequest) -> None:
@@ -195,6 +204,21 @@ class NodeRestriction:
     def _csinode(self, node: str, request: AdmissionRequest) -> None:
         if request.name != node:
             raise refuse(request, "can only access CSINode with the same name as the requesting node")
+
+    def _csr(self, node: str, request: AdmissionRequest) -> None:
+        """A node asks for kubelet certificates only in its own name (the kubelet signers)."""
+        if request.operation is not Operation.CREATE:
+            return
+        spec = spec_of(request.obj or {})
+        if spec.get("signerName") not in KUBELET_SIGNERS:
+            return
+        try:
+            csr = x509.load_pem_x509_csr(base64.b64decode(str(spec.get("request") or ""), validate=True))
+        except ValueError as exc:  # bad base64 or PEM
+            raise refuse(request, f"unable to parse csr: {exc}") from exc
+        names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if not names or names[0].value != f"{NODE_PREFIX}{node}":
+            raise refuse(request, f"can only create a node CSR with CN={NODE_PREFIX}{node}")
 
 
 def _claim_statuses(pod: Obj) -> list[tuple[Any, Any]]:

@@ -3,12 +3,17 @@ kept to the node's own objects, with upstream's messages; other users pass untou
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from lab.kube.apiserver.admission import AdmissionRequest, Operation, current_request
 from lab.kube.apiserver.authz import from_request
@@ -204,3 +209,30 @@ async def test_a_node_changes_only_capacity_and_conditions_of_a_claim() -> None:
         "status.quantity and status.conditions: status")
     assert await refusal(plugin.admit(request(PVCS, Operation.UPDATE, "default", "data", grown, claim))) == (
         'persistentvolumeclaims "data" is forbidden: may only update PVC status')
+
+
+def csr(common_name: str, signer: str) -> dict[str, Any]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    pem = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256()).public_bytes(
+        serialization.Encoding.PEM)
+    return {"metadata": {"name": "node-csr"}, "spec": {"signerName": signer, "request": base64.b64encode(pem).decode()}}
+
+
+async def test_a_node_asks_for_kubelet_certificates_only_in_its_own_name() -> None:
+    plugin = NodeRestriction({})
+    csrs = Resource("certificates.k8s.io", "v1", "certificatesigningrequests", "certificatesigningrequest",
+                    "CertificateSigningRequest", False, "certificatesigningrequests")
+
+    def create(body: dict[str, Any]) -> Awaitable[None]:
+        return plugin.admit(request(csrs, Operation.CREATE, "", "node-csr", body))
+    for signer in ("kubernetes.io/kube-apiserver-client-kubelet", "kubernetes.io/kubelet-serving"):
+        await create(csr("system:node:w1", signer))
+        assert await refusal(create(csr("system:node:w2", signer))) == (
+            'certificatesigningrequests.certificates.k8s.io "node-csr" is forbidden: can only create a node CSR '
+            "with CN=system:node:w1")
+    await create(csr("anyone", "example.com/other-signer"))  # other signers judge their own requests
+    garbled = {"metadata": {"name": "node-csr"},
+               "spec": {"signerName": "kubernetes.io/kubelet-serving", "request": "bm90IGEgY3Ny"}}
+    assert (await refusal(create(garbled))).startswith(
+        'certificatesigningrequests.certificates.k8s.io "node-csr" is forbidden: unable to parse csr: ')
