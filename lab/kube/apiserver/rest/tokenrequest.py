@@ -4,11 +4,13 @@ request, defaulted, with a freshly signed token in its status."""
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from lab.kube.apiserver.admission import Operation
 from lab.kube.apiserver.registry import Registry
 from lab.kube.apiserver.serviceaccount import TokenConfig, jws
 from lab.kube.apiserver.serviceaccount import claims as tc
@@ -69,6 +71,11 @@ class TokenRequests:
         if seconds > MAX_EXPIRATION_SECONDS:
             raise _invalid("", [v.invalid("spec.expirationSeconds", seconds,
                                           "may not specify a duration larger than 2^32 seconds")])
+        accounts = self.registries[catalog.SERVICEACCOUNTS]
+        # validating admission sees the request as a create of serviceaccounts/token (NodeRestriction
+        # limits a kubelet to tokens for its own pods here)
+        await accounts.ctx.admission.admit(Operation.CREATE, catalog.SERVICEACCOUNTS, namespace, name,
+                                           "token", copy.deepcopy(req), None)
         pod, secret, node = await self._bound(namespace, name, spec.get("boundObjectRef"))
         warnings = []
         cap = self.config.max_expiration_seconds

@@ -16,11 +16,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from lab.kube.apiserver.admission import AdmissionRequest, Operation
 from lab.kube.apiserver.authn.bearer import InvalidToken
 from lab.kube.apiserver.authn.serviceaccount import ServiceAccountTokenValidator
 from lab.kube.apiserver.serviceaccount import from_settings, jws
 from lab.kube.apiserver.settings import Settings
 from lab.kube.apiserver.testing import InMemoryAPI
+from lab.kube.machinery import errors
 from lab.kube.machinery.catalog import NODES, PODS, SECRETS, SERVICEACCOUNTS
 from lab.kube.machinery.user import UserInfo
 
@@ -252,3 +254,24 @@ async def test_oidc_discovery_publishes_the_verification_keys(api: InMemoryAPI, 
     signing = from_settings(Settings(service_account_signing_key_file=str(keys[0]))).signing_key
     assert signing is not None
     assert jwks_doc == {"keys": [signing.verification.jwk()]}
+
+
+async def test_a_token_request_passes_admission_as_a_create_of_the_token_subresource(api: InMemoryAPI) -> None:
+    seen: list[tuple[Operation, str, str, str, Any]] = []
+
+    class Refuser:
+        name = "Refuser"
+
+        async def admit(self, request: AdmissionRequest) -> None:
+            seen.append((request.operation, request.resource.plural, request.subresource, request.name,
+                         request.obj))
+            if (request.obj or {}).get("spec", {}).get("audiences") == ["refused"]:
+                raise errors.Forbidden("refused by Refuser")
+
+    api.registry(SERVICEACCOUNTS).ctx.admission.plugins.append(Refuser())
+    await _token(api, {"audiences": ["fine"]})
+    status, body, _ = await _call(api, "POST", "/api/v1/namespaces/default/serviceaccounts/bot/token",
+                                  {"spec": {"audiences": ["refused"]}})
+    assert (status, body["message"]) == (403, "refused by Refuser")
+    assert [s[:4] for s in seen] == [(Operation.CREATE, "serviceaccounts", "token", "bot")] * 2
+    assert seen[0][4]["kind"] == "TokenRequest" and seen[0][4]["spec"]["audiences"] == ["fine"]
