@@ -275,3 +275,23 @@ async def test_a_token_request_passes_admission_as_a_create_of_the_token_subreso
     assert (status, body["message"]) == (403, "refused by Refuser")
     assert [s[:4] for s in seen] == [(Operation.CREATE, "serviceaccounts", "token", "bot")] * 2
     assert seen[0][4]["kind"] == "TokenRequest" and seen[0][4]["spec"]["audiences"] == ["fine"]
+
+
+def _b64(obj: Any) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(obj)).decode().rstrip("=")
+
+
+async def test_malformed_tokens_are_always_401_never_500(api: InMemoryAPI) -> None:
+    good = (await _token(api))["status"]["token"]
+    header, payload, signature = good.split(".")
+    claims = _claims(good)
+    bad = [good[:n] for n in (1, len(header), len(header) + 1, len(good) // 2, len(good) - 1)]
+    bad += [f"{header}.{payload}", f"{header}.{payload}.{signature}.x", f"{header}..{signature}",
+            f"{_b64({'alg': 'HS256', 'kid': 'x'})}.{payload}.{signature}",
+            f"{_b64({'alg': 'RS256'})}.{payload}.{signature}", f"{_b64([1])}.{payload}.{signature}",
+            f"{header}.{_b64({**claims, 'aud': 7})}.{signature}", f"{header}.{_b64('iss')}.{signature}",
+            f"{header}.{payload}.%%%", "." * 2, "x" * 7000, good.upper()]
+    for token in bad:
+        status, body, _ = await _call(api, "GET", "/api/v1/namespaces", token=token)
+        assert (status, body) == (401, UNAUTHORIZED), token[:80]
+    assert (await _call(api, "GET", "/api/v1/namespaces", token=good))[0] == 200  # still serving
