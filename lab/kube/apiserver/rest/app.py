@@ -16,7 +16,9 @@ from lab.kube.apiserver.context import ServerContext
 from lab.kube.apiserver.registry.errors import too_large
 from lab.kube.apiserver.rest import discovery, identity, paths
 from lab.kube.apiserver.rest.negotiation import json_response
+from lab.kube.apiserver.rest.oidc import OpenIDMetadata
 from lab.kube.apiserver.rest.resources import ResourceHandler
+from lab.kube.apiserver.serviceaccount import from_settings as token_config
 from lab.kube.machinery import errors
 
 log = logging.getLogger(__name__)
@@ -150,5 +152,8 @@ def make_app(ctx: ServerContext) -> web.Application:
     r.add_get("/api/{version}", core_version)
     r.add_get("/apis/{group}", group)
     r.add_get("/apis/{group}/{version}", group_version)
+    oidc = OpenIDMetadata(token_config(ctx.settings))
+    r.add_get("/.well-known/openid-configuration", oidc.configuration)
+    r.add_get("/openid/v1/jwks", oidc.jwks)
     r.add_route("*", "/{tail:.*}", any_resource)
     return app
