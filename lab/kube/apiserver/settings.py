@@ -47,6 +47,20 @@ class Settings:
     insecure_anonymous_admin: bool = False
     """kubelab only: requests without credentials act as a cluster admin (system:masters).
     For a throwaway local server (demos, tests); never for a lab."""
+    encryption_provider_config: str = ""
+    """EncryptionConfiguration file: which resources etcd holds encrypted, with which keys."""
+    audit_policy_file: str = ""
+    """audit.k8s.io/v1 Policy: which requests are audited at which level (unset: none)."""
+    audit_log_path: str = ""
+    """Where audit events go as JSON lines; `-` is stdout; unset: no log backend."""
+    audit_log_maxage: int = 0
+    """Days to keep rotated audit logs (0: no age limit)."""
+    audit_log_maxbackup: int = 0
+    """Rotated audit logs to keep (0: all)."""
+    audit_log_maxsize: int = 0
+    """Megabytes an audit log grows to before it is rotated (0: never)."""
+    audit_log_format: str = "json"
+    """Only `json` (upstream's default)."""
 
     @property
     def advertise(self) -> str:
@@ -90,6 +104,13 @@ def parser() -> argparse.ArgumentParser:
     a("--enable-admission-plugins", default="", help="comma-separated admission plugins")
     a("--insecure-anonymous-admin", type=parse_bool, default=False,
       help="INSECURE: requests without credentials act as cluster admin (throwaway local servers only)")
+    a("--encryption-provider-config", default="", help="EncryptionConfiguration file (encryption at rest)")
+    a("--audit-policy-file", default="", help="audit.k8s.io/v1 Policy file")
+    a("--audit-log-path", default="", help="audit log file; '-' means stdout")
+    a("--audit-log-maxage", type=int, default=0, help="days to keep rotated audit logs")
+    a("--audit-log-maxbackup", type=int, default=0, help="rotated audit logs to keep")
+    a("--audit-log-maxsize", type=int, default=0, help="megabytes before the audit log is rotated")
+    a("--audit-log-format", default="json", choices=["json"], help="audit log line format")
     # accepted for compatibility with upstream unit files; not acted upon
     for flag in ("--etcd-cafile", "--etcd-certfile",
                  "--etcd-keyfile", "--service-account-issuer", "--service-account-key-file",
@@ -122,4 +143,11 @@ def from_args(argv: list[str] | None = None) -> Settings:
         authorization_mode=tuple(m.strip() for m in ns.authorization_mode.split(",") if m.strip()),
         enable_admission_plugins=tuple(n.strip() for n in ns.enable_admission_plugins.split(",") if n.strip()),
         insecure_anonymous_admin=ns.insecure_anonymous_admin,
+        encryption_provider_config=ns.encryption_provider_config,
+        audit_policy_file=ns.audit_policy_file,
+        audit_log_path=ns.audit_log_path,
+        audit_log_maxage=ns.audit_log_maxage,
+        audit_log_maxbackup=ns.audit_log_maxbackup,
+        audit_log_maxsize=ns.audit_log_maxsize,
+        audit_log_format=ns.audit_log_format,
     )
