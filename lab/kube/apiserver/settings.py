@@ -58,7 +58,7 @@ class Settings:
     audit_log_maxbackup: int = 0
     """Rotated audit logs to keep (0: all)."""
     audit_log_maxsize: int = 0
-    """Megabytes an audit log grows to before it is rotated (0: never)."""
+    """Megabytes an audit log grows to before it is rotated (0: lumberjack's default, 100)."""
     audit_log_format: str = "json"
     """Only `json` (upstream's default)."""
 
