@@ -25,6 +25,7 @@ from lab.kube.apiserver.audit.policy import load as load_policy
 from lab.kube.apiserver.authz.attributes import from_request
 from lab.kube.apiserver.authz.authorizer import Verdict
 from lab.kube.apiserver.rest import identity
+from lab.kube.apiserver.rest.negotiation import decode_body
 from lab.kube.apiserver.settings import Settings
 from lab.kube.machinery import errors
 from lab.kube.machinery.user import UserInfo
@@ -63,7 +64,16 @@ def _json(data: bytes | None) -> Any:
         return None
     try:
         return orjson.loads(data)
-    except orjson.JSONDecodeError:  # YAML or protobuf bodies: upstream logs decoded objects; we skip
+    except orjson.JSONDecodeError:  # a response in protobuf or a table: logged without a body
+        return None
+
+
+async def _request_body(request: web.Request) -> Any:
+    """The object sent, in any format the server reads (kubectl sends protobuf); the
+    handler's read is cached, so the body is not read twice from the wire."""
+    try:
+        return decode_body(await request.read(), request.headers.get("Content-Type", "application/json"))
+    except (errors.APIError, web.HTTPException, ValueError):  # the handler has answered it already
         return None
 
 
@@ -146,11 +156,12 @@ class Auditor:
             self._emit(rec, "ResponseStarted", received_first=False)  # upstream's failed-authn event
             return
         self._emit_received(rec)
-        if rec.level >= Level.REQUEST and request.body_exists:
-            try:
-                rec.request_object = _json(await request.read())
-            except web.HTTPException:  # too large to read: the status edge says so
-                pass
+        if rec.attrs.resource_request and request.body_exists:
+            sent = await _request_body(request)
+            if isinstance(sent, dict) and isinstance(sent.get("metadata"), dict):
+                rec.request_meta = sent["metadata"]
+            if rec.level >= Level.REQUEST:
+                rec.request_object = sent
         if rec.level >= Level.REQUEST_RESPONSE and isinstance(body, dict) and body.get("kind") != "Status":
             rec.response_object = body
         self._emit(rec, "ResponseComplete")

@@ -35,6 +35,8 @@ class RequestRecord:
     omit_stages: frozenset[str] = frozenset()
     annotations: dict[str, str] = field(default_factory=dict)
     request_object: Any = None
+    request_meta: dict[str, Any] = field(default_factory=dict)
+    """The request body's metadata: it completes objectRef (a create's name, for one)."""
     response_object: Any = None
     response_status: dict[str, Any] | None = None
     settled: bool = False
@@ -43,12 +45,17 @@ class RequestRecord:
     """Stages already written (or omitted): each at most once."""
 
 
-def object_ref(attrs: Attributes) -> dict[str, str] | None:
-    """Absent for non-resource requests; fields are omitempty, as upstream's ObjectReference."""
+def object_ref(attrs: Attributes, body_meta: dict[str, Any]) -> dict[str, str] | None:
+    """Absent for non-resource requests; fields are omitempty, as upstream's ObjectReference.
+    What the path does not say comes from the request body, as upstream's LogRequestObject."""
     if not attrs.resource_request:
         return None
-    ref = {"resource": attrs.resource, "namespace": attrs.namespace, "name": attrs.name,
+    ref = {"resource": attrs.resource,
+           "namespace": attrs.namespace or str(body_meta.get("namespace") or ""),
+           "name": attrs.name or str(body_meta.get("name") or ""),
+           "uid": str(body_meta.get("uid") or ""),
            "apiGroup": attrs.api_group, "apiVersion": attrs.api_version,
+           "resourceVersion": str(body_meta.get("resourceVersion") or ""),
            "subresource": attrs.subresource}
     return {k: v for k, v in ref.items() if v}
 
@@ -74,7 +81,7 @@ def event(rec: RequestRecord, stage: str, when: dt.datetime) -> dict[str, Any]:
     }
     if rec.user_agent:
         out["userAgent"] = rec.user_agent
-    ref = object_ref(rec.attrs)
+    ref = object_ref(rec.attrs, rec.request_meta)
     if ref is not None:
         out["objectRef"] = ref
     if stage != "RequestReceived" and rec.response_status is not None:

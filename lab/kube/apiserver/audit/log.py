@@ -133,7 +133,7 @@ class LogBackend:
                 self._sink.write(orjson.dumps(item) + b"\n")
                 if self._queue.empty():
                     self._sink.flush()
-            except OSError as exc:  # a full disk must not end the server; say so and go on
+            except (OSError, TypeError) as exc:  # a full disk (or an odd body) must not end the server
                 log.error("writing the audit log failed: %s", exc)
         self._sink.flush()
         if isinstance(self._sink, RotatingFile):

@@ -53,7 +53,7 @@ async def test_metadata_events_carry_who_and_what_but_no_bodies(tmp_path: Path) 
     received, done = events
     assert done["level"] == "Metadata" and done["verb"] == "create"
     assert done["requestURI"] == "/api/v1/namespaces/default/secrets"
-    assert done["objectRef"] == {"resource": "secrets", "namespace": "default", "apiVersion": "v1"}
+    assert done["objectRef"] == {"resource": "secrets", "namespace": "default", "name": "s1", "apiVersion": "v1"}
     assert done["user"]["username"] == "system:anonymous"  # the insecure admin mode's caller
     assert "system:masters" in done["user"]["groups"]
     assert done["sourceIPs"] == ["127.0.0.1"] and done["userAgent"] == "kubectl/v1.33.0"
