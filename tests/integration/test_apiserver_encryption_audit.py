@@ -149,3 +149,20 @@ def test_secrets_are_encrypted_rotated_and_audited(cluster: Cluster) -> None:
     assert denied and denied[0]["user"] == {} and denied[0]["requestURI"] == "/api/v1/namespaces/default/secrets"
     replaced = [e for e in events if e["verb"] == "update" and e["objectRef"]["resource"] == "secrets"]
     assert {e["objectRef"]["name"] for e in replaced} >= {"s1", "before"}
+
+
+def test_watches_and_lists_hear_decrypted_objects(cluster: Cluster) -> None:
+    cluster.enc_config.write_text(_config(("key1", os.urandom(32))))
+    cluster.start(encrypted=True)
+    cluster.k("create", "secret", "generic", "listed", "--from-literal=password=in-a-list")
+    url = cluster.server.url + "/api/v1/namespaces/default/secrets?watch=1&timeoutSeconds=20"
+    with urllib.request.urlopen(url, timeout=30, context=cluster.server.ssl_context()) as watch:
+        first = json.loads(watch.readline())  # the initial ADDED of what exists
+        assert first["type"] == "ADDED" and first["object"]["metadata"]["name"] == "listed"
+        cluster.k("create", "secret", "generic", "watched", "--from-literal=password=on-the-wire")
+        ev = json.loads(watch.readline())
+    assert cluster.stored("watched").startswith(b"k8s:enc:aescbc:v1:key1:")
+    assert ev["type"] == "ADDED" and base64.b64decode(ev["object"]["data"]["password"]) == b"on-the-wire"
+    listed = json.loads(cluster.k("get", "secrets", "-o", "json"))["items"]
+    assert {s["metadata"]["name"]: base64.b64decode(s["data"]["password"]) for s in listed} == {
+        "listed": b"in-a-list", "watched": b"on-the-wire"}

@@ -1,5 +1,5 @@
 """The audit edge in the real app: events per level and stage, the Audit-Id header, 401s
-and 403s recorded, and no body where the level does not ask for it."""
+and 403s recorded, no body where the level does not ask for it, a Panic for a crash."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
+from lab.kube.apiserver.audit import Auditor
+from lab.kube.apiserver.rest.app import status_edge
 from lab.kube.apiserver.settings import Settings
 from lab.kube.apiserver.testing import InMemoryAPI
+from tests.support import free_port
 
 SECRET = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s1"}, "stringData": {"pw": "hunter2"}}
 POLICY = """
@@ -111,3 +115,28 @@ async def test_a_forbidden_request_names_the_user_and_the_decision(tmp_path: Pat
     assert done["user"]["username"] == "system:anonymous"
     assert done["responseStatus"]["code"] == 403 and done["responseStatus"]["reason"] == "Forbidden"
     assert done["annotations"]["authorization.k8s.io/decision"] == "forbid"
+
+
+async def test_an_unexpected_exception_is_recorded_as_a_panic(tmp_path: Path) -> None:
+    auditor = Auditor.from_settings(_settings(tmp_path))
+
+    async def broken(_: web.Request) -> web.Response:
+        raise RuntimeError("boom")
+
+    app = web.Application(middlewares=[status_edge, auditor.middleware])
+    app.router.add_get("/apis/example.com/v1/things", broken)
+    auditor.attach(app)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/apis/example.com/v1/things") as resp:
+                assert resp.status == 500
+                audit_id = resp.headers["Audit-Id"]
+    finally:
+        await runner.cleanup()  # drains the log
+    stages = [(e["stage"], e.get("responseStatus", {}).get("code")) for e in _events(tmp_path)]
+    assert stages == [("RequestReceived", None), ("Panic", 500)]
+    assert all(e["auditID"] == audit_id and e["user"] == {} for e in _events(tmp_path))
