@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from lab.kube.apiserver.audit import LogBackend, RotatingFile
+from lab.kube.apiserver.settings import from_args
 
 
 def _lines(paths: list[Path]) -> list[dict]:
@@ -72,3 +73,10 @@ def test_backups_older_than_max_age_are_removed(tmp_path: Path) -> None:
     log.write(b"b" * 8 + b"\n")
     log.close()
     assert not old.exists() and len(log.backups()) == 1
+
+
+def test_audit_flags() -> None:
+    s = from_args(["--audit-policy-file", "/etc/kubernetes/audit-policy.yaml", "--audit-log-path", "-",
+                   "--audit-log-maxage", "7", "--audit-log-maxbackup", "5", "--audit-log-maxsize", "50"])
+    assert (s.audit_policy_file, s.audit_log_path) == ("/etc/kubernetes/audit-policy.yaml", "-")
+    assert (s.audit_log_maxage, s.audit_log_maxbackup, s.audit_log_maxsize, s.audit_log_format) == (7, 5, 50, "json")

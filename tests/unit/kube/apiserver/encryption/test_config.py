@@ -11,6 +11,8 @@ import pytest
 
 from lab.kube.apiserver.encryption import EncryptionConfigError, key_transformers, load
 from lab.kube.apiserver.encryption.config import matches
+from lab.kube.apiserver.settings import from_args
+from lab.kube.apiserver.storage.encrypted import value_transformer
 from lab.kube.apiserver.storage.interface import StaleObj, is_stale
 from lab.kube.apiserver.storage.memory import MemoryStorage
 from lab.kube.machinery import catalog
@@ -123,3 +125,14 @@ async def test_an_unchanged_update_of_a_stale_object_still_writes() -> None:
     assert kept["metadata"]["resourceVersion"] == "2"  # a no-op skips the write
     assert written["metadata"]["resourceVersion"] == "3"  # a stale one is re-encrypted
     assert is_stale(StaleObj()) and not is_stale({})
+
+
+def test_the_flag_reaches_the_etcd_value_transformer(tmp_path: Path) -> None:
+    assert value_transformer(from_args([])) is None  # no config: values stay plain JSON
+    settings = from_args(["--encryption-provider-config", str(_write(tmp_path, CONFIG)), "--etcd-prefix", "/x"])
+    transformer = value_transformer(settings)
+    assert transformer is not None
+    assert transformer.to_storage("/x/secrets/ns/s", b"{}").startswith(b"k8s:enc:aescbc:v1:key1:")
+    bad = from_args(["--encryption-provider-config", str(tmp_path / "missing.yaml")])
+    with pytest.raises(EncryptionConfigError, match=r"missing\.yaml"):
+        value_transformer(bad)
