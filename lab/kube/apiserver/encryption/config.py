@@ -66,7 +66,28 @@ def parse(doc: Any) -> list[Rule]:
     items = doc.get("resources")
     if not isinstance(items, list) or not items:
         raise EncryptionConfigError("resources: Required value: at least one resource rule must be specified")
-    return [_rule(item, f"resources[{i}]") for i, item in enumerate(items)]
+    rules = [_rule(item, f"resources[{i}]") for i, item in enumerate(items)]
+    _check_masking(rules)
+    return rules
+
+
+def _masks(earlier: str, name: str) -> bool:
+    """An earlier wildcard (or the same name) leaves a later name no resource to apply to."""
+    if earlier == name or earlier == "*.*":
+        return True
+    group = name.partition(".")[2]
+    return earlier.startswith("*.") and earlier[2:] == group
+
+
+def _check_masking(rules: list[Rule]) -> None:
+    seen: list[str] = []
+    for i, (names, _) in enumerate(rules):
+        for j, name in enumerate(names):
+            earlier = next((e for e in seen if _masks(e, name)), None)
+            if earlier is not None:
+                raise EncryptionConfigError(f'resources[{i}].resources[{j}]: Invalid value: "{name}": '
+                                            f'resource "{name}" is masked by earlier rule "{earlier}"')
+            seen.append(name)
 
 
 def _rule(item: Any, path: str) -> Rule:

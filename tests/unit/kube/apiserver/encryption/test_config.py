@@ -96,6 +96,13 @@ def test_resource_names_and_wildcards(name: str, plural: str, group: str, want: 
      "resources: [{resources: [Secrets], providers: [{identity: {}}]}]\n",
      "resource name must be lowercase"),
     ("[unclosed", "error reading encryption provider config"),
+    ("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\n"
+     "resources: [{resources: ['*.'], providers: [{identity: {}}]},\n"
+     "            {resources: [secrets], providers: [{identity: {}}]}]\n",
+     r'resources\[1\].resources\[0\]: Invalid value: "secrets": resource "secrets" is masked by earlier rule "\*\."'),
+    ("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\n"
+     "resources: [{resources: ['*.*', deployments.apps], providers: [{identity: {}}]}]\n",
+     r'is masked by earlier rule "\*\.\*"'),
 ])
 def test_config_errors_are_one_line_naming_the_field(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(EncryptionConfigError, match=message) as info:
