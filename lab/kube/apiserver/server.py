@@ -25,8 +25,9 @@ def make_storage(settings: Settings) -> Storage:
     if settings.storage_backend == "memory":
         from lab.kube.apiserver.storage.memory import MemoryStorage
         return MemoryStorage()
+    from lab.kube.apiserver.storage.encrypted import value_transformer
     from lab.kube.apiserver.storage.etcd import EtcdStorage
-    return EtcdStorage(settings.etcd_servers)
+    return EtcdStorage(settings.etcd_servers, transformer=value_transformer(settings))
 
 
 class APIServer:

@@ -61,6 +61,20 @@ class Settings:
     """Pod-bound tokens asking for 3607 s (projected volumes) get a year, warned after 3607 s."""
     service_account_jwks_uri: str = ""
     """`jwks_uri` in OIDC discovery; default https://<advertise address>:<port>/openid/v1/jwks."""
+    encryption_provider_config: str = ""
+    """EncryptionConfiguration file: which resources etcd holds encrypted, with which keys."""
+    audit_policy_file: str = ""
+    """audit.k8s.io/v1 Policy: which requests are audited at which level (unset: none)."""
+    audit_log_path: str = ""
+    """Where audit events go as JSON lines; `-` is stdout; unset: no log backend."""
+    audit_log_maxage: int = 0
+    """Days to keep rotated audit logs (0: no age limit)."""
+    audit_log_maxbackup: int = 0
+    """Rotated audit logs to keep (0: all)."""
+    audit_log_maxsize: int = 0
+    """Megabytes an audit log grows to before it is rotated (0: lumberjack's default, 100)."""
+    audit_log_format: str = "json"
+    """Only `json` (upstream's default)."""
 
     @property
     def advertise(self) -> str:
@@ -114,6 +128,13 @@ def parser() -> argparse.ArgumentParser:
       help="duration (e.g. 48h); 0: no cap")
     a("--service-account-extend-token-expiration", type=parse_bool, default=True)
     a("--service-account-jwks-uri", default="")
+    a("--encryption-provider-config", default="", help="EncryptionConfiguration file (encryption at rest)")
+    a("--audit-policy-file", default="", help="audit.k8s.io/v1 Policy file")
+    a("--audit-log-path", default="", help="audit log file; '-' means stdout")
+    a("--audit-log-maxage", type=int, default=0, help="days to keep rotated audit logs")
+    a("--audit-log-maxbackup", type=int, default=0, help="rotated audit logs to keep")
+    a("--audit-log-maxsize", type=int, default=0, help="megabytes before the audit log is rotated")
+    a("--audit-log-format", default="json", choices=["json"], help="audit log line format")
     # accepted for compatibility with upstream unit files; not acted upon
     for flag in ("--etcd-cafile", "--etcd-certfile",
                  "--etcd-keyfile", "--kubelet-client-certificate",
@@ -152,6 +173,13 @@ def from_args(argv: list[str] | None = None) -> Settings:
         service_account_max_token_expiration=ns.service_account_max_token_expiration,
         service_account_extend_token_expiration=ns.service_account_extend_token_expiration,
         service_account_jwks_uri=ns.service_account_jwks_uri,
+        encryption_provider_config=ns.encryption_provider_config,
+        audit_policy_file=ns.audit_policy_file,
+        audit_log_path=ns.audit_log_path,
+        audit_log_maxage=ns.audit_log_maxage,
+        audit_log_maxbackup=ns.audit_log_maxbackup,
+        audit_log_maxsize=ns.audit_log_maxsize,
+        audit_log_format=ns.audit_log_format,
     )
 
 
