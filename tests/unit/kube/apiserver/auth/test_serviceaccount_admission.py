@@ -173,3 +173,22 @@ async def test_a_mirror_pod_is_not_changed_and_may_not_name_an_account() -> None
 async def test_without_a_serviceaccounts_resource_the_volume_is_still_added() -> None:
     pod = await admit(ServiceAccountAdmission(None), make_pod(serviceAccountName="anything"))
     assert pod["spec"]["serviceAccountName"] == "anything" and len(token_volumes(pod)) == 1
+
+
+async def test_the_schema_takes_an_admitted_pod_back_under_strict_field_validation() -> None:
+    volumes = [{"name": "kube-api-access-abcde", "projected": copy.deepcopy(UPSTREAM_SOURCE)},
+               {"name": "bundle", "projected": {"sources": [{"clusterTrustBundle": {
+                   "signerName": "example.com/signer", "labelSelector": {"matchLabels": {"a": "b"}},
+                   "path": "bundle.pem", "optional": True}}]}}]
+    pod = make_pod(serviceAccountName="default", serviceAccount="default", automountServiceAccountToken=True,
+                   volumes=volumes)
+    pod["spec"]["containers"][0]["volumeMounts"] = [
+        {"name": "kube-api-access-abcde", "readOnly": True, "mountPath": MOUNT_PATH}]
+    strict = {"fieldValidation": "Strict"}
+    async with InMemoryAPI() as api, Client(api.config) as client:
+        stored = await client.request("POST", "/api/v1/namespaces/default/pods", params=strict, body=pod)
+        assert stored["spec"]["volumes"] == volumes
+        pod["metadata"]["name"] = "typo"
+        pod["spec"]["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]["expirySeconds"] = 1
+        with pytest.raises(errors.BadRequest, match="expirySeconds"):
+            await client.request("POST", "/api/v1/namespaces/default/pods", params=strict, body=pod)
