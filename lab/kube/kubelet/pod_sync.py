@@ -67,8 +67,7 @@ class PodSyncer:
         if self.volumes is not None and status_of(pod).get("phase") not in TERMINAL:
             try:  # upstream WaitForAttachAndMount: no sandbox before the volumes are there
                 await self.volumes.setup(pod)
-            except VolumeNotReady as exc:
-                log.warning("Unable to attach or mount volumes for pod %s: %s", meta.key(pod), exc)
+            except VolumeNotReady as exc:  # the volume manager logged why
                 result.retry_in(exc.retry_after)
                 return result  # its containers stay ContainerCreating
         sandbox = rt.sandbox

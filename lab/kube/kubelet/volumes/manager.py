@@ -94,6 +94,8 @@ class VolumeManager:
         if problems:
             self.retry.next(uid)
             self._failed[uid] = (self.clock(), "; ".join(problems))
+            log.warning("Unable to attach or mount volumes for pod %s (retry in %.1fs): %s", meta.key(pod),
+                        self.retry.get(uid), self._failed[uid][1])  # once per attempt, not per sync
             raise VolumeNotReady(self._failed[uid][1], self.retry.get(uid))
         self.retry.reset(uid)
         self._failed.pop(uid, None)

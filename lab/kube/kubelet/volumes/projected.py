@@ -51,6 +51,8 @@ async def payload(pod: Obj, source: Obj, tokens: TokenManager, objects: ObjectGe
                 out.update(await _keys(pod, secret, default_mode, objects, secret=True))
             elif (downward := projection.get("downwardAPI")) is not None:
                 out.update(downward_api(pod, downward.get("items") or [], default_mode))
+            else:  # clusterTrustBundle: no ClusterTrustBundle API here to read it from
+                log.warning("Pod %s: projected source %s is not supported; left out", meta.key(pod), sorted(projection))
         except VolumeError as exc:
             problems.append(str(exc))
     if problems:
