@@ -26,7 +26,9 @@ def make_storage(settings: Settings) -> Storage:
         from lab.kube.apiserver.storage.memory import MemoryStorage
         return MemoryStorage()
     from lab.kube.apiserver.storage.etcd import EtcdStorage
-    return EtcdStorage(settings.etcd_servers)
+    from lab.kube.apiserver.storage.etcd_tls import EtcdTLS
+    return EtcdStorage(settings.etcd_servers,
+                       tls=EtcdTLS(settings.etcd_cafile, settings.etcd_certfile, settings.etcd_keyfile))
 
 
 class APIServer:

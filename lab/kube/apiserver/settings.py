@@ -47,6 +47,12 @@ class Settings:
     insecure_anonymous_admin: bool = False
     """kubelab only: requests without credentials act as a cluster admin (system:masters).
     For a throwaway local server (demos, tests); never for a lab."""
+    etcd_cafile: str = ""
+    """CA that etcd's serving certificate is verified against (https etcd servers)."""
+    etcd_certfile: str = ""
+    """Client certificate presented to etcd (etcd's --client-cert-auth)."""
+    etcd_keyfile: str = ""
+    """Key of `etcd_certfile`."""
 
     @property
     def advertise(self) -> str:
@@ -90,9 +96,11 @@ def parser() -> argparse.ArgumentParser:
     a("--enable-admission-plugins", default="", help="comma-separated admission plugins")
     a("--insecure-anonymous-admin", type=parse_bool, default=False,
       help="INSECURE: requests without credentials act as cluster admin (throwaway local servers only)")
+    a("--etcd-cafile", default="", help="CA bundle verifying etcd's serving certificate")
+    a("--etcd-certfile", default="", help="client certificate for etcd")
+    a("--etcd-keyfile", default="", help="client key for etcd")
     # accepted for compatibility with upstream unit files; not acted upon
-    for flag in ("--etcd-cafile", "--etcd-certfile",
-                 "--etcd-keyfile", "--service-account-issuer", "--service-account-key-file",
+    for flag in ("--service-account-issuer", "--service-account-key-file",
                  "--service-account-signing-key-file", "--kubelet-client-certificate",
                  "--kubelet-client-key", "--allow-privileged"):
         a(flag, default=None, help="accepted, not yet used")
@@ -122,4 +130,7 @@ def from_args(argv: list[str] | None = None) -> Settings:
         authorization_mode=tuple(m.strip() for m in ns.authorization_mode.split(",") if m.strip()),
         enable_admission_plugins=tuple(n.strip() for n in ns.enable_admission_plugins.split(",") if n.strip()),
         insecure_anonymous_admin=ns.insecure_anonymous_admin,
+        etcd_cafile=ns.etcd_cafile,
+        etcd_certfile=ns.etcd_certfile,
+        etcd_keyfile=ns.etcd_keyfile,
     )
