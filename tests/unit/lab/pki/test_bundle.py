@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from lab.pki import Bundle, NodeSpec, ensure
 from lab.pki.__main__ import main

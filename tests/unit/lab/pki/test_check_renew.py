@@ -106,7 +106,7 @@ def test_renew_an_etcd_certificate_signs_with_the_etcd_ca(pki: Path) -> None:
 
 
 def test_renew_an_unknown_name_says_which_exist(pki: Path) -> None:
-    with pytest.raises(UnknownCertificate, match="no such certificate: nope .*apiserver"):
+    with pytest.raises(UnknownCertificate, match=r"no such certificate: nope .*apiserver"):
         renew(pki, ["nope"])
     with pytest.raises(UnknownCertificate):
         renew(pki, ["ca"])  # CAs are not renewed
