@@ -25,9 +25,10 @@ def make_storage(settings: Settings) -> Storage:
     if settings.storage_backend == "memory":
         from lab.kube.apiserver.storage.memory import MemoryStorage
         return MemoryStorage()
+    from lab.kube.apiserver.storage.encrypted import value_transformer
     from lab.kube.apiserver.storage.etcd import EtcdStorage
     from lab.kube.apiserver.storage.etcd_tls import EtcdTLS
-    return EtcdStorage(settings.etcd_servers,
+    return EtcdStorage(settings.etcd_servers, transformer=value_transformer(settings),
                        tls=EtcdTLS(settings.etcd_cafile, settings.etcd_certfile, settings.etcd_keyfile))
 
 
@@ -72,6 +73,9 @@ class APIServer:
         raises (in an ExceptionGroup). Transient storage failures are retried inside them."""
         async with asyncio.TaskGroup() as tg:
             tg.create_task(bootstrap.run(self.context), name="bootstrap")
+            run_authorizers = getattr(self.context.authorizer, "run", None)  # caches (the Node graph)
+            if run_authorizers is not None:
+                tg.create_task(run_authorizers(), name="authorizers")
             compact = getattr(self.storage, "compact_loop", None)  # etcd only: memory keeps no history
             if compact is not None and self.settings.etcd_compaction_interval > 0:
                 tg.create_task(compact(self.settings.etcd_compaction_interval), name="compaction")

@@ -1,7 +1,11 @@
 """`kube-controller-manager`: flags, leader election, shared informers, the enabled controllers.
 
     kube-controller-manager --kubeconfig cm.kubeconfig --allocate-node-cidrs=true \
-        --cluster-cidr 10.244.0.0/16 --node-cidr-mask-size 24 --controllers='*' --leader-elect=true
+        --cluster-cidr 10.244.0.0/16 --node-cidr-mask-size 24 --controllers='*' --leader-elect=true \
+        --client-ca-file ca.crt
+
+The secure port (10257) serves /healthz, /readyz, /livez to anyone and /metrics to callers a
+SubjectAccessReview allows (component `secure_serving`).
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from lab.kube.component import (
     HealthServer,
     identity,
     parse_bool,
+    process_metrics,
     run_component,
     run_leading,
+    secure_serving,
     setup_logging,
 )
 from lab.kube.controllers.deployment import DeploymentController
@@ -30,9 +36,12 @@ from lab.kube.controllers.garbagecollector import GarbageCollector
 from lab.kube.controllers.informers import SharedInformers
 from lab.kube.controllers.nodeipam import NodeIpamController
 from lab.kube.controllers.replicaset import ReplicaSetController
+from lab.kube.controllers.rootcacert import RootCACertPublisher
+from lab.kube.controllers.serviceaccounts import ServiceAccountsController
 
 log = logging.getLogger("kube-controller-manager")
-KNOWN = ("deployment", "replicaset", "endpoint", "endpointslice", "garbagecollector", "nodeipam")
+KNOWN = ("deployment", "replicaset", "endpoint", "endpointslice", "garbagecollector", "nodeipam",
+         "serviceaccount", "root-ca-cert-publisher")
 SYNC_TIMEOUT = 60.0
 
 
@@ -50,10 +59,12 @@ class Settings:
     controllers: tuple[str, ...]
     """Upstream syntax: `*` (all), `name` (enable), `-name` (disable)."""
     leader_elect: bool
-    secure_port: int
-    bind_address: str
     concurrent_syncs: int
     verbosity: int
+    serving: secure_serving.SecureServingSettings
+    """The secure port (10257; 0 disables it) and its delegated authn/authz."""
+    root_ca_file: str = ""
+    """CA bundle published as `kube-root-ca.crt` in every namespace; empty: not published."""
 
 
 def parse_args(argv: list[str] | None = None) -> Settings:
@@ -65,10 +76,10 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     p.add_argument("--node-cidr-mask-size", type=int, default=24)
     p.add_argument("--controllers", default="*")
     p.add_argument("--leader-elect", type=parse_bool, nargs="?", const=True, default=True)
-    p.add_argument("--secure-port", type=int, default=10257)
-    p.add_argument("--bind-address", default="127.0.0.1")
+    secure_serving.add_flags(p, secure_port=10257)
     p.add_argument("--concurrent-syncs", type=int, default=5, help="workers per controller")
     p.add_argument("-v", "--v", type=int, default=0, dest="verbosity")
+    p.add_argument("--root-ca-file", default="", help="CA bundle published to every namespace")
     a = p.parse_args(argv)
     if a.allocate_node_cidrs and not a.cluster_cidr:
         p.error("--allocate-node-cidrs requires --cluster-cidr")
@@ -77,7 +88,8 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         p.error("--cluster-cidr and --service-cluster-ip-range overlap")
     return Settings(a.kubeconfig, a.cluster_cidr, a.service_cluster_ip_range, a.allocate_node_cidrs,
                     a.node_cidr_mask_size, tuple(c.strip() for c in a.controllers.split(",") if c.strip()),
-                    a.leader_elect, a.secure_port, a.bind_address, a.concurrent_syncs, a.verbosity)
+                    a.leader_elect, a.concurrent_syncs, a.verbosity, secure_serving.settings_from_args(a),
+                    root_ca_file=a.root_ca_file)
 
 
 def enabled(name: str, wanted: tuple[str, ...]) -> bool:
@@ -94,10 +106,14 @@ def build(client: Client, informers: SharedInformers, settings: Settings) -> lis
         "endpointslice": lambda: EndpointSliceController(client, informers),
         "garbagecollector": lambda: GarbageCollector(client, informers),
         "nodeipam": lambda: NodeIpamController(client, informers, settings.cluster_cidr, settings.node_cidr_mask_size),
+        "serviceaccount": lambda: ServiceAccountsController(client, informers),
+        "root-ca-cert-publisher": lambda: RootCACertPublisher(client, informers, settings.root_ca_file),
     }
     out = []
     for name in KNOWN:
         if name == "nodeipam" and not settings.allocate_node_cidrs:
+            continue
+        if name == "root-ca-cert-publisher" and not settings.root_ca_file:
             continue
         if enabled(name, settings.controllers):
             out.append(factories[name]())
@@ -119,7 +135,10 @@ async def run_controllers(client: Client, settings: Settings) -> None:
 async def run(settings: Settings) -> None:
     client_cfg = load_kubeconfig(settings.kubeconfig or None)
     holder = identity()
-    async with HealthServer().serving(settings.bind_address, settings.secure_port), Client(client_cfg) as client:
+    health = HealthServer()
+    health.add_route("/metrics", process_metrics.handler)
+    async with secure_serving.secure_serving(health, settings.serving, client_cfg, pair="kube-controller-manager"), \
+            Client(client_cfg) as client:
         await run_leading(client, settings.leader_elect, "kube-system", "kube-controller-manager", holder,
                           lambda: run_controllers(client, settings))
 

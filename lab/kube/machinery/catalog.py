@@ -80,6 +80,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True,
              "endpointslices"),
     Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True, "leases"),
+    Resource("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", True, "serviceaccounts",
+             short_names=("sa",), subresources=("token",)),
 )
 
 _BY_GVR: dict[tuple[str, str, str], Resource] = {(r.group, r.version, r.plural): r for r in RESOURCES}
@@ -122,3 +124,4 @@ DEPLOYMENTS = _named("deployments", "apps")
 REPLICASETS = _named("replicasets", "apps")
 ENDPOINTSLICES = _named("endpointslices", "discovery.k8s.io")
 LEASES = _named("leases", "coordination.k8s.io")
+SERVICEACCOUNTS = _named("serviceaccounts")

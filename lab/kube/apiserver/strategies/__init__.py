@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lab.kube.apiserver.strategies import apps, core, namespaces, nodes, pods, services
+from lab.kube.apiserver.strategies import serviceaccounts as service_accounts
 from lab.kube.apiserver.strategies.base import Strategy
 from lab.kube.machinery.catalog import Resource
 
@@ -12,6 +13,8 @@ _BY_RESOURCE: dict[Resource, Strategy] = {
               apps.DEPLOYMENTS, apps.REPLICASETS, core.CONFIGMAPS, core.SECRETS, core.EVENTS,
               core.ENDPOINTS, core.ENDPOINTSLICES, core.LEASES)
 }
+_BY_RESOURCE[service_accounts.STRATEGY.resource] = service_accounts.STRATEGY
+
 
 
 def for_resource(resource: Resource) -> Strategy:
