@@ -15,12 +15,14 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
+from lab.kube.apiserver.serviceaccount.config import from_settings as token_config
 from lab.kube.apiserver.settings import from_args as apiserver_settings
 from lab.kube.controllers.main import parse_args as controller_manager_args
 from lab.kube.kubelet.settings import settings_from_args as kubelet_settings
 from lab.kube.proxy.config import settings_from_args as proxy_settings
 from lab.kube.scheduler import config as scheduler_config
 from lab.kube.scheduler.main import parse_args as scheduler_args
+from lab.pki import Bundle, ensure
 
 REPO = Path(__file__).resolve().parents[3]
 HOST = {"inventory_hostname": "w1", "ip": "192.168.56.21", "ansible_managed": "managed"}
@@ -143,10 +145,27 @@ def test_the_kube_controller_manager_role_flags_parse() -> None:
                        "kube-controller-manager")
     s = controller_manager_args(flags)  # an unknown flag would exit here
     assert (s.kubeconfig, s.allocate_node_cidrs) == ("/etc/kubernetes/controller-manager.kubeconfig", True)
-    on = unit_flags(templar("kube_controller_manager", host=CP1, kube_controller_manager_service_account_flags=True),
-                    "kube_controller_manager", "kube-controller-manager")
-    assert set(on) - set(flags) == {"--root-ca-file=/etc/kubernetes/pki/ca.crt",
-                                    "--service-account-private-key-file=/etc/kubernetes/pki/sa.key"}
+    assert s.root_ca_file == ""
+    root_ca = unit_flags(templar("kube_controller_manager", host=CP1, kube_controller_manager_root_ca_flag=True),
+                         "kube_controller_manager", "kube-controller-manager")
+    assert set(root_ca) - set(flags) == {"--root-ca-file=/etc/kubernetes/pki/ca.crt"}
+    assert controller_manager_args(root_ca).root_ca_file == "/etc/kubernetes/pki/ca.crt"
+    sa_key = unit_flags(templar("kube_controller_manager", host=CP1,
+                                kube_controller_manager_service_account_key_flag=True),
+                        "kube_controller_manager", "kube-controller-manager")
+    assert set(sa_key) - set(flags) == {"--service-account-private-key-file=/etc/kubernetes/pki/sa.key"}
+
+
+def test_the_service_account_flags_load_the_lab_pki_keys(tmp_path: Path) -> None:
+    # what the apiserver reads when kube_apiserver_service_account_flags is flipped: the pki
+    # role's sa.key signs and sa.pub verifies with the same key id
+    ensure(tmp_path, Bundle("https://192.168.56.11:6443"))
+    t = templar("kube_apiserver", host=CP1, kube_apiserver_service_account_flags=True,
+                kube_apiserver_cert_dir=str(tmp_path))
+    tokens = token_config(apiserver_settings(unit_flags(t, "kube_apiserver", "kube-apiserver")))
+    assert tokens.issuer == "https://kubernetes.default.svc.cluster.local"
+    assert tokens.signing_key is not None
+    assert [k.kid for k in tokens.verification_keys] == [tokens.signing_key.verification.kid]
 
 
 def test_the_etcd_role_requires_client_and_peer_certificates() -> None:
