@@ -75,6 +75,12 @@ class Settings:
     """Megabytes an audit log grows to before it is rotated (0: lumberjack's default, 100)."""
     audit_log_format: str = "json"
     """Only `json` (upstream's default)."""
+    etcd_cafile: str = ""
+    """CA that etcd's serving certificate is verified against (https etcd servers)."""
+    etcd_certfile: str = ""
+    """Client certificate presented to etcd (etcd's --client-cert-auth)."""
+    etcd_keyfile: str = ""
+    """Key of `etcd_certfile`."""
 
     @property
     def advertise(self) -> str:
@@ -135,9 +141,11 @@ def parser() -> argparse.ArgumentParser:
     a("--audit-log-maxbackup", type=int, default=0, help="rotated audit logs to keep")
     a("--audit-log-maxsize", type=int, default=0, help="megabytes before the audit log is rotated")
     a("--audit-log-format", default="json", choices=["json"], help="audit log line format")
+    a("--etcd-cafile", default="", help="CA bundle verifying etcd's serving certificate")
+    a("--etcd-certfile", default="", help="client certificate for etcd")
+    a("--etcd-keyfile", default="", help="client key for etcd")
     # accepted for compatibility with upstream unit files; not acted upon
-    for flag in ("--etcd-cafile", "--etcd-certfile",
-                 "--etcd-keyfile", "--kubelet-client-certificate",
+    for flag in ("--kubelet-client-certificate",
                  "--kubelet-client-key", "--allow-privileged"):
         a(flag, default=None, help="accepted, not yet used")
     return p
@@ -180,6 +188,9 @@ def from_args(argv: list[str] | None = None) -> Settings:
         audit_log_maxbackup=ns.audit_log_maxbackup,
         audit_log_maxsize=ns.audit_log_maxsize,
         audit_log_format=ns.audit_log_format,
+        etcd_cafile=ns.etcd_cafile,
+        etcd_certfile=ns.etcd_certfile,
+        etcd_keyfile=ns.etcd_keyfile,
     )
 
 

@@ -3,6 +3,7 @@
 Values are JSON, passed through a value transformer when one is given (encryption at rest);
 keys are `<prefix>/<resource>/<ns>/<name>`. A gRPC failure becomes
 `Unavailable`, so requests fail fast with a Status while etcd is away and work again after.
+An `https://` server is dialled over TLS with the client certificate of `EtcdTLS`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import aetcd
 import aetcd.exceptions as etcd_errors
 import orjson
 
+from lab.kube.apiserver.storage.etcd_tls import EtcdTLS, TLSClient
 from lab.kube.apiserver.storage.interface import (
     Compacted,
     Conflict,
@@ -44,9 +46,13 @@ TRANSPORT_ERRORS = (TimeoutError, etcd_errors.ConnectionFailedError, etcd_errors
 
 class EtcdStorage(Storage):
     def __init__(self, servers: list[str], *, timeout: int = REQUEST_TIMEOUT,
-                 transformer: ValueTransformer | None = None) -> None:
+                 transformer: ValueTransformer | None = None, tls: EtcdTLS | None = None) -> None:
         url = urlparse(servers[0] if "://" in servers[0] else f"http://{servers[0]}")
         self._host, self._port = url.hostname or "127.0.0.1", url.port or 2379
+        # as upstream, the URL's scheme decides: https dials TLS (system roots unless a CA is given)
+        self._tls = (tls or EtcdTLS()) if url.scheme == "https" else None
+        if self._tls is not None:
+            self._tls.credentials()  # unreadable or mismatched files fail at startup, not per request
         self._timeout = timeout
         self._client: aetcd.Client | None = None
         self._lock = asyncio.Lock()
@@ -67,7 +73,8 @@ class EtcdStorage(Storage):
     async def _conn(self) -> aetcd.Client:
         async with self._lock:
             if self._client is None:
-                client = aetcd.Client(self._host, self._port, timeout=self._timeout)
+                client = (aetcd.Client(self._host, self._port, timeout=self._timeout) if self._tls is None
+                          else TLSClient(self._host, self._port, self._tls, timeout=self._timeout))
                 await client.connect()
                 self._client = client
             return self._client
