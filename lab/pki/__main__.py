@@ -1,6 +1,6 @@
-"""`python -m lab.pki`: create the lab's CAs, certificates, ServiceAccount keys and
-kubeconfigs (only what is missing or stale). Prints one JSON line
-`{"changed": bool, "written": [...]}` for Ansible.
+"""`python -m lab.pki`: create the lab's CAs, certificates, ServiceAccount keys, the API
+server's encryption-at-rest configuration and kubeconfigs (only what is missing or stale).
+Prints one JSON line `{"changed": bool, "written": [...]}` for Ansible.
 """
 
 from __future__ import annotations

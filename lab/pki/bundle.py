@@ -1,6 +1,7 @@
 """Everything the lab's cluster needs, laid out in one directory as kubeadm lays out
 /etc/kubernetes/pki: three CAs (cluster, etcd, front proxy), the serving and client
-certificates each signs, the ServiceAccount key pair, and a kubeconfig per client identity.
+certificates each signs, the ServiceAccount key pair, the API server's encryption-at-rest
+configuration, and a kubeconfig per client identity.
 `ensure` creates only what is missing or no longer fits (a changed SAN, identity or CA).
 """
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from lab.pki.authority import Authority, load_or_create_ca
 from lab.pki.certs import CertSpec, ensure_cert
+from lab.pki.encryption import ensure_encryption_config
 from lab.pki.files import write_if_changed
 from lab.pki.kubeconfig import dump, kubeconfig
 from lab.pki.service_account import ensure_sa_keys
@@ -129,6 +131,7 @@ def ensure(directory: Path, bundle: Bundle, admin_kubeconfig: Path | None = None
         if ensure_cert(directory, spec, authorities[spec.authority]):
             report.written += [f"{spec.name}.crt", f"{spec.name}.key"]
     report.written += ensure_sa_keys(directory)
+    report.written += ensure_encryption_config(directory)
     ca_pem = authorities["ca"].cert_pem
     for stem, cert in bundle.kubeconfigs().items():
         doc = dump(kubeconfig(bundle.apiserver_url, ca_pem, (directory / f"{cert}.crt").read_bytes(),
