@@ -15,10 +15,14 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
+from lab.kube.apiserver.audit import policy as audit_policy
+from lab.kube.apiserver.authz import from_request as authz_attributes
 from lab.kube.apiserver.serviceaccount.config import from_settings as token_config
 from lab.kube.apiserver.settings import from_args as apiserver_settings
+from lab.kube.component.secure_serving import SecureServingSettings
 from lab.kube.controllers.main import parse_args as controller_manager_args
 from lab.kube.kubelet.settings import settings_from_args as kubelet_settings
+from lab.kube.machinery.user import UserInfo
 from lab.kube.proxy.config import settings_from_args as proxy_settings
 from lab.kube.scheduler import config as scheduler_config
 from lab.kube.scheduler.main import parse_args as scheduler_args
@@ -80,6 +84,10 @@ def test_the_kubelet_role_config_and_flags_load(tmp_path: Path, caplog: pytest.L
                                                              "/etc/cni/net.d")
     assert (s.healthz_port, s.healthz_bind_address, s.cluster_domain) == (10248, "127.0.0.1", "cluster.local")
     assert (s.node_status_update_frequency, s.max_pods) == (10.0, 110)
+    # the kubelet API as kubeadm secures it: no anonymous callers, TokenReview, SubjectAccessReview
+    assert (s.anonymous_auth, s.authentication_webhook, s.authentication_webhook_cache_ttl) == (False, True, 120.0)
+    assert s.authorization_mode == "Webhook"
+    assert s.client_ca_file == "/etc/kubernetes/pki/ca.crt"
 
 
 def test_the_kube_proxy_role_config_and_flags_load(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -99,6 +107,17 @@ def test_the_kube_scheduler_role_flags_parse() -> None:
     s = scheduler_args(unit_flags(t, "kube_scheduler", "kube-scheduler"))
     assert (s.kubeconfig, s.leader_elect, s.config) == ("/etc/kubernetes/scheduler.kubeconfig", True, "")
     assert scheduler_config.load(s.config).leader_elect  # no --config: upstream defaults
+    assert_secure_port(s.serving, 10259, "/etc/kubernetes/scheduler.kubeconfig")
+    assert t.template(trust_as_template("{{ kube_scheduler_healthz_url }}")) == "https://127.0.0.1:10259/healthz"
+
+
+def assert_secure_port(serving: SecureServingSettings, port: int, kubeconfig: str) -> None:
+    """Delegated authn/authz against the API server with the component's own identity, on
+    loopback with a self-signed serving certificate (the role's health probe skips its check)."""
+    assert (serving.secure_port, serving.bind_address) == (port, "127.0.0.1")
+    assert (serving.tls_cert_file, serving.cert_dir) == ("", "")
+    assert serving.client_ca_file == "/etc/kubernetes/pki/ca.crt"
+    assert serving.authentication_kubeconfig == serving.authorization_kubeconfig == kubeconfig
 
 
 def test_the_kubelet_role_serves_with_the_distributed_certificate() -> None:
@@ -119,49 +138,78 @@ def test_the_kube_apiserver_role_flags_parse_with_etcd_tls_and_todays_authorizat
         "/etc/kubernetes/pki/etcd/ca.crt", "/etc/kubernetes/pki/apiserver-etcd-client.crt",
         "/etc/kubernetes/pki/apiserver-etcd-client.key")
     assert (s.client_ca_file, s.tls_cert_file) == ("/etc/kubernetes/pki/ca.crt", "/etc/kubernetes/pki/apiserver.crt")
-    # defaults keep what the API server supports today; the lead flips them once the rest lands
-    assert (s.authorization_mode, s.enable_admission_plugins) == (("AlwaysAllow",), ())
+    # AlwaysAllow until RBAC is in the API server; the lead flips it to Node,RBAC then
+    assert s.authorization_mode == ("AlwaysAllow",)
     flags = unit_flags(templar("kube_apiserver", host=CP1), "kube_apiserver", "kube-apiserver")
-    assert not [f for f in flags if f.startswith("--service-account-")]
     assert "--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt" in flags
 
 
-def test_the_kube_apiserver_role_turns_security_on_when_asked() -> None:
-    t = templar("kube_apiserver", host=CP1, kube_apiserver_authorization_mode="Node,RBAC",
-                kube_apiserver_admission_plugins="NodeRestriction,ServiceAccount",
-                kube_apiserver_service_account_flags=True)
-    flags = unit_flags(t, "kube_apiserver", "kube-apiserver")
-    assert {"--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction,ServiceAccount",
+def test_the_kube_apiserver_role_runs_the_secured_server_by_default() -> None:
+    flags = unit_flags(templar("kube_apiserver", host=CP1), "kube_apiserver", "kube-apiserver")
+    assert {"--enable-admission-plugins=NodeRestriction,ServiceAccount",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             "--service-account-key-file=/etc/kubernetes/pki/sa.pub",
-            "--service-account-signing-key-file=/etc/kubernetes/pki/sa.key"} <= set(flags)
+            "--service-account-signing-key-file=/etc/kubernetes/pki/sa.key",
+            "--encryption-provider-config=/etc/kubernetes/encryption-config.yaml",
+            "--audit-policy-file=/etc/kubernetes/audit-policy.yaml",
+            "--audit-log-path=/var/log/kubernetes/audit/audit.log",
+            "--audit-log-maxage=7", "--audit-log-maxbackup=5", "--audit-log-maxsize=100"} <= set(flags)
     s = apiserver_settings(flags)
-    assert (s.authorization_mode, s.enable_admission_plugins) == (("Node", "RBAC"),
-                                                                  ("NodeRestriction", "ServiceAccount"))
+    assert s.enable_admission_plugins == ("NodeRestriction", "ServiceAccount")
+    assert (s.audit_log_maxage, s.audit_log_maxbackup, s.audit_log_maxsize) == (7, 5, 100)
+    # a change to either file restarts the server; the pki role puts the encryption config there
+    t = templar("kube_apiserver", "pki", host=CP1)
+    credentials = t.template(trust_as_template("{{ kube_apiserver_credentials }}"))
+    assert {s.encryption_provider_config, s.audit_policy_file} <= set(credentials)
+    assert t.template(trust_as_template("{{ pki_encryption_config_file }}")) == s.encryption_provider_config
+    t = templar("kube_apiserver", host=CP1, kube_apiserver_authorization_mode="Node,RBAC")
+    assert apiserver_settings(unit_flags(t, "kube_apiserver", "kube-apiserver")).authorization_mode == ("Node", "RBAC")
+
+
+def test_the_kube_apiserver_role_audit_policy_loads(tmp_path: Path) -> None:
+    t = templar("kube_apiserver", host=CP1)
+    path = tmp_path / "audit-policy.yaml"
+    path.write_text(t.template(trust_as_template((REPO / "roles/kube_apiserver/templates/audit-policy.yaml.j2")
+                                                  .read_text())))
+    policy = audit_policy.load(path)
+    assert policy.omit_stages == {"RequestReceived"}
+    admin = UserInfo("kubernetes-admin", groups=("kubeadm:cluster-admins", "system:authenticated"))
+    proxy = UserInfo("system:kube-proxy", groups=("system:node-proxier", "system:authenticated"))
+
+    def level(user: UserInfo, method: str, path: str, **query: str) -> audit_policy.Level:
+        return policy.decide(authz_attributes(user, method, path, query))[0]
+
+    for probe in ("/healthz", "/readyz", "/livez", "/healthz/etcd", "/readyz/ping", "/version"):
+        assert level(admin, "GET", probe) == audit_policy.Level.NONE, probe
+    assert level(proxy, "GET", "/api/v1/services", watch="true") == audit_policy.Level.NONE
+    assert level(proxy, "GET", "/api/v1/services") == audit_policy.Level.METADATA  # its lists are kept
+    for path_ in ("/api/v1/namespaces/default/secrets/s", "/api/v1/namespaces/default/configmaps",
+                  "/apis/apps/v1/namespaces/default/deployments", "/api/v1/nodes"):
+        assert level(admin, "GET", path_) == audit_policy.Level.METADATA, path_
+    assert level(admin, "POST", "/api/v1/namespaces/default/serviceaccounts/default/token") == \
+        audit_policy.Level.METADATA
+    assert level(admin, "GET", "/metrics") == audit_policy.Level.METADATA
 
 
 def test_the_kube_controller_manager_role_flags_parse() -> None:
-    flags = unit_flags(templar("kube_controller_manager", host=CP1), "kube_controller_manager",
-                       "kube-controller-manager")
+    t = templar("kube_controller_manager", host=CP1)
+    flags = unit_flags(t, "kube_controller_manager", "kube-controller-manager")
     s = controller_manager_args(flags)  # an unknown flag would exit here
     assert (s.kubeconfig, s.allocate_node_cidrs) == ("/etc/kubernetes/controller-manager.kubeconfig", True)
-    assert s.root_ca_file == ""
-    root_ca = unit_flags(templar("kube_controller_manager", host=CP1, kube_controller_manager_root_ca_flag=True),
-                         "kube_controller_manager", "kube-controller-manager")
-    assert set(root_ca) - set(flags) == {"--root-ca-file=/etc/kubernetes/pki/ca.crt"}
-    assert controller_manager_args(root_ca).root_ca_file == "/etc/kubernetes/pki/ca.crt"
-    sa_key = unit_flags(templar("kube_controller_manager", host=CP1,
-                                kube_controller_manager_service_account_key_flag=True),
-                        "kube_controller_manager", "kube-controller-manager")
-    assert set(sa_key) - set(flags) == {"--service-account-private-key-file=/etc/kubernetes/pki/sa.key"}
+    assert s.root_ca_file == "/etc/kubernetes/pki/ca.crt"
+    # no legacy token controller: the signing key stays with the API server
+    assert not [f for f in flags if f.startswith("--service-account-private-key-file")]
+    assert not [c for c in t.template(trust_as_template("{{ kube_controller_manager_credentials }}"))
+                if c.endswith("sa.key")]
+    assert_secure_port(s.serving, 10257, "/etc/kubernetes/controller-manager.kubeconfig")
+    assert t.template(trust_as_template("{{ kube_controller_manager_healthz_url }}")) == \
+        "https://127.0.0.1:10257/healthz"
 
 
 def test_the_service_account_flags_load_the_lab_pki_keys(tmp_path: Path) -> None:
-    # what the apiserver reads when kube_apiserver_service_account_flags is flipped: the pki
-    # role's sa.key signs and sa.pub verifies with the same key id
+    # what the apiserver reads: the pki role's sa.key signs and sa.pub verifies with the same key id
     ensure(tmp_path, Bundle("https://192.168.56.11:6443"))
-    t = templar("kube_apiserver", host=CP1, kube_apiserver_service_account_flags=True,
-                kube_apiserver_cert_dir=str(tmp_path))
+    t = templar("kube_apiserver", host=CP1, kube_apiserver_cert_dir=str(tmp_path))
     tokens = token_config(apiserver_settings(unit_flags(t, "kube_apiserver", "kube-apiserver")))
     assert tokens.issuer == "https://kubernetes.default.svc.cluster.local"
     assert tokens.signing_key is not None
