@@ -8,6 +8,7 @@ ALLOW or DENY wins; when all have no opinion the request is forbidden.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +68,14 @@ class Union:
             if verdict.reason:
                 reasons.append(verdict.reason)
         return Verdict(Decision.NO_OPINION, "\n".join(reasons))
+
+    async def run(self) -> None:
+        """Run the loops of the modes that keep a cache (`async run()`), until cancelled."""
+        async with asyncio.TaskGroup() as tg:
+            for authorizer in self.authorizers:
+                run = getattr(authorizer, "run", None)
+                if run is not None:
+                    tg.create_task(run(), name=f"authorizer-{type(authorizer).__name__}")
 
 
 def forbidden(attrs: Attributes, reason: str = "") -> errors.Forbidden:
