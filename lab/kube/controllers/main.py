@@ -23,6 +23,7 @@ from lab.kube.component import (
     run_leading,
     setup_logging,
 )
+from lab.kube.controllers.clusterroleaggregation import ClusterRoleAggregationController
 from lab.kube.controllers.deployment import DeploymentController
 from lab.kube.controllers.endpoints import EndpointsController
 from lab.kube.controllers.endpointslice import EndpointSliceController
@@ -32,7 +33,8 @@ from lab.kube.controllers.nodeipam import NodeIpamController
 from lab.kube.controllers.replicaset import ReplicaSetController
 
 log = logging.getLogger("kube-controller-manager")
-KNOWN = ("deployment", "replicaset", "endpoint", "endpointslice", "garbagecollector", "nodeipam")
+KNOWN = ("deployment", "replicaset", "endpoint", "endpointslice", "garbagecollector", "nodeipam",
+         "clusterrole-aggregation")
 SYNC_TIMEOUT = 60.0
 
 
@@ -94,6 +96,7 @@ def build(client: Client, informers: SharedInformers, settings: Settings) -> lis
         "endpointslice": lambda: EndpointSliceController(client, informers),
         "garbagecollector": lambda: GarbageCollector(client, informers),
         "nodeipam": lambda: NodeIpamController(client, informers, settings.cluster_cidr, settings.node_cidr_mask_size),
+        "clusterrole-aggregation": lambda: ClusterRoleAggregationController(client, informers),
     }
     out = []
     for name in KNOWN:
