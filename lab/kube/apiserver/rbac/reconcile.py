@@ -1,7 +1,8 @@
 """Reconcile the bootstrap policy at every start (upstream post-start hook
-`rbac/bootstrap-roles`, `pkg/registry/rbac/reconciliation`): create what is missing; add
-missing rules, labels, annotations and subjects to what exists, never removing anything;
-leave alone an object annotated `rbac.authorization.kubernetes.io/autoupdate: "false"`.
+`rbac/bootstrap-roles`, `pkg/registry/rbac/reconciliation`): create what is missing; add to
+what exists the default rules it does not cover (as single-verb atoms), labels, annotations
+and subjects, never removing anything; leave alone an object annotated
+`rbac.authorization.kubernetes.io/autoupdate: "false"`.
 A binding whose roleRef changed is deleted and created again (roleRef is immutable)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 
 from lab.kube.apiserver.context import ServerContext
 from lab.kube.apiserver.rbac import policy
+from lab.kube.apiserver.rbac.escalation import uncovered
 from lab.kube.machinery import catalog, errors, meta
 from lab.kube.machinery.catalog import Resource
 from lab.kube.machinery.objects import Obj
@@ -29,7 +31,10 @@ def _merged(current: Obj, desired: Obj, list_field: str) -> Obj | None:
         if missing:
             md[key] = {**have, **missing}
     items = list(out.get(list_field) or [])
-    items += [i for i in desired.get(list_field) or [] if i not in items]
+    if list_field == "rules":  # as upstream: the atoms of the default rules not yet covered
+        items += uncovered(items, list(desired.get("rules") or []))
+    else:
+        items += [i for i in desired.get(list_field) or [] if i not in items]
     if items:
         out[list_field] = items
     if "aggregationRule" in desired and not out.get("aggregationRule"):

@@ -130,7 +130,11 @@ class BindingStrategy(Strategy):
     def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
         causes = self.validate(new)
         if new.get("roleRef") != old.get("roleRef"):
-            causes.append(v.invalid("roleRef", new.get("roleRef"), "cannot change roleRef"))
+            ref = new.get("roleRef") or {}
+            go_value = (f'rbac.RoleRef{{APIGroup:"{ref.get("apiGroup", "")}", Kind:"{ref.get("kind", "")}", '
+                        f'Name:"{ref.get("name", "")}"}}')  # Go's %#v of the internal struct
+            causes.append(Cause("FieldValueInvalid", f"Invalid value: {go_value}: cannot change roleRef",
+                                "roleRef"))
         return causes
 
     def columns(self) -> list[dict[str, Any]]:
