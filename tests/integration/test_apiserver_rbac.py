@@ -222,3 +222,38 @@ def test_bootstrap_reconcile_respects_autoupdate_false(cluster: Cluster, rbac_se
     assert restored["rules"][0] == {"verbs": ["get"], "nonResourceURLs": ["/api"]}
     assert {"verbs": ["get"], "nonResourceURLs": ["/api/*"]} in restored["rules"]
     assert len(restored["rules"]) == 11  # /api plus the ten default URLs it did not cover
+
+
+def _create(cluster: Cluster, obj: dict[str, Any], *args: str) -> subprocess.CompletedProcess[str]:
+    return cluster.run("1.33", "create", "-f", "-", "-o", "json", *args, input=json.dumps(obj))
+
+
+def test_access_reviews_answer_for_the_named_user(cluster: Cluster) -> None:
+    sar = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {
+        "user": "system:kube-scheduler",
+        "resourceAttributes": {"verb": "create", "resource": "pods", "subresource": "binding",
+                               "namespace": "default"}}}
+    out = _create(cluster, sar)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["status"] == {"allowed": True, "reason": (
+        'RBAC: allowed by ClusterRoleBinding "system:kube-scheduler" of ClusterRole "system:kube-scheduler" '
+        'to User "system:kube-scheduler"')}
+    sar["spec"]["resourceAttributes"]["verb"] = "delete"
+    sar["spec"]["resourceAttributes"]["resource"] = "nodes"
+    assert json.loads(_create(cluster, sar).stdout)["status"] == {"allowed": False}
+    local = {"apiVersion": "authorization.k8s.io/v1", "kind": "LocalSubjectAccessReview",
+             "metadata": {"namespace": "kube-system"},
+             "spec": {"groups": ["system:masters"], "resourceAttributes": {"verb": "get", "resource": "secrets"}}}
+    out = _create(cluster, local)
+    assert json.loads(out.stdout)["status"] == {"allowed": True}
+    listed = cluster.run("1.33", "get", "subjectaccessreviews")
+    assert "the server does not allow this method on the requested resource" in listed.stderr
+
+
+def test_token_review_needs_a_token_and_refuses_unknown_ones(cluster: Cluster) -> None:
+    review = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": ""}}
+    out = _create(cluster, review)
+    assert out.returncode == 1 and "token is required for TokenReview in authentication" in out.stderr
+    review["spec"]["token"] = "not-a-token"
+    status = json.loads(_create(cluster, review).stdout)["status"]
+    assert status["authenticated"] is False and status["user"] == {}
