@@ -193,12 +193,17 @@ async def test_roles_and_bindings_cannot_escalate(cluster: Cluster, ns: str, ver
     assert same.returncode == 0, same.stderr
 
 
-def test_role_ref_is_immutable_and_cluster_role_bindings_print(cluster: Cluster) -> None:
+def test_role_ref_is_immutable_and_cluster_role_bindings_print(cluster: Cluster, version: str) -> None:
     name = f"crb-{uuid.uuid4().hex[:6]}"
-    cluster.admin("create", "clusterrolebinding", name, "--clusterrole=view", "--group=viewers")
-    row = cluster.admin("get", "clusterrolebinding", name).splitlines()
+    for args in (("clusterrole", name, "--verb=get,list", "--resource=nodes"),
+                 ("clusterrolebinding", name, "--clusterrole=view", "--group=viewers")):
+        made = cluster.run(version, "create", *args)
+        assert made.returncode == 0, made.stderr
+    role = json.loads(cluster.admin("get", "clusterrole", name, "-o", "json"))
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list"]}]
+    row = cluster.run(version, "get", "clusterrolebinding", name).stdout.splitlines()
     assert row[0].split() == ["NAME", "ROLE", "AGE"] and row[1].split()[:2] == [name, "ClusterRole/view"]
-    out = cluster.run("1.33", "patch", "clusterrolebinding", name, "--type=merge",
+    out = cluster.run(version, "patch", "clusterrolebinding", name, "--type=merge",
                       "-p", '{"roleRef":{"name":"edit"}}')
     assert out.returncode == 1
     assert (f'The ClusterRoleBinding "{name}" is invalid: roleRef: Invalid value: rbac.RoleRef{{APIGroup:'
