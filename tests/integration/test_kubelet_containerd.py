@@ -286,7 +286,7 @@ async def test_kubelet_runs_a_pod_from_the_api_server_adopts_it_after_restart_an
     settings = KubeletSettings(node_name=node_name, node_ip="127.0.0.1", root_dir=str(tmp_path),
                                container_runtime_endpoint=containerd.endpoint,
                                cni_conf_dir=str(tmp_path / "net.d"),  # containerd reads the fixture's conflist
-                               healthz_port=health, node_status_update_frequency=1.0, pod_cidr_routes=False)
+                               healthz_port=health, port=0, node_status_update_frequency=1.0, pod_cidr_routes=False)
     config = load_kubeconfig(str(apiserver.kubeconfig))
     kubelet = asyncio.create_task(run(settings, client_config=config))
     async with Client(config) as client:

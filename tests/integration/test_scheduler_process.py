@@ -1,12 +1,17 @@
 """kube-scheduler as a process with a KubeSchedulerConfiguration: an unfit pod is told why
 (condition + Event, as `kubectl describe` shows), fits once its node grows, and a second
-profile schedules the pods that name it.
+profile schedules the pods that name it. Its secure port (HTTPS) answers health to anyone
+and /metrics only to authorized callers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import ssl
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,6 +20,8 @@ import pytest
 
 from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog, errors
+from lab.pki.authority import create_ca
+from lab.pki.certs import CertSpec, issue
 from tests.integration.components import WAIT, Component
 from tests.integration.conftest import APIServerProcess
 from tests.support import eventually
@@ -104,3 +111,59 @@ async def test_unfit_pod_is_explained_then_scheduled(apiserver: APIServerProcess
                 except errors.APIError:
                     pass
         assert code == 0
+
+
+def _https_get(port: int, path: str, cert: tuple[Path, Path] | None = None) -> tuple[int, str]:
+    """GET over TLS without checking the self-signed serving cert, presenting `cert` if given."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    if cert is not None:
+        ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+    try:
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}{path}", timeout=5, context=ctx) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+async def test_secure_port_serves_health_to_anyone_and_metrics_only_to_the_authorized(
+        apiserver: APIServerProcess, tmp_path: Path) -> None:
+    client_ca = apiserver.pki_dir / "ca.crt"
+    admin = apiserver.admin_credentials()  # O=system:masters: always allowed, no review needed
+    scheduler = Component("lab.kube.scheduler.main",
+                          ["--kubeconfig", str(apiserver.kubeconfig), "--leader-elect=false",
+                           "--client-ca-file", str(client_ca), "--cert-dir", str(tmp_path / "certs")], tmp_path)
+    try:
+        await eventually(lambda: asyncio.to_thread(scheduler.healthz), timeout=WAIT, what="https /healthz")
+        assert await asyncio.to_thread(_https_get, scheduler.port, "/livez") == (200, "ok")
+        assert (tmp_path / "certs/kube-scheduler.crt").exists()  # self-signed, kept in --cert-dir
+
+        status, body = await asyncio.to_thread(_https_get, scheduler.port, "/metrics", admin)
+        assert status == 200 and "process_start_time_seconds" in body
+
+        status, body = await asyncio.to_thread(_https_get, scheduler.port, "/metrics")
+        async with Client(load_kubeconfig(apiserver.kubeconfig)) as client:
+            try:
+                await client.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", body={
+                    "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+                    "spec": {"user": "system:anonymous", "nonResourceAttributes": {"path": "/metrics", "verb": "get"}}})
+                reviews = True
+            except errors.NotFound:
+                reviews = False  # the API server does not serve SubjectAccessReviews yet
+        if reviews:
+            assert status == 403, body
+            assert json.loads(body)["message"] == 'forbidden: User "system:anonymous" cannot get path "/metrics"'
+        else:  # no answer from the authorizer is never a yes
+            assert status == 500 and body.startswith('Internal Server Error: "/metrics": '), body
+
+        stranger_ca = create_ca("stranger-ca")
+        cert, key = issue(stranger_ca, CertSpec("stranger", "mallory", ("system:masters",)))
+        (tmp_path / "stranger.crt").write_bytes(cert)
+        (tmp_path / "stranger.key").write_bytes(key)
+        status, body = await asyncio.to_thread(_https_get, scheduler.port, "/healthz",
+                                               (tmp_path / "stranger.crt", tmp_path / "stranger.key"))
+        assert (status, json.loads(body)["reason"]) == (401, "Unauthorized")
+    finally:
+        code = scheduler.stop()
+        print(scheduler.tail())
+    assert code == 0

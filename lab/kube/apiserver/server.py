@@ -70,9 +70,9 @@ class APIServer:
         raises (in an ExceptionGroup). Transient storage failures are retried inside them."""
         async with asyncio.TaskGroup() as tg:
             tg.create_task(bootstrap.run(self.context), name="bootstrap")
-            authorizer_loops = getattr(self.context.authorizer, "run", None)  # caches kept by watching
-            if authorizer_loops is not None:
-                tg.create_task(authorizer_loops(), name="authorizers")
+            run_authorizers = getattr(self.context.authorizer, "run", None)  # caches (the Node graph)
+            if run_authorizers is not None:
+                tg.create_task(run_authorizers(), name="authorizers")
             compact = getattr(self.storage, "compact_loop", None)  # etcd only: memory keeps no history
             if compact is not None and self.settings.etcd_compaction_interval > 0:
                 tg.create_task(compact(self.settings.etcd_compaction_interval), name="compaction")

@@ -3,16 +3,20 @@
 Like upstream's `healthz` package: `ok` while every check passes, HTTP 500 naming the failed
 checks otherwise, `?verbose` lists each. Components that serve more on the same port (kube-proxy's
 /metrics and /proxyMode) add routes; a route may also replace a health path with its own body.
-Plain HTTP (upstream serves HTTPS with delegated authn); bind it to 127.0.0.1 unless probed remotely.
+Plain HTTP by default (kube-proxy's 10256 and 10249, the kubelet's 10248, as upstream); with an
+SSL context and an access middleware it is a secure port (`secure_serving`: the scheduler's
+10259, the controller-manager's 10257).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 log = logging.getLogger(__name__)
 Check = Callable[[], bool]
@@ -23,7 +27,11 @@ HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
 class HealthServer:
     """Build it, add checks and routes, then `async with server.serving(host, port):`."""
 
-    def __init__(self, paths: tuple[str, ...] = HEALTH_PATHS) -> None:
+    def __init__(self, paths: tuple[str, ...] = HEALTH_PATHS, *, ssl_context: ssl.SSLContext | None = None,
+                 middlewares: Sequence[Middleware] = ()) -> None:
+        """`ssl_context` serves HTTPS; `middlewares` run before every route (authn/authz)."""
+        self.ssl_context = ssl_context
+        self.middlewares = list(middlewares)
         self._checks: dict[str, tuple[Check, tuple[str, ...]]] = {"ping": (lambda: True, paths)}
         self._routes: dict[str, Handler] = {path: self._health_handler(path) for path in paths}
         self._runner: web.AppRunner | None = None
@@ -52,13 +60,14 @@ class HealthServer:
         return handle
 
     async def start(self, host: str, port: int) -> None:
-        app = web.Application()
+        app = web.Application(middlewares=self.middlewares)
         for path, handler in self._routes.items():
             app.router.add_get(path, handler)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        log.info("serving %s on http://%s:%d", ", ".join(self._routes), host, port)
+        await web.TCPSite(self._runner, host, port, ssl_context=self.ssl_context).start()
+        scheme = "https" if self.ssl_context else "http"
+        log.info("serving %s on %s://%s:%d", ", ".join(self._routes), scheme, host, port)
 
     async def stop(self) -> None:
         if self._runner is not None:

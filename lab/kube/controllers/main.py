@@ -1,7 +1,11 @@
 """`kube-controller-manager`: flags, leader election, shared informers, the enabled controllers.
 
     kube-controller-manager --kubeconfig cm.kubeconfig --allocate-node-cidrs=true \
-        --cluster-cidr 10.244.0.0/16 --node-cidr-mask-size 24 --controllers='*' --leader-elect=true
+        --cluster-cidr 10.244.0.0/16 --node-cidr-mask-size 24 --controllers='*' --leader-elect=true \
+        --client-ca-file ca.crt
+
+The secure port (10257) serves /healthz, /readyz, /livez to anyone and /metrics to callers a
+SubjectAccessReview allows (component `secure_serving`).
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from lab.kube.component import (
     HealthServer,
     identity,
     parse_bool,
+    process_metrics,
     run_component,
     run_leading,
+    secure_serving,
     setup_logging,
 )
 from lab.kube.controllers.clusterroleaggregation import ClusterRoleAggregationController
@@ -52,10 +58,10 @@ class Settings:
     controllers: tuple[str, ...]
     """Upstream syntax: `*` (all), `name` (enable), `-name` (disable)."""
     leader_elect: bool
-    secure_port: int
-    bind_address: str
     concurrent_syncs: int
     verbosity: int
+    serving: secure_serving.SecureServingSettings
+    """The secure port (10257; 0 disables it) and its delegated authn/authz."""
 
 
 def parse_args(argv: list[str] | None = None) -> Settings:
@@ -67,8 +73,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     p.add_argument("--node-cidr-mask-size", type=int, default=24)
     p.add_argument("--controllers", default="*")
     p.add_argument("--leader-elect", type=parse_bool, nargs="?", const=True, default=True)
-    p.add_argument("--secure-port", type=int, default=10257)
-    p.add_argument("--bind-address", default="127.0.0.1")
+    secure_serving.add_flags(p, secure_port=10257)
     p.add_argument("--concurrent-syncs", type=int, default=5, help="workers per controller")
     p.add_argument("-v", "--v", type=int, default=0, dest="verbosity")
     a = p.parse_args(argv)
@@ -79,7 +84,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         p.error("--cluster-cidr and --service-cluster-ip-range overlap")
     return Settings(a.kubeconfig, a.cluster_cidr, a.service_cluster_ip_range, a.allocate_node_cidrs,
                     a.node_cidr_mask_size, tuple(c.strip() for c in a.controllers.split(",") if c.strip()),
-                    a.leader_elect, a.secure_port, a.bind_address, a.concurrent_syncs, a.verbosity)
+                    a.leader_elect, a.concurrent_syncs, a.verbosity, secure_serving.settings_from_args(a))
 
 
 def enabled(name: str, wanted: tuple[str, ...]) -> bool:
@@ -122,7 +127,10 @@ async def run_controllers(client: Client, settings: Settings) -> None:
 async def run(settings: Settings) -> None:
     client_cfg = load_kubeconfig(settings.kubeconfig or None)
     holder = identity()
-    async with HealthServer().serving(settings.bind_address, settings.secure_port), Client(client_cfg) as client:
+    health = HealthServer()
+    health.add_route("/metrics", process_metrics.handler)
+    async with secure_serving.secure_serving(health, settings.serving, client_cfg, pair="kube-controller-manager"), \
+            Client(client_cfg) as client:
         await run_leading(client, settings.leader_elect, "kube-system", "kube-controller-manager", holder,
                           lambda: run_controllers(client, settings))
 

@@ -24,6 +24,7 @@ from lab.kube.kubelet.node_status import NodeFactsProvider, NodeStatusManager
 from lab.kube.kubelet.pod_sync import PodSyncer
 from lab.kube.kubelet.pod_workers import PodWorkers
 from lab.kube.kubelet.routes import RouteManager
+from lab.kube.kubelet.server import KubeletServer
 from lab.kube.kubelet.settings import KubeletSettings
 from lab.kube.machinery import catalog
 
@@ -85,6 +86,9 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                 group.create_task(NodeLease(client, settings.node_name).run(), name="node-lease")
                 group.create_task(status.run(), name="node-status")
                 group.create_task(workers.run(), name="pod-workers")
+                if settings.enable_server and settings.port:  # the kubelet API on 10250
+                    server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list)
+                    group.create_task(server.run(), name="kubelet-server")
     finally:
         await healthz.stop()
         if own_runtime and isinstance(rt, RemoteRuntime):

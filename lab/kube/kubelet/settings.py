@@ -64,6 +64,37 @@ class KubeletSettings:
     """Extra labels to register the Node with (--node-labels k=v,...)."""
     verbosity: int = 0
     """klog -v level."""
+    # The kubelet API (10250). Defaults are KubeletConfiguration v1beta1's (anonymous off, webhook
+    # authn and authz on), not upstream's legacy flag defaults (anonymous on, AlwaysAllow): the lab
+    # never runs an open kubelet unless it is asked to in so many words.
+    enable_server: bool = True
+    """Serve the kubelet API (enableServer)."""
+    address: str = "0.0.0.0"
+    """Address of the kubelet API (address, --address)."""
+    port: int = 10250
+    """Port of the kubelet API (port, --port); 0 disables it."""
+    tls_cert_file: str = ""
+    """Serving certificate (tlsCertFile, --tls-cert-file); none means a self-signed kubelet.crt."""
+    tls_private_key_file: str = ""
+    """Its key (tlsPrivateKeyFile, --tls-private-key-file)."""
+    cert_dir: str = ""
+    """Where the self-signed pair lives (--cert-dir); empty means <root-dir>/pki."""
+    client_ca_file: str = ""
+    """Client certificates from this CA authenticate (authentication.x509.clientCAFile, --client-ca-file)."""
+    anonymous_auth: bool = False
+    """Requests without credentials are system:anonymous (authentication.anonymous.enabled, --anonymous-auth)."""
+    authentication_webhook: bool = True
+    """Bearer tokens are checked by TokenReview (authentication.webhook.enabled, --authentication-token-webhook)."""
+    authentication_webhook_cache_ttl: float = 120.0
+    """Seconds a TokenReview answer is reused (authentication.webhook.cacheTTL)."""
+    authorization_mode: str = "Webhook"
+    """Webhook (SubjectAccessReview per request) or AlwaysAllow (authorization.mode, --authorization-mode)."""
+    authorization_webhook_cache_authorized_ttl: float = 300.0
+    """Seconds an allowing review is reused (authorization.webhook.cacheAuthorizedTTL)."""
+    authorization_webhook_cache_unauthorized_ttl: float = 30.0
+    """Seconds a refusing review is reused (authorization.webhook.cacheUnauthorizedTTL)."""
+    fine_grained_authz: bool = True
+    """featureGates.KubeletFineGrainedAuthz (beta, on, since 1.33): nodes/pods, nodes/healthz... before nodes/proxy."""
 
 
 def _typed(ftype: FieldType, names: str) -> dict[str, FieldType]:
@@ -115,7 +146,18 @@ CONFIG_TYPE = ConfigType("kubelet.config.k8s.io/v1beta1", "KubeletConfiguration"
 CONFIG_FIELDS = {"node_status_update_frequency": "nodeStatusUpdateFrequency", "max_pods": "maxPods",
                  "cluster_dns": "clusterDNS", "cluster_domain": "clusterDomain",
                  "container_runtime_endpoint": "containerRuntimeEndpoint", "healthz_port": "healthzPort",
-                 "healthz_bind_address": "healthzBindAddress", "resolv_conf": "resolvConf"}
+                 "healthz_bind_address": "healthzBindAddress", "resolv_conf": "resolvConf",
+                 "enable_server": "enableServer", "address": "address", "port": "port",
+                 "tls_cert_file": "tlsCertFile", "tls_private_key_file": "tlsPrivateKeyFile",
+                 "client_ca_file": "authentication.x509.clientCAFile",
+                 "anonymous_auth": "authentication.anonymous.enabled",
+                 "authentication_webhook": "authentication.webhook.enabled",
+                 "authentication_webhook_cache_ttl": "authentication.webhook.cacheTTL",
+                 "authorization_mode": "authorization.mode",
+                 "authorization_webhook_cache_authorized_ttl": "authorization.webhook.cacheAuthorizedTTL",
+                 "authorization_webhook_cache_unauthorized_ttl": "authorization.webhook.cacheUnauthorizedTTL",
+                 "fine_grained_authz": "featureGates.KubeletFineGrainedAuthz"}
+AUTHORIZATION_MODES = ("AlwaysAllow", "Webhook")
 
 
 def from_config_file(path: str) -> dict[str, Any]:
@@ -144,6 +186,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--resolv-conf")
     p.add_argument("--pod-cidr-routes", type=parse_bool)
     p.add_argument("--node-labels", type=lambda s: dict(kv.split("=", 1) for kv in s.split(",") if kv))
+    p.add_argument("--address")
+    p.add_argument("--port", type=int)
+    p.add_argument("--tls-cert-file")
+    p.add_argument("--tls-private-key-file")
+    p.add_argument("--cert-dir")
+    p.add_argument("--client-ca-file")
+    p.add_argument("--anonymous-auth", type=parse_bool, nargs="?", const=True)
+    p.add_argument("--authentication-token-webhook", dest="authentication_webhook", type=parse_bool, nargs="?",
+                   const=True)
+    p.add_argument("--authentication-token-webhook-cache-ttl", dest="authentication_webhook_cache_ttl",
+                   type=parse_duration)
+    p.add_argument("--authorization-mode")
+    p.add_argument("--authorization-webhook-cache-authorized-ttl", type=parse_duration)
+    p.add_argument("--authorization-webhook-cache-unauthorized-ttl", type=parse_duration)
     p.add_argument("-v", "--v", dest="verbosity", type=int)
     return p
 
@@ -163,5 +219,9 @@ def settings_from_args(argv: list[str] | None = None) -> KubeletSettings:
     values = component_config.layer(from_config_file(args.config) if args.config else {},
                                     {k: v for k, v in vars(args).items() if k in known})
     settings = replace(KubeletSettings(), **values)
+    if settings.authorization_mode not in AUTHORIZATION_MODES:  # upstream: "unknown authorization mode"
+        mode = settings.authorization_mode
+        raise component_config.ConfigError(f"authorization.mode: unknown authorization mode {mode!r}"
+                                           f" (one of {', '.join(AUTHORIZATION_MODES)})")
     name = (settings.node_name or socket.gethostname()).lower()
     return replace(settings, node_name=name, node_ip=settings.node_ip or default_node_ip(name))

@@ -1,7 +1,10 @@
 """`kube-scheduler`: flags (and KubeSchedulerConfiguration), leader election, informers, the loop.
 
     kube-scheduler --kubeconfig /etc/kubelab/scheduler.kubeconfig --config sched.yaml \
-        --leader-elect=true --secure-port 10259
+        --leader-elect=true --secure-port 10259 --client-ca-file ca.crt
+
+The secure port serves /healthz, /readyz, /livez to anyone and /metrics to callers a
+SubjectAccessReview allows (component `secure_serving`).
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from lab.kube.component import (
     HealthServer,
     identity,
     parse_bool,
+    process_metrics,
     run_component,
     run_leading,
+    secure_serving,
     setup_logging,
 )
 from lab.kube.machinery import catalog
@@ -39,10 +44,9 @@ class Settings:
     """Path to a KubeSchedulerConfiguration file (optional)."""
     leader_elect: bool | None
     """None: take leaderElection.leaderElect from the config (default true)."""
-    secure_port: int
-    """Port of the health endpoint (0 disables it)."""
-    bind_address: str
     verbosity: int
+    serving: secure_serving.SecureServingSettings
+    """The secure port (10259; 0 disables it) and its delegated authn/authz."""
 
 
 def parse_args(argv: list[str] | None = None) -> Settings:
@@ -50,11 +54,10 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     p.add_argument("--kubeconfig", default="")
     p.add_argument("--config", default="")
     p.add_argument("--leader-elect", type=parse_bool, nargs="?", const=True, default=None)
-    p.add_argument("--secure-port", type=int, default=10259)
-    p.add_argument("--bind-address", default="127.0.0.1")
+    secure_serving.add_flags(p, secure_port=10259)
     p.add_argument("-v", "--v", type=int, default=0, dest="verbosity")
     a = p.parse_args(argv)
-    return Settings(a.kubeconfig, a.config, a.leader_elect, a.secure_port, a.bind_address, a.verbosity)
+    return Settings(a.kubeconfig, a.config, a.leader_elect, a.verbosity, secure_serving.settings_from_args(a))
 
 
 async def schedule(client: Client, cfg: config.SchedulerConfig, identity: str) -> None:
@@ -76,7 +79,10 @@ async def run(settings: Settings) -> None:
     client_cfg = load_kubeconfig(settings.kubeconfig or cfg.kubeconfig or None)
     holder = identity()
     leader_elect = cfg.leader_elect if settings.leader_elect is None else settings.leader_elect
-    async with HealthServer().serving(settings.bind_address, settings.secure_port), Client(client_cfg) as client:
+    health = HealthServer()
+    health.add_route("/metrics", process_metrics.handler)
+    async with secure_serving.secure_serving(health, settings.serving, client_cfg, pair="kube-scheduler"), \
+            Client(client_cfg) as client:
         await run_leading(client, leader_elect, cfg.lease_namespace, cfg.lease_name, holder,
                           lambda: schedule(client, cfg, holder))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from lab.kube.apiserver.admission.chain import AdmissionPlugin
+from lab.kube.apiserver.node import restriction
 from lab.kube.apiserver.registry import Registry
 from lab.kube.apiserver.settings import Settings
 from lab.kube.machinery.catalog import Resource
@@ -12,7 +13,9 @@ from lab.kube.machinery.catalog import Resource
 PluginFactory = Callable[[Settings, Mapping[Resource, Registry]], AdmissionPlugin]
 
 # name -> factory, in the order upstream runs them (`plugins.go` AllOrderedPlugins)
-PLUGINS: dict[str, PluginFactory] = {}
+PLUGINS: dict[str, PluginFactory] = {
+    "NodeRestriction": restriction.plugin,
+}
 
 
 class UnknownPluginError(ValueError):

@@ -28,6 +28,9 @@ class Attributes:
     subresource: str = ""
     name: str = ""
     path: str = ""
+    field_selector: str = ""
+    """A list's or watch's `fieldSelector` as sent (the Node authorizer scopes a kubelet's
+    pod list to `spec.nodeName=<itself>`)."""
 
     @property
     def resource_and_sub(self) -> str:
@@ -81,6 +84,7 @@ def from_request(user: UserInfo, method: str, path: str, query: Mapping[str, str
     subresource = rest[2] if len(rest) > 2 else ""
     if len(rest) > 3:
         subresource = rest[2]  # deeper paths (proxy) authorize on their subresource
+    field_selector = query.get("fieldSelector", "") if http_verb in _READ else ""
     if http_verb in _READ:
         if watch:
             verb = "watch"
@@ -88,7 +92,7 @@ def from_request(user: UserInfo, method: str, path: str, query: Mapping[str, str
             verb = "get"
         else:
             verb = "watch" if _truthy(query.get("watch")) else "list"
-            name = _exact_name(query.get("fieldSelector", ""))
+            name = _exact_name(field_selector)
     elif http_verb in _WRITE:
         verb = _WRITE[http_verb]
         if verb == "delete" and not name:
@@ -96,4 +100,5 @@ def from_request(user: UserInfo, method: str, path: str, query: Mapping[str, str
     else:
         verb = method.lower()
     return Attributes(user, verb, True, namespace=namespace, api_group=group, api_version=version,
-                      resource=resource, subresource=subresource, name=name, path=path)
+                      resource=resource, subresource=subresource, name=name, path=path,
+                      field_selector=field_selector)

@@ -70,7 +70,8 @@ class Union:
         return Verdict(Decision.NO_OPINION, "\n".join(reasons))
 
     async def run(self) -> None:
-        """Run the loops of the modes that keep a cache (`async run()`), until cancelled."""
+        """Run the modes that keep a cache (the Node graph) until cancelled; the server's
+        task group owns this."""
         async with asyncio.TaskGroup() as tg:
             for authorizer in self.authorizers:
                 run = getattr(authorizer, "run", None)

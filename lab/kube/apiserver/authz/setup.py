@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from lab.kube.apiserver.authz.authorizer import AlwaysAllow, AlwaysDeny, Authorizer, Union
+from lab.kube.apiserver.node.authorizer import NodeAuthorizer
 from lab.kube.apiserver.rbac import EscalationCheck, PolicyCache, RBACAuthorizer
 from lab.kube.apiserver.registry import Registry
 from lab.kube.apiserver.settings import Settings
@@ -22,11 +23,13 @@ def build_authorizer(settings: Settings, registries: Mapping[Resource, Registry]
             authorizers.append(AlwaysAllow())
         elif mode == "AlwaysDeny":
             authorizers.append(AlwaysDeny())
+        elif mode == "Node":
+            authorizers.append(NodeAuthorizer.on(registries))
         elif mode == "RBAC":
             authorizers.append(_rbac(registries))
         else:
             raise UnknownModeError(f'authorization mode "{mode}" is not supported '
-                                   "(--authorization-mode: AlwaysAllow, AlwaysDeny, RBAC)")
+                                   "(--authorization-mode: AlwaysAllow, AlwaysDeny, Node, RBAC)")
     union = Union(authorizers)
     _install_rbac_escalation_check(union, registries)
     return union

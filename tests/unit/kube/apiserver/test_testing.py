@@ -9,7 +9,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from lab.kube.apiserver.testing import InMemoryAPI
 from lab.kube.client import Client
 from lab.kube.machinery import errors, meta
 from lab.kube.machinery.catalog import CONFIGMAPS, ENDPOINTS, NAMESPACES, PODS
@@ -22,17 +21,6 @@ POD = {"metadata": {"name": "web", "namespace": "default"},
 def cm(name: str) -> dict[str, Any]:
     return {"metadata": {"name": name, "namespace": "default"}, "data": {"k": "v"}}
 
-
-@pytest.fixture
-async def api():
-    async with InMemoryAPI() as server:
-        yield server
-
-
-@pytest.fixture
-async def client(api):
-    async with Client(api.config) as c:
-        yield c
 
 
 async def test_it_starts_with_the_objects_every_cluster_has(api, client):

@@ -25,7 +25,7 @@ def ready_is(api: InMemoryAPI, want: str):  # type: ignore[no-untyped-def]
 
 async def test_kubelet_registers_waits_for_its_pod_cidr_then_runs_pods(tmp_path, runtime: FakeRuntime):
     settings = KubeletSettings(node_name="w1", node_ip="192.168.56.21", cni_conf_dir=str(tmp_path / "net.d"),
-                               root_dir=str(tmp_path), healthz_port=0, node_status_update_frequency=0.1,
+                               root_dir=str(tmp_path), healthz_port=0, port=0, node_status_update_frequency=0.1,
                                resolv_conf=str(tmp_path / "resolv.conf"))
     (tmp_path / "resolv.conf").write_text("nameserver 192.168.56.1\nsearch lab\n")
     (tmp_path / "sys/net/bridge").mkdir(parents=True)

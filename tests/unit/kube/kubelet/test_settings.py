@@ -69,3 +69,38 @@ def test_flags_win_over_the_file_even_when_set_to_the_default(tmp_path):
                    "healthzPort: 1234\nnodeStatusUpdateFrequency: 1m\n")
     s = settings_from_args(["--config", str(cfg), "--healthz-port", "10248", "--node-status-update-frequency", "5s"])
     assert (s.healthz_port, s.node_status_update_frequency) == (10248, 5)
+
+
+def test_kubelet_api_defaults_are_the_config_files_not_the_legacy_flags():
+    s = settings_from_args(["--hostname-override", "w1"])
+    assert (s.enable_server, s.address, s.port, s.client_ca_file) == (True, "0.0.0.0", 10250, "")
+    assert (s.anonymous_auth, s.authentication_webhook, s.authorization_mode) == (False, True, "Webhook")
+    assert (s.authentication_webhook_cache_ttl, s.authorization_webhook_cache_authorized_ttl,
+            s.authorization_webhook_cache_unauthorized_ttl, s.fine_grained_authz) == (120, 300, 30, True)
+
+
+def test_kubelet_api_from_the_config_file_then_flags(tmp_path):
+    cfg = tmp_path / "kubelet.yaml"
+    cfg.write_text("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+                   "port: 11250\naddress: 192.168.56.21\ntlsCertFile: /pki/kubelet.crt\n"
+                   "tlsPrivateKeyFile: /pki/kubelet.key\nfeatureGates: {KubeletFineGrainedAuthz: false}\n"
+                   "authentication:\n  x509: {clientCAFile: /pki/ca.crt}\n  webhook: {enabled: true, cacheTTL: 0s}\n"
+                   "  anonymous: {enabled: true}\n"
+                   "authorization:\n  mode: Webhook\n  webhook: {cacheAuthorizedTTL: 0s, cacheUnauthorizedTTL: 1s}\n")
+    s = settings_from_args(["--config", str(cfg), "--hostname-override", "w1", "--anonymous-auth=false"])
+    assert (s.port, s.address, s.tls_cert_file, s.tls_private_key_file) == (
+        11250, "192.168.56.21", "/pki/kubelet.crt", "/pki/kubelet.key")
+    assert (s.client_ca_file, s.authentication_webhook, s.authentication_webhook_cache_ttl) == ("/pki/ca.crt", True, 0)
+    assert (s.anonymous_auth, s.authorization_webhook_cache_authorized_ttl,
+            s.authorization_webhook_cache_unauthorized_ttl, s.fine_grained_authz) == (False, 0, 1, False)
+    s = settings_from_args(["--hostname-override", "w1", "--port", "0", "--client-ca-file", "/ca.crt",
+                            "--authorization-mode", "AlwaysAllow", "--authentication-token-webhook=false",
+                            "--tls-cert-file", "/c", "--tls-private-key-file", "/k", "--cert-dir", "/d"])
+    assert (s.port, s.client_ca_file, s.authorization_mode, s.authentication_webhook) == (
+        0, "/ca.crt", "AlwaysAllow", False)
+    assert (s.tls_cert_file, s.tls_private_key_file, s.cert_dir) == ("/c", "/k", "/d")
+
+
+def test_an_unknown_authorization_mode_is_refused():
+    with pytest.raises(ValueError, match="unknown authorization mode 'RBAC'"):
+        settings_from_args(["--authorization-mode", "RBAC"])
