@@ -261,3 +261,72 @@ def test_token_review_needs_a_token_and_refuses_unknown_ones(cluster: Cluster) -
     review["spec"]["token"] = "not-a-token"
     status = json.loads(_create(cluster, review).stdout)["status"]
     assert status["authenticated"] is False and status["user"] == {}
+
+
+async def test_the_control_plane_works_under_its_own_names(cluster: Cluster, tmp_path: Path) -> None:
+    """kube-controller-manager as system:kube-controller-manager and kube-scheduler as
+    system:kube-scheduler: the bootstrap policy must let every controller we run do its work."""
+    from lab.kube.client import Client, load_kubeconfig
+    from lab.kube.machinery import catalog
+    from tests.integration.components import WAIT, Component
+
+    kcm = Component("lab.kube.controllers.main", [
+        "--kubeconfig", str(cluster.kubeconfig("system:kube-controller-manager")), "--allocate-node-cidrs=true",
+        "--cluster-cidr", "10.244.0.0/16", "--node-cidr-mask-size", "24",
+        "--service-cluster-ip-range", "10.96.0.0/12", "--controllers=*", "--leader-elect=true"], tmp_path)
+    scheduler = Component("lab.kube.scheduler.main", [
+        "--kubeconfig", str(cluster.kubeconfig("system:kube-scheduler")), "--leader-elect=true"], tmp_path)
+    ns = f"cp-{uuid.uuid4().hex[:6]}"
+    try:
+        async with Client(load_kubeconfig(cluster.server.kubeconfig)) as client:
+            await client.create(catalog.NAMESPACES, {"apiVersion": "v1", "kind": "Namespace",
+                                                     "metadata": {"name": ns}})
+            node = await client.create(catalog.NODES, {"apiVersion": "v1", "kind": "Node",
+                                                       "metadata": {"name": f"{ns}-w1"}})
+            await client.update(catalog.NODES, {**node, "status": {
+                "capacity": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+                "allocatable": {"cpu": "2", "memory": "4Gi", "pods": "110"},
+                "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "ok"}]}},
+                subresource="status")
+            labels = {"app": ns}
+            await client.create(catalog.DEPLOYMENTS, {
+                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "web", "image": "registry.local/web:1"}]}}}}, ns)
+            await client.create(catalog.SERVICES, {
+                "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 8080}]}}, ns)
+
+            async def bound() -> list[dict[str, Any]] | None:
+                pods = (await client.list(catalog.PODS, ns))["items"]
+                return pods if len(pods) == 2 and all(p["spec"].get("nodeName") for p in pods) else None
+
+            await eventually(bound, WAIT, "the deployment's pods, created and scheduled")
+            await eventually(lambda: client.get(catalog.ENDPOINTS, "web", ns), WAIT, "the service's endpoints")
+
+            async def slices() -> list[dict[str, Any]]:
+                return list((await client.list(catalog.ENDPOINTSLICES, ns))["items"])
+
+            await eventually(slices, WAIT, "the service's endpoint slice")
+
+            async def cidr() -> str:
+                return str((await client.get(catalog.NODES, f"{ns}-w1"))["spec"].get("podCIDR") or "")
+
+            await eventually(cidr, WAIT, "a pod CIDR from nodeipam")
+
+            async def admin_rules() -> list[dict[str, Any]]:
+                return list((await client.get(catalog.CLUSTERROLES, "admin")).get("rules") or [])
+
+            await eventually(admin_rules, WAIT, "admin aggregated by the controller manager")
+            await client.delete(catalog.DEPLOYMENTS, "web", ns)
+
+            async def collected() -> bool:
+                return not (await client.list(catalog.REPLICASETS, ns))["items"]
+
+            await eventually(collected, WAIT, "the garbage collector removes the replica set")
+    finally:
+        codes = (kcm.stop(), scheduler.stop())
+    logs = kcm.log.read_text() + scheduler.log.read_text()
+    assert "forbidden" not in logs.lower(), logs[-3000:]
+    assert codes == (0, 0)
