@@ -16,8 +16,11 @@ from typing import Any
 
 import pytest
 
+from lab.kube.client import Client, load_kubeconfig
+from lab.kube.machinery import catalog
 from lab.pki.authority import load_or_create_ca
 from lab.pki.certs import CertSpec, ensure_cert
+from tests.integration.components import WAIT, Component
 from tests.integration.conftest import APIServerProcess, EtcdServer, kubectl_path
 from tests.support import eventually
 
@@ -266,10 +269,6 @@ def test_token_review_needs_a_token_and_refuses_unknown_ones(cluster: Cluster) -
 async def test_the_control_plane_works_under_its_own_names(cluster: Cluster, tmp_path: Path) -> None:
     """kube-controller-manager as system:kube-controller-manager and kube-scheduler as
     system:kube-scheduler: the bootstrap policy must let every controller we run do its work."""
-    from lab.kube.client import Client, load_kubeconfig
-    from lab.kube.machinery import catalog
-    from tests.integration.components import WAIT, Component
-
     kcm = Component("lab.kube.controllers.main", [
         "--kubeconfig", str(cluster.kubeconfig("system:kube-controller-manager")), "--allocate-node-cidrs=true",
         "--cluster-cidr", "10.244.0.0/16", "--node-cidr-mask-size", "24",
