@@ -53,6 +53,10 @@ class Context:
     def admin_kubeconfig(self) -> Path:
         return self.state / "admin.kubeconfig"
 
+    @property
+    def pki(self) -> Path:
+        return self.state / "pki"
+
     def lab(self) -> Lab:
         return load(self.lab_file)
 
@@ -225,6 +229,57 @@ def kubeconfig(c: Context, path_only: bool) -> None:
     if not c.admin_kubeconfig.exists():
         raise click.ClickException("no .lab/admin.kubeconfig: run `lab up` (or `lab deploy`) first")
     click.echo(str(c.admin_kubeconfig) if path_only else f"export KUBECONFIG={c.admin_kubeconfig}")
+
+
+@main.group()
+def certs() -> None:
+    """The lab's certificates (.lab/pki): expiry and renewal, as `kubeadm certs`."""
+
+
+def existing_pki(c: Context) -> Path:
+    if not (c.pki / "ca.crt").exists():
+        raise click.ClickException("no .lab/pki yet: run `lab up` (or `lab deploy`) first")
+    return c.pki
+
+
+@certs.command("check")
+@pass_context
+def certs_check(c: Context) -> None:
+    """Every certificate's expiry and CA (as `kubeadm certs check-expiration`)."""
+    from lab.pki.expiry import report
+
+    click.echo(report(existing_pki(c)), nl=False)
+
+
+@certs.command("renew")
+@click.argument("names", nargs=-1)
+@click.option("--no-restart", is_flag=True, help="only reissue in .lab/pki; do not copy or restart anything")
+@pass_context
+def certs_renew(c: Context, names: tuple[str, ...], no_restart: bool) -> None:
+    """Reissue NAMES (or `all`, the default) with the same CA, then put them in place and
+    restart their users in a safe order (playbooks/certs-renew.yml). CAs are not renewed."""
+    from lab.pki import UnknownCertificate, renew
+
+    pki = existing_pki(c)
+    if not no_restart and not c.inventory.exists():
+        raise click.ClickException(f"{c.inventory.relative_to(c.repo)} is missing: run `lab up` first "
+                                   "(or pass --no-restart)")
+    try:
+        written = renew(pki, list(names) or ["all"])
+    except UnknownCertificate as exc:
+        raise click.ClickException(str(exc)) from exc
+    console.print(f"[bold cyan]==>[/] renewed in {pki.relative_to(c.repo)}: {', '.join(written)}")
+    if no_restart:
+        return
+    from lab.deploy import ansible
+
+    try:
+        with c.phase("ansible playbooks/certs-renew.yml"):
+            rc = ansible.run_playbook(c.repo / "playbooks" / "certs-renew.yml", c.inventory)
+            if int(rc) != 0:
+                raise click.ClickException(f"playbooks/certs-renew.yml failed (exit {int(rc)})")
+    finally:
+        c.print_timings()
 
 
 @main.group()

@@ -1,5 +1,6 @@
-"""The cluster certificate authority: a self-signed CA valid ten years (as KTHW's `ca.conf`),
-kept as `ca.crt` / `ca.key` in the PKI directory and reused on every later run.
+"""Certificate authorities: self-signed CAs valid ten years (as kubeadm's), each kept as
+`<name>.crt` / `<name>.key` in the PKI directory and reused on every later run. The lab has
+three, as kubeadm does: the cluster CA (`ca`), etcd's (`etcd/ca`) and the front proxy's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from lab.pki.files import write_private, write_public
 
 CA_DAYS = 3653
 KEY_SIZE = 2048
+CLUSTER_CA = "kubernetes"
+"""kubeadm's common name for the cluster CA (`ca.crt`)."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def key_pem(key: rsa.RSAPrivateKey) -> bytes:
     )
 
 
-def create_ca(common_name: str = "kubelab-ca") -> Authority:
+def create_ca(common_name: str = CLUSTER_CA) -> Authority:
     key = new_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
@@ -64,21 +67,30 @@ def create_ca(common_name: str = "kubelab-ca") -> Authority:
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        # kubeadm's CAs name themselves in a DNS SAN too
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
         .sign(key, hashes.SHA256())
     )
     return Authority(cert=cert, key=key)
 
 
-def load_or_create_ca(directory: Path) -> tuple[Authority, bool]:
-    """The CA in `directory` (created when absent); the flag says whether it was created."""
-    crt, key_file = directory / "ca.crt", directory / "ca.key"
+def load_ca(directory: Path, name: str = "ca") -> Authority:
+    """The CA `<name>.crt` / `<name>.key` in `directory` (FileNotFoundError when absent)."""
+    crt, key_file = directory / f"{name}.crt", directory / f"{name}.key"
+    cert = x509.load_pem_x509_certificate(crt.read_bytes())
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{key_file}: expected an RSA key")
+    return Authority(cert=cert, key=key)
+
+
+def load_or_create_ca(directory: Path, name: str = "ca", common_name: str = CLUSTER_CA) -> tuple[Authority, bool]:
+    """The CA `name` in `directory` (created when absent); the flag says whether it was created.
+    An existing CA is never replaced: every certificate and kubeconfig out there trusts it."""
+    crt, key_file = directory / f"{name}.crt", directory / f"{name}.key"
     if crt.exists() and key_file.exists():
-        cert = x509.load_pem_x509_certificate(crt.read_bytes())
-        key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise ValueError(f"{key_file}: expected an RSA key")
-        return Authority(cert=cert, key=key), False
-    ca = create_ca()
+        return load_ca(directory, name), False
+    ca = create_ca(common_name)
     write_private(key_file, key_pem(ca.key))
     write_public(crt, ca.cert_pem)
     return ca, True

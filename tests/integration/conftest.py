@@ -57,17 +57,46 @@ def _stop(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
 
 class EtcdServer(str):
     """The client URL (a str, so it can be passed straight to --etcd-servers), plus the
-    process controls a failure test needs: `stop()`, `start()`."""
+    process controls a failure test needs: `stop()`, `start()`. With `pki_dir`, clients
+    must present a certificate of the etcd CA there (`--client-cert-auth`, https)."""
 
     data_dir: Path
     log: Path
     peer_port: int
     proc: subprocess.Popen[bytes] | None
+    pki_dir: Path | None
 
-    def __new__(cls, data_dir: Path) -> EtcdServer:
-        self = super().__new__(cls, f"http://127.0.0.1:{free_port()}")
+    def __new__(cls, data_dir: Path, pki_dir: Path | None = None) -> EtcdServer:
+        self = super().__new__(cls, f"{'https' if pki_dir else 'http'}://127.0.0.1:{free_port()}")
         self.data_dir, self.log, self.peer_port, self.proc = data_dir, data_dir.parent / "etcd.log", free_port(), None
+        self.pki_dir = pki_dir
         return self
+
+    def client_credentials(self) -> tuple[Path, Path, Path]:
+        """(etcd CA, client cert, client key): the API server's etcd client identity."""
+        assert self.pki_dir is not None, "a plain-HTTP etcd has no credentials"
+        ca, _ = load_or_create_ca(self.pki_dir, "etcd/ca", "etcd-ca")
+        ensure_cert(self.pki_dir, CertSpec("etcd/server", "kubelab-test", sans=("127.0.0.1", "localhost"),
+                                           server=True, authority="etcd/ca"), ca)
+        ensure_cert(self.pki_dir, CertSpec("apiserver-etcd-client", "kube-apiserver-etcd-client",
+                                           authority="etcd/ca"), ca)
+        return (self.pki_dir / "etcd/ca.crt", self.pki_dir / "apiserver-etcd-client.crt",
+                self.pki_dir / "apiserver-etcd-client.key")
+
+    def _tls_flags(self) -> list[str]:
+        if self.pki_dir is None:
+            return []
+        ca, _, _ = self.client_credentials()
+        return ["--client-cert-auth", "--trusted-ca-file", str(ca), "--cert-file",
+                str(self.pki_dir / "etcd/server.crt"), "--key-file", str(self.pki_dir / "etcd/server.key")]
+
+    def _health_context(self) -> ssl.SSLContext | None:
+        if self.pki_dir is None:
+            return None
+        ca, cert, key = self.client_credentials()
+        ctx = ssl.create_default_context(cafile=str(ca))
+        ctx.load_cert_chain(str(cert), str(key))
+        return ctx
 
     @property
     def url(self) -> str:
@@ -78,15 +107,16 @@ class EtcdServer(str):
         cmd = ["etcd", "--name", "kubelab-test", "--data-dir", str(self.data_dir),
                "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-               "--initial-cluster", f"kubelab-test={peer}", "--log-level", "warn"]
+               "--initial-cluster", f"kubelab-test={peer}", "--log-level", "warn", *self._tls_flags()]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        context = self._health_context()
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"etcd exited:\n{_tail(self.log)}")
             try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as resp:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1, context=context) as resp:
                     if resp.status == 200:
                         return
             except (urllib.error.URLError, OSError):

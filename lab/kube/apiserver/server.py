@@ -25,8 +25,11 @@ def make_storage(settings: Settings) -> Storage:
     if settings.storage_backend == "memory":
         from lab.kube.apiserver.storage.memory import MemoryStorage
         return MemoryStorage()
+    from lab.kube.apiserver.storage.encrypted import value_transformer
     from lab.kube.apiserver.storage.etcd import EtcdStorage
-    return EtcdStorage(settings.etcd_servers)
+    from lab.kube.apiserver.storage.etcd_tls import EtcdTLS
+    return EtcdStorage(settings.etcd_servers, transformer=value_transformer(settings),
+                       tls=EtcdTLS(settings.etcd_cafile, settings.etcd_certfile, settings.etcd_keyfile))
 
 
 class APIServer:

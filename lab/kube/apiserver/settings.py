@@ -6,7 +6,7 @@ import argparse
 import ipaddress
 from dataclasses import dataclass, field
 
-from lab.kube.component.flags import parse_bool
+from lab.kube.component.flags import parse_bool, parse_duration
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,40 @@ class Settings:
     insecure_anonymous_admin: bool = False
     """kubelab only: requests without credentials act as a cluster admin (system:masters).
     For a throwaway local server (demos, tests); never for a lab."""
+    service_account_issuer: tuple[str, ...] = ("https://kubernetes.default.svc.cluster.local",)
+    """Issuer (`iss`) of ServiceAccount tokens: the first signs, every one is accepted."""
+    service_account_key_file: tuple[str, ...] = ()
+    """PEM files of the public (or private) keys ServiceAccount tokens are verified with."""
+    service_account_signing_key_file: str = ""
+    """PEM private key TokenRequest signs with; unset: no TokenRequest."""
+    api_audiences: tuple[str, ...] = ()
+    """Audiences a token must name to reach this server; default: the first issuer."""
+    service_account_max_token_expiration: float = 0.0
+    """Seconds; a TokenRequest asking for longer is shortened to this (0: no cap)."""
+    service_account_extend_token_expiration: bool = True
+    """Pod-bound tokens asking for 3607 s (projected volumes) get a year, warned after 3607 s."""
+    service_account_jwks_uri: str = ""
+    """`jwks_uri` in OIDC discovery; default https://<advertise address>:<port>/openid/v1/jwks."""
+    encryption_provider_config: str = ""
+    """EncryptionConfiguration file: which resources etcd holds encrypted, with which keys."""
+    audit_policy_file: str = ""
+    """audit.k8s.io/v1 Policy: which requests are audited at which level (unset: none)."""
+    audit_log_path: str = ""
+    """Where audit events go as JSON lines; `-` is stdout; unset: no log backend."""
+    audit_log_maxage: int = 0
+    """Days to keep rotated audit logs (0: no age limit)."""
+    audit_log_maxbackup: int = 0
+    """Rotated audit logs to keep (0: all)."""
+    audit_log_maxsize: int = 0
+    """Megabytes an audit log grows to before it is rotated (0: lumberjack's default, 100)."""
+    audit_log_format: str = "json"
+    """Only `json` (upstream's default)."""
+    etcd_cafile: str = ""
+    """CA that etcd's serving certificate is verified against (https etcd servers)."""
+    etcd_certfile: str = ""
+    """Client certificate presented to etcd (etcd's --client-cert-auth)."""
+    etcd_keyfile: str = ""
+    """Key of `etcd_certfile`."""
 
     @property
     def advertise(self) -> str:
@@ -90,10 +124,28 @@ def parser() -> argparse.ArgumentParser:
     a("--enable-admission-plugins", default="", help="comma-separated admission plugins")
     a("--insecure-anonymous-admin", type=parse_bool, default=False,
       help="INSECURE: requests without credentials act as cluster admin (throwaway local servers only)")
+    a("--service-account-issuer", action="append", default=None,
+      help="token issuer URL; repeatable (the first signs)")
+    a("--service-account-key-file", action="append", default=None,
+      help="PEM file(s) of token verification keys; repeatable or comma-separated")
+    a("--service-account-signing-key-file", default="", help="PEM private key that signs tokens")
+    a("--api-audiences", default="", help="comma-separated; default: the first issuer")
+    a("--service-account-max-token-expiration", type=parse_duration, default=0.0,
+      help="duration (e.g. 48h); 0: no cap")
+    a("--service-account-extend-token-expiration", type=parse_bool, default=True)
+    a("--service-account-jwks-uri", default="")
+    a("--encryption-provider-config", default="", help="EncryptionConfiguration file (encryption at rest)")
+    a("--audit-policy-file", default="", help="audit.k8s.io/v1 Policy file")
+    a("--audit-log-path", default="", help="audit log file; '-' means stdout")
+    a("--audit-log-maxage", type=int, default=0, help="days to keep rotated audit logs")
+    a("--audit-log-maxbackup", type=int, default=0, help="rotated audit logs to keep")
+    a("--audit-log-maxsize", type=int, default=0, help="megabytes before the audit log is rotated")
+    a("--audit-log-format", default="json", choices=["json"], help="audit log line format")
+    a("--etcd-cafile", default="", help="CA bundle verifying etcd's serving certificate")
+    a("--etcd-certfile", default="", help="client certificate for etcd")
+    a("--etcd-keyfile", default="", help="client key for etcd")
     # accepted for compatibility with upstream unit files; not acted upon
-    for flag in ("--etcd-cafile", "--etcd-certfile",
-                 "--etcd-keyfile", "--service-account-issuer", "--service-account-key-file",
-                 "--service-account-signing-key-file", "--kubelet-client-certificate",
+    for flag in ("--kubelet-client-certificate",
                  "--kubelet-client-key", "--allow-privileged"):
         a(flag, default=None, help="accepted, not yet used")
     return p
@@ -122,4 +174,26 @@ def from_args(argv: list[str] | None = None) -> Settings:
         authorization_mode=tuple(m.strip() for m in ns.authorization_mode.split(",") if m.strip()),
         enable_admission_plugins=tuple(n.strip() for n in ns.enable_admission_plugins.split(",") if n.strip()),
         insecure_anonymous_admin=ns.insecure_anonymous_admin,
+        service_account_issuer=tuple(ns.service_account_issuer or Settings.service_account_issuer),
+        service_account_key_file=_list_flag(ns.service_account_key_file),
+        service_account_signing_key_file=ns.service_account_signing_key_file,
+        api_audiences=_list_flag([ns.api_audiences]),
+        service_account_max_token_expiration=ns.service_account_max_token_expiration,
+        service_account_extend_token_expiration=ns.service_account_extend_token_expiration,
+        service_account_jwks_uri=ns.service_account_jwks_uri,
+        encryption_provider_config=ns.encryption_provider_config,
+        audit_policy_file=ns.audit_policy_file,
+        audit_log_path=ns.audit_log_path,
+        audit_log_maxage=ns.audit_log_maxage,
+        audit_log_maxbackup=ns.audit_log_maxbackup,
+        audit_log_maxsize=ns.audit_log_maxsize,
+        audit_log_format=ns.audit_log_format,
+        etcd_cafile=ns.etcd_cafile,
+        etcd_certfile=ns.etcd_certfile,
+        etcd_keyfile=ns.etcd_keyfile,
     )
+
+
+def _list_flag(values: list[str] | None) -> tuple[str, ...]:
+    """A repeatable flag whose values may also be comma-separated (pflag StringSlice)."""
+    return tuple(v.strip() for value in values or () for v in value.split(",") if v.strip())

@@ -37,9 +37,12 @@ from lab.kube.controllers.garbagecollector import GarbageCollector
 from lab.kube.controllers.informers import SharedInformers
 from lab.kube.controllers.nodeipam import NodeIpamController
 from lab.kube.controllers.replicaset import ReplicaSetController
+from lab.kube.controllers.rootcacert import RootCACertPublisher
+from lab.kube.controllers.serviceaccounts import ServiceAccountsController
 
 log = logging.getLogger("kube-controller-manager")
 KNOWN = ("deployment", "replicaset", "endpoint", "endpointslice", "garbagecollector", "nodeipam",
+         "serviceaccount", "root-ca-cert-publisher",
          "clusterrole-aggregation")
 SYNC_TIMEOUT = 60.0
 
@@ -62,6 +65,8 @@ class Settings:
     verbosity: int
     serving: secure_serving.SecureServingSettings
     """The secure port (10257; 0 disables it) and its delegated authn/authz."""
+    root_ca_file: str = ""
+    """CA bundle published as `kube-root-ca.crt` in every namespace; empty: not published."""
 
 
 def parse_args(argv: list[str] | None = None) -> Settings:
@@ -76,6 +81,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     secure_serving.add_flags(p, secure_port=10257)
     p.add_argument("--concurrent-syncs", type=int, default=5, help="workers per controller")
     p.add_argument("-v", "--v", type=int, default=0, dest="verbosity")
+    p.add_argument("--root-ca-file", default="", help="CA bundle published to every namespace")
     a = p.parse_args(argv)
     if a.allocate_node_cidrs and not a.cluster_cidr:
         p.error("--allocate-node-cidrs requires --cluster-cidr")
@@ -84,7 +90,8 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         p.error("--cluster-cidr and --service-cluster-ip-range overlap")
     return Settings(a.kubeconfig, a.cluster_cidr, a.service_cluster_ip_range, a.allocate_node_cidrs,
                     a.node_cidr_mask_size, tuple(c.strip() for c in a.controllers.split(",") if c.strip()),
-                    a.leader_elect, a.concurrent_syncs, a.verbosity, secure_serving.settings_from_args(a))
+                    a.leader_elect, a.concurrent_syncs, a.verbosity, secure_serving.settings_from_args(a),
+                    root_ca_file=a.root_ca_file)
 
 
 def enabled(name: str, wanted: tuple[str, ...]) -> bool:
@@ -101,11 +108,15 @@ def build(client: Client, informers: SharedInformers, settings: Settings) -> lis
         "endpointslice": lambda: EndpointSliceController(client, informers),
         "garbagecollector": lambda: GarbageCollector(client, informers),
         "nodeipam": lambda: NodeIpamController(client, informers, settings.cluster_cidr, settings.node_cidr_mask_size),
+        "serviceaccount": lambda: ServiceAccountsController(client, informers),
+        "root-ca-cert-publisher": lambda: RootCACertPublisher(client, informers, settings.root_ca_file),
         "clusterrole-aggregation": lambda: ClusterRoleAggregationController(client, informers),
     }
     out = []
     for name in KNOWN:
         if name == "nodeipam" and not settings.allocate_node_cidrs:
+            continue
+        if name == "root-ca-cert-publisher" and not settings.root_ca_file:
             continue
         if enabled(name, settings.controllers):
             out.append(factories[name]())

@@ -26,6 +26,7 @@ from lab.kube.kubelet.pod_workers import PodWorkers
 from lab.kube.kubelet.routes import RouteManager
 from lab.kube.kubelet.server import KubeletServer
 from lab.kube.kubelet.settings import KubeletSettings
+from lab.kube.kubelet.volumes import manager as volumes
 from lab.kube.machinery import catalog
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                                       extra_labels=settings.node_labels)
             status = NodeStatusManager(client, facts, lambda: network.ready, settings.node_status_update_frequency)
             await status.register()
-            workers = PodWorkers(client, PodSyncer(rt, node_facts(settings)), settings.node_name, name,
+            syncer = PodSyncer(rt, node_facts(settings), volumes=volumes.from_api(client, settings.root_dir))
+            workers = PodWorkers(client, syncer, settings.node_name, name,
                                  network_ready=lambda: network.ready)
             if settings.healthz_port:
                 await healthz.start(settings.healthz_bind_address, settings.healthz_port)

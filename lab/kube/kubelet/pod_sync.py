@@ -17,10 +17,11 @@ from lab.kube.kubelet import podconfig
 from lab.kube.kubelet.backoff import Backoff
 from lab.kube.kubelet.cri import api_pb2 as pb
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
-from lab.kube.kubelet.pod_status import Waiting
+from lab.kube.kubelet.pod_status import TERMINAL, Waiting
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime, read_pod
+from lab.kube.kubelet.volumes import VolumeManager, VolumeNotReady
 from lab.kube.machinery import meta
-from lab.kube.machinery.objects import Obj, spec_of
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,10 @@ def should_restart(pod: Obj, c: ContainerRecord) -> bool:
 
 
 class PodSyncer:
-    def __init__(self, runtime: Runtime, node: podconfig.NodeFacts, clock: Callable[[], float] = time.time) -> None:
-        self.runtime, self.node, self.clock = runtime, node, clock
+    def __init__(self, runtime: Runtime, node: podconfig.NodeFacts, clock: Callable[[], float] = time.time,
+                 volumes: VolumeManager | None = None) -> None:
+        """Without `volumes` the pod's volumes are not set up and containers mount none of them."""
+        self.runtime, self.node, self.clock, self.volumes = runtime, node, clock, volumes
         self.crash_backoff = Backoff(clock=clock)
         self.pull_backoff = Backoff(clock=clock)
         self._pull_failed_at: dict[str, float] = {}
@@ -61,6 +64,12 @@ class PodSyncer:
         uid = meta.uid(pod)
         rt = await read_pod(self.runtime, uid)
         result = SyncResult(rt)
+        if self.volumes is not None and status_of(pod).get("phase") not in TERMINAL:
+            try:  # upstream WaitForAttachAndMount: no sandbox before the volumes are there
+                await self.volumes.setup(pod)
+            except VolumeNotReady as exc:  # the volume manager logged why
+                result.retry_in(exc.retry_after)
+                return result  # its containers stay ContainerCreating
         sandbox = rt.sandbox
         if sandbox is None or not sandbox.ready:
             policy = spec_of(pod).get("restartPolicy") or "Always"
@@ -122,7 +131,8 @@ class PodSyncer:
         if waiting is not None:
             result.waiting[name] = waiting
             return False
-        cfg = podconfig.container_config(pod, spec, self.node, restarts, pod_ip)
+        mounts = self.volumes.mounts(pod, spec) if self.volumes is not None else []
+        cfg = podconfig.container_config(pod, spec, self.node, restarts, pod_ip, mounts)
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, config)
         except CRIError as exc:
@@ -183,6 +193,8 @@ class PodSyncer:
             await self.runtime.remove_container(c.id)
         for s in rt.sandboxes:
             await self.runtime.remove_pod_sandbox(s.id)
+        if self.volumes is not None:  # nothing runs on the pod's files any more
+            await self.volumes.cleanup(uid)
         self.crash_backoff.forget_prefix(f"{uid}/")
         self.pull_backoff.forget_prefix(f"{uid}/")
 

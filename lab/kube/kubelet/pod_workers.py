@@ -63,10 +63,14 @@ class PodWorkers:
             sandboxes = await self.syncer.runtime.list_pod_sandbox()
         except CRIError as exc:  # the runtime being down must not stop the loop; the sync will report it
             log.warning("relist: listing sandboxes failed: %s", exc)
-            sandboxes = []
-        keys.update(k for s in sandboxes if (k := lbl.pod_key(s.labels)))
+            sandboxes = None
+        keys.update(k for s in sandboxes or [] if (k := lbl.pod_key(s.labels)))
         for key in keys:
             self.queue.add(key)
+        if sandboxes is not None and self.syncer.volumes is not None:
+            # only with the runtime's full answer: a pod still running keeps its files
+            running = {s.labels.get(lbl.POD_UID, "") for s in sandboxes}
+            await self.syncer.volumes.cleanup_orphans(lambda: running | {meta.uid(p) for p in self.informer.store})
 
     async def sync(self, key: str) -> None:
         namespace, name = meta.split_key(key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -153,7 +154,8 @@ def resources(container: Obj) -> pb.LinuxContainerResources:
 
 
 def container_config(pod: Obj, container: Obj, node: NodeFacts, restart_count: int,
-                     pod_ip: str = "") -> pb.ContainerConfig:
+                     pod_ip: str = "", mounts: Sequence[pb.Mount] = ()) -> pb.ContainerConfig:
+    """`mounts` are the container's volumes as the volume manager laid them out on the node."""
     name = container["name"]
     env = environment(pod, container, pod_ip, node)
     sc = container.get("securityContext") or {}
@@ -172,6 +174,7 @@ def container_config(pod: Obj, container: Obj, node: NodeFacts, restart_count: i
         args=[expand(a, env) for a in container.get("args") or []],
         working_dir=container.get("workingDir", ""),
         envs=[pb.KeyValue(key=k, value=v) for k, v in env.items()],
+        mounts=list(mounts),
         labels=lbl.container_labels(pod, name),
         annotations=lbl.container_annotations(pod, restart_count, container_hash(container)),
         log_path=str(PurePosixPath(name) / f"{restart_count}.log"),

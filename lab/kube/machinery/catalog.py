@@ -80,6 +80,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True,
              "endpointslices"),
     Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True, "leases"),
+    Resource("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", True, "serviceaccounts",
+             short_names=("sa",), subresources=("token",)),
     Resource("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", False,
              "clusterroles"),
     Resource("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding",
@@ -144,6 +146,7 @@ DEPLOYMENTS = _named("deployments", "apps")
 REPLICASETS = _named("replicasets", "apps")
 ENDPOINTSLICES = _named("endpointslices", "discovery.k8s.io")
 LEASES = _named("leases", "coordination.k8s.io")
+SERVICEACCOUNTS = _named("serviceaccounts")
 CLUSTERROLES = _named("clusterroles", "rbac.authorization.k8s.io")
 CLUSTERROLEBINDINGS = _named("clusterrolebindings", "rbac.authorization.k8s.io")
 ROLES = _named("roles", "rbac.authorization.k8s.io")

@@ -1,7 +1,7 @@
-"""What the roles write is what the components accept: the kubelet, kube-proxy and kube-scheduler
-units' flags and config files, rendered by Ansible's own templating from the group_vars and role
-defaults, load through the component config loader without a warning and give the settings the
-lab expects."""
+"""What the roles write is what the components accept: the kubelet, kube-proxy, kube-scheduler,
+kube-apiserver and kube-controller-manager units' flags and config files and etcd's environment,
+rendered by Ansible's own templating from the group_vars and role defaults, load through the
+component's own parser without a warning and give the settings the lab expects."""
 
 from __future__ import annotations
 
@@ -15,10 +15,14 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
+from lab.kube.apiserver.serviceaccount.config import from_settings as token_config
+from lab.kube.apiserver.settings import from_args as apiserver_settings
+from lab.kube.controllers.main import parse_args as controller_manager_args
 from lab.kube.kubelet.settings import settings_from_args as kubelet_settings
 from lab.kube.proxy.config import settings_from_args as proxy_settings
 from lab.kube.scheduler import config as scheduler_config
 from lab.kube.scheduler.main import parse_args as scheduler_args
+from lab.pki import Bundle, ensure
 
 REPO = Path(__file__).resolve().parents[3]
 HOST = {"inventory_hostname": "w1", "ip": "192.168.56.21", "ansible_managed": "managed"}
@@ -35,11 +39,17 @@ def _trusted(value: Any) -> Any:
     return value
 
 
-def templar(*roles: str) -> Templar:
+CP1 = {"inventory_hostname": "cp1", "ip": "192.168.56.11", "ansible_managed": "managed",
+       "groups": {"etcd": ["cp1"], "kube_control_plane": ["cp1"]}, "hostvars": {"cp1": {"ip": "192.168.56.11"}},
+       "playbook_dir": "/repo/playbooks"}
+
+
+def templar(*roles: str, host: dict[str, Any] | None = None, **overrides: Any) -> Templar:
     variables: dict[str, Any] = {}
     for path in ["inventory/group_vars/all.yml", *(f"roles/{r}/defaults/main.yml" for r in roles)]:
         variables.update(_trusted(yaml.safe_load((REPO / path).read_text())))
-    variables.update(HOST)
+    variables.update(host or HOST)
+    variables.update(overrides)
     return Templar(loader=DataLoader(), variables=variables)
 
 
@@ -89,3 +99,84 @@ def test_the_kube_scheduler_role_flags_parse() -> None:
     s = scheduler_args(unit_flags(t, "kube_scheduler", "kube-scheduler"))
     assert (s.kubeconfig, s.leader_elect, s.config) == ("/etc/kubernetes/scheduler.kubeconfig", True, "")
     assert scheduler_config.load(s.config).leader_elect  # no --config: upstream defaults
+
+
+def test_the_kubelet_role_serves_with_the_distributed_certificate() -> None:
+    t = templar("kubelet")
+    config = t.template(trust_as_template("{{ kubelet_config }}"))
+    assert (config["tlsCertFile"], config["tlsPrivateKeyFile"]) == ("/var/lib/kubelet/pki/kubelet.crt",
+                                                                    "/var/lib/kubelet/pki/kubelet.key")
+    assert config["authentication"]["x509"]["clientCAFile"] == "/etc/kubernetes/pki/ca.crt"
+    # the pki role copies the serving certificate where the kubelet looks for it
+    pki = templar("pki")
+    assert pki.template(trust_as_template("{{ pki_kubelet_cert_dir }}")) == "/var/lib/kubelet/pki"
+
+
+def test_the_kube_apiserver_role_flags_parse_with_etcd_tls_and_todays_authorization() -> None:
+    s = apiserver_settings(unit_flags(templar("kube_apiserver", host=CP1), "kube_apiserver", "kube-apiserver"))
+    assert s.etcd_servers == ["https://127.0.0.1:2379"]
+    assert (s.etcd_cafile, s.etcd_certfile, s.etcd_keyfile) == (
+        "/etc/kubernetes/pki/etcd/ca.crt", "/etc/kubernetes/pki/apiserver-etcd-client.crt",
+        "/etc/kubernetes/pki/apiserver-etcd-client.key")
+    assert (s.client_ca_file, s.tls_cert_file) == ("/etc/kubernetes/pki/ca.crt", "/etc/kubernetes/pki/apiserver.crt")
+    # defaults keep what the API server supports today; the lead flips them once the rest lands
+    assert (s.authorization_mode, s.enable_admission_plugins) == (("AlwaysAllow",), ())
+    flags = unit_flags(templar("kube_apiserver", host=CP1), "kube_apiserver", "kube-apiserver")
+    assert not [f for f in flags if f.startswith("--service-account-")]
+    assert "--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt" in flags
+
+
+def test_the_kube_apiserver_role_turns_security_on_when_asked() -> None:
+    t = templar("kube_apiserver", host=CP1, kube_apiserver_authorization_mode="Node,RBAC",
+                kube_apiserver_admission_plugins="NodeRestriction,ServiceAccount",
+                kube_apiserver_service_account_flags=True)
+    flags = unit_flags(t, "kube_apiserver", "kube-apiserver")
+    assert {"--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction,ServiceAccount",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            "--service-account-key-file=/etc/kubernetes/pki/sa.pub",
+            "--service-account-signing-key-file=/etc/kubernetes/pki/sa.key"} <= set(flags)
+    s = apiserver_settings(flags)
+    assert (s.authorization_mode, s.enable_admission_plugins) == (("Node", "RBAC"),
+                                                                  ("NodeRestriction", "ServiceAccount"))
+
+
+def test_the_kube_controller_manager_role_flags_parse() -> None:
+    flags = unit_flags(templar("kube_controller_manager", host=CP1), "kube_controller_manager",
+                       "kube-controller-manager")
+    s = controller_manager_args(flags)  # an unknown flag would exit here
+    assert (s.kubeconfig, s.allocate_node_cidrs) == ("/etc/kubernetes/controller-manager.kubeconfig", True)
+    assert s.root_ca_file == ""
+    root_ca = unit_flags(templar("kube_controller_manager", host=CP1, kube_controller_manager_root_ca_flag=True),
+                         "kube_controller_manager", "kube-controller-manager")
+    assert set(root_ca) - set(flags) == {"--root-ca-file=/etc/kubernetes/pki/ca.crt"}
+    assert controller_manager_args(root_ca).root_ca_file == "/etc/kubernetes/pki/ca.crt"
+    sa_key = unit_flags(templar("kube_controller_manager", host=CP1,
+                                kube_controller_manager_service_account_key_flag=True),
+                        "kube_controller_manager", "kube-controller-manager")
+    assert set(sa_key) - set(flags) == {"--service-account-private-key-file=/etc/kubernetes/pki/sa.key"}
+
+
+def test_the_service_account_flags_load_the_lab_pki_keys(tmp_path: Path) -> None:
+    # what the apiserver reads when kube_apiserver_service_account_flags is flipped: the pki
+    # role's sa.key signs and sa.pub verifies with the same key id
+    ensure(tmp_path, Bundle("https://192.168.56.11:6443"))
+    t = templar("kube_apiserver", host=CP1, kube_apiserver_service_account_flags=True,
+                kube_apiserver_cert_dir=str(tmp_path))
+    tokens = token_config(apiserver_settings(unit_flags(t, "kube_apiserver", "kube-apiserver")))
+    assert tokens.issuer == "https://kubernetes.default.svc.cluster.local"
+    assert tokens.signing_key is not None
+    assert [k.kid for k in tokens.verification_keys] == [tokens.signing_key.verification.kid]
+
+
+def test_the_etcd_role_requires_client_and_peer_certificates() -> None:
+    t = templar("etcd", host=CP1, lab_pki_dir="/repo/.lab/pki")
+    env = t.template(trust_as_template((REPO / "roles/etcd/templates/etcd.env.j2").read_text()))
+    settings = dict(re.findall(r'^ETCD_(\w+)="(.*)"$', env, re.MULTILINE))
+    assert settings["LISTEN_CLIENT_URLS"] == "https://127.0.0.1:2379,https://192.168.56.11:2379"
+    assert settings["INITIAL_CLUSTER"] == "cp1=https://192.168.56.11:2380"
+    assert (settings["CLIENT_CERT_AUTH"], settings["PEER_CLIENT_CERT_AUTH"]) == ("true", "true")
+    assert settings["TRUSTED_CA_FILE"] == settings["PEER_TRUSTED_CA_FILE"] == "/etc/etcd/pki/ca.crt"
+    assert (settings["CERT_FILE"], settings["KEY_FILE"]) == ("/etc/etcd/pki/server.crt", "/etc/etcd/pki/server.key")
+    assert (settings["PEER_CERT_FILE"], settings["PEER_KEY_FILE"]) == ("/etc/etcd/pki/peer.crt",
+                                                                      "/etc/etcd/pki/peer.key")
+    assert all(not v.startswith("http://") for v in settings.values())

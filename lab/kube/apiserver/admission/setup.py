@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from lab.kube.apiserver.admission import serviceaccount
 from lab.kube.apiserver.admission.chain import AdmissionPlugin
 from lab.kube.apiserver.node import restriction
 from lab.kube.apiserver.registry import Registry
@@ -14,6 +15,7 @@ PluginFactory = Callable[[Settings, Mapping[Resource, Registry]], AdmissionPlugi
 
 # name -> factory, in the order upstream runs them (`plugins.go` AllOrderedPlugins)
 PLUGINS: dict[str, PluginFactory] = {
+    "ServiceAccount": serviceaccount.plugin,
     "NodeRestriction": restriction.plugin,
 }
 

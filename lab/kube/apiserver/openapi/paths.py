@@ -183,10 +183,12 @@ def _subresource(o: _Ops, res: catalog.Resource, sub: str, ns: str, item_params:
         gvk = _gvk("autoscaling", "v1", "Scale")
     elif sub == "binding":
         gvk = _gvk("", "v1", "Binding")
+    elif sub == "token":
+        gvk = _gvk("authentication.k8s.io", "v1", "TokenRequest")
     params = [path_param("name", short if sub != "status" else res.kind), *item_params[1:]]
-    if sub == "binding":
+    if sub in ("binding", "token"):  # create-only subresources
         return {"post": o.op("create", name, "post", [body(target), *writeq], responses(target, "200", "201", "202"),
-                             gvk=gvk, doc=f"create binding of a {res.kind}"),
+                             gvk=gvk, doc=f"create {sub} of a {res.kind}"),
                 "parameters": [*params, *pretty]}
     return {
         "get": o.op("read", name, "get", [], responses(target, "200"), gvk=gvk,

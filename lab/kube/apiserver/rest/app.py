@@ -9,14 +9,16 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from lab.kube.apiserver import openapi
+from lab.kube.apiserver import audit, openapi
 from lab.kube.apiserver.admission import current_request
 from lab.kube.apiserver.authz import forbidden, from_request
 from lab.kube.apiserver.context import ServerContext
 from lab.kube.apiserver.registry.errors import too_large
 from lab.kube.apiserver.rest import discovery, identity, paths
 from lab.kube.apiserver.rest.negotiation import json_response
+from lab.kube.apiserver.rest.oidc import OpenIDMetadata
 from lab.kube.apiserver.rest.resources import ResourceHandler
+from lab.kube.apiserver.serviceaccount import from_settings as token_config
 from lab.kube.machinery import errors
 
 log = logging.getLogger(__name__)
@@ -61,11 +63,12 @@ def access_edge(ctx: ServerContext) -> Middleware:
     async def access(request: web.Request, handler: Handler) -> web.StreamResponse:
         user = await ctx.authenticator.authenticate(request)
         attrs = from_request(user, request.method, request.path, request.query)
+        identity.remember(request, attrs)  # before authorizing: the audit edge records who was refused
         verdict = await ctx.authorizer.authorize(attrs)
+        audit.record_decision(request, verdict)
         if not verdict.allowed:
             log.debug("forbidden %s: %s", attrs, verdict.reason)
             raise forbidden(attrs, verdict.reason)
-        identity.remember(request, attrs)
         current_request.set(attrs)  # for admission, down in the registry (this request's task only)
         return await handler(request)
 
@@ -73,7 +76,10 @@ def access_edge(ctx: ServerContext) -> Middleware:
 
 
 def make_app(ctx: ServerContext) -> web.Application:
-    app = web.Application(middlewares=[status_edge, access_edge(ctx)], client_max_size=MAX_BODY_BYTES)
+    auditor = audit.Auditor.from_settings(ctx.settings)
+    app = web.Application(middlewares=[status_edge, auditor.middleware, access_edge(ctx)],
+                          client_max_size=MAX_BODY_BYTES)
+    auditor.attach(app)  # the Audit-Id header; the log writer runs and drains with the app
     resources = ResourceHandler(ctx)
 
     async def version(_: web.Request) -> web.Response:
@@ -150,5 +156,8 @@ def make_app(ctx: ServerContext) -> web.Application:
     r.add_get("/api/{version}", core_version)
     r.add_get("/apis/{group}", group)
     r.add_get("/apis/{group}/{version}", group_version)
+    oidc = OpenIDMetadata(token_config(ctx.settings))
+    r.add_get("/.well-known/openid-configuration", oidc.configuration)
+    r.add_get("/openid/v1/jwks", oidc.jwks)
     r.add_route("*", "/{tail:.*}", any_resource)
     return app

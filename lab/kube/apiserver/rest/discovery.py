@@ -18,6 +18,7 @@ SUBRESOURCE_KINDS = {
     "status": (None, ["get", "patch", "update"]),
     "binding": ("Binding", ["create"]),
     "scale": ("Scale", ["get", "patch", "update"]),
+    "token": ("TokenRequest", ["create"]),
 }
 
 
@@ -71,6 +72,8 @@ def _entries(r: Resource) -> list[dict[str, Any]]:
                                  "namespaced": r.namespaced, "kind": kind or r.kind, "verbs": verbs}
         if sub == "scale":
             entry.update(group="autoscaling", version="v1")
+        if sub == "token":
+            entry.update(group="authentication.k8s.io", version="v1")
         out.append(entry)
     return out
 

@@ -24,8 +24,10 @@ from lab.kube.apiserver.rest import reviews
 from lab.kube.apiserver.rest import subresources as subs
 from lab.kube.apiserver.rest.fieldcheck import check_fields, check_shape
 from lab.kube.apiserver.rest.paths import RequestInfo, not_found_path
+from lab.kube.apiserver.rest.tokenrequest import TokenRequests
 from lab.kube.apiserver.rest.watch import serve_watch
 from lab.kube.apiserver.schema import kind_name, merge_keys
+from lab.kube.apiserver.serviceaccount import from_settings as token_config
 from lab.kube.machinery import meta, names
 from lab.kube.machinery.errors import BadRequest, MethodNotAllowed, UnsupportedMediaType
 from lab.kube.machinery.objects import Obj
@@ -63,6 +65,7 @@ def _status_success(registry: Registry, obj: Obj) -> Obj:
 class ResourceHandler:
     def __init__(self, ctx: ServerContext) -> None:
         self.ctx = ctx
+        self.tokens = TokenRequests(token_config(ctx.settings), ctx.registries)
 
     async def handle(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
         if reviews.is_review(info.resource):  # create-only and never stored
@@ -77,6 +80,12 @@ class ResourceHandler:
                                  + ";".join(problems))
         neg.check_acceptable(request)
         method = request.method
+        if info.subresource == "token":  # serviceaccounts/token: TokenRequest, create only
+            if method != "POST":
+                raise MethodNotAllowed("the server does not allow this method on the requested resource")
+            token, warnings = await self.tokens.create(info.namespace or "", info.name or "",
+                                                       await neg.read_body(request))
+            return _respond(request, registry, token, 201, warnings)
         watching = info.watch_path or request.query.get("watch") in ("1", "true", "True")
         if method == "GET":
             if watching:

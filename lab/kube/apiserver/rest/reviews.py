@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 
-from lab.kube.apiserver.authn.bearer import BearerTokenAuthenticator, InvalidToken
+from lab.kube.apiserver.authn.bearer import BearerTokenAuthenticator, InvalidToken, TokenValidator
 from lab.kube.apiserver.authz.attributes import Attributes
 from lab.kube.apiserver.authz.authorizer import AlwaysAllow, Decision, Union
 from lab.kube.apiserver.context import ServerContext
@@ -28,6 +29,13 @@ Review = Callable[[ServerContext, web.Request, Resource, Obj, str], Awaitable[An
 
 
 # --- authentication.k8s.io -------------------------------------------------------------------
+async def _validate(validator: TokenValidator, token: str, audiences: Sequence[str]) -> UserInfo | None:
+    """Validators that check audiences (ServiceAccount tokens) get the review's; others the token."""
+    if audiences and "audiences" in inspect.signature(validator.validate).parameters:
+        return await validator.validate(token, audiences=audiences)  # type: ignore[call-arg]
+    return await validator.validate(token)
+
+
 async def token_review(ctx: ServerContext, request: web.Request, res: Resource, obj: Obj, ns: str) -> Any:
     spec = obj.get("spec") or {}
     token = spec.get("token") or ""
@@ -39,7 +47,7 @@ async def token_review(ctx: ServerContext, request: web.Request, res: Resource, 
             continue
         for validator in authenticator.validators:
             try:
-                user = await validator.validate(token)
+                user = await _validate(validator, token, audiences)
             except InvalidToken as exc:
                 return {"authenticated": False, "user": {}, "error": str(exc)}
             if user is not None:

@@ -5,7 +5,7 @@ projected, downwardAPI, persistentVolumeClaim, nfs, csi, image.
 from __future__ import annotations
 
 from .core_v1 import LOCAL_OBJECT_REFERENCE, core
-from .meta_v1 import QUANTITY
+from .meta_v1 import LABEL_SELECTOR, QUANTITY
 from .types import I32, I64, SMAP, Arr, B, Desc, S
 
 KEY_TO_PATH = core.define("KeyToPath", {"key": S, "mode": I32, "path": S}, required=("key", "path"),
@@ -46,6 +46,9 @@ SOURCES = {
     "projected": core.define("ProjectedVolumeSource", {
         "defaultMode": I32,
         "sources": Arr(core.define("VolumeProjection", {
+            "clusterTrustBundle": core.define("ClusterTrustBundleProjection", {
+                "labelSelector": LABEL_SELECTOR, "name": S, "optional": B, "path": S, "signerName": S,
+            }, required=("path",)),
             "configMap": core.define("ConfigMapProjection", {"items": ITEMS, "name": S, "optional": B}),
             "downwardAPI": core.define("DownwardAPIProjection", {"items": Arr(DOWNWARD_FILE, list_type="atomic")}),
             "secret": core.define("SecretProjection", {"items": ITEMS, "name": S, "optional": B}),

@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (they add to core_v1.core)
     coordination_v1,
     core_v1,
     core_v1_pod,
+    core_v1_serviceaccount,
     core_v1_volume,
     discovery_v1,
     meta_v1,
@@ -56,6 +57,7 @@ def definitions() -> dict[str, Definition]:
                   reviews.authz):
         out.update(group.defs)
     out.update(meta_v1.DEFINITIONS)
+    out.update(core_v1_serviceaccount.authentication.defs)
     for res in catalog.RESOURCES:
         lst = _list_definition(res)
         out[lst.name] = lst
@@ -76,6 +78,8 @@ def subresource_kind(res: catalog.Resource, sub: str) -> str:
         return "io.k8s.api.autoscaling.v1.Scale"
     if sub == "binding":
         return "io.k8s.api.core.v1.Binding"
+    if sub == "token":
+        return "io.k8s.api.authentication.v1.TokenRequest"
     return kind_name(res)
 
 

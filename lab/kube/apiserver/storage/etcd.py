@@ -1,7 +1,9 @@
 """etcd v3 storage through aetcd: CAS by `Txn(ModRevision == rv)`, watch from rev+1 with prev_kv.
 
-Values are JSON; keys are `<prefix>/<resource>/<ns>/<name>`. A gRPC failure becomes
+Values are JSON, passed through a value transformer when one is given (encryption at rest);
+keys are `<prefix>/<resource>/<ns>/<name>`. A gRPC failure becomes
 `Unavailable`, so requests fail fast with a Status while etcd is away and work again after.
+An `https://` server is dialled over TLS with the client certificate of `EtcdTLS`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import aetcd
 import aetcd.exceptions as etcd_errors
 import orjson
 
+from lab.kube.apiserver.storage.etcd_tls import EtcdTLS, TLSClient
 from lab.kube.apiserver.storage.interface import (
     Compacted,
     Conflict,
@@ -28,6 +31,7 @@ from lab.kube.apiserver.storage.interface import (
     with_rv,
     without_rv,
 )
+from lab.kube.apiserver.storage.transform import ValueTransformer, mark_stale
 from lab.kube.machinery.objects import Obj
 
 log = logging.getLogger(__name__)
@@ -40,22 +44,37 @@ TRANSPORT_ERRORS = (TimeoutError, etcd_errors.ConnectionFailedError, etcd_errors
                     etcd_errors.InternalError, OSError)
 
 
-def _decode(value: bytes, revision: int) -> Obj:
-    return with_rv(orjson.loads(value), revision)
-
-
 class EtcdStorage(Storage):
-    def __init__(self, servers: list[str], *, timeout: int = REQUEST_TIMEOUT) -> None:
+    def __init__(self, servers: list[str], *, timeout: int = REQUEST_TIMEOUT,
+                 transformer: ValueTransformer | None = None, tls: EtcdTLS | None = None) -> None:
         url = urlparse(servers[0] if "://" in servers[0] else f"http://{servers[0]}")
         self._host, self._port = url.hostname or "127.0.0.1", url.port or 2379
+        # as upstream, the URL's scheme decides: https dials TLS (system roots unless a CA is given)
+        self._tls = (tls or EtcdTLS()) if url.scheme == "https" else None
+        if self._tls is not None:
+            self._tls.credentials()  # unreadable or mismatched files fail at startup, not per request
         self._timeout = timeout
         self._client: aetcd.Client | None = None
         self._lock = asyncio.Lock()
+        self._transformer = transformer
+
+    def _encode(self, key: str, obj: Obj) -> tuple[bytes, bytes]:
+        """The object's JSON and the bytes to store for it."""
+        data = orjson.dumps(without_rv(obj))
+        return data, data if self._transformer is None else self._transformer.to_storage(key, data)
+
+    def _decode(self, key: str, value: bytes, revision: int) -> Obj:
+        if self._transformer is None:
+            return with_rv(orjson.loads(value), revision)
+        plain, stale = self._transformer.from_storage(key, value)
+        obj = with_rv(orjson.loads(plain), revision)
+        return mark_stale(obj) if stale else obj
 
     async def _conn(self) -> aetcd.Client:
         async with self._lock:
             if self._client is None:
-                client = aetcd.Client(self._host, self._port, timeout=self._timeout)
+                client = (aetcd.Client(self._host, self._port, timeout=self._timeout) if self._tls is None
+                          else TLSClient(self._host, self._port, self._tls, timeout=self._timeout))
                 await client.connect()
                 self._client = client
             return self._client
@@ -87,18 +106,19 @@ class EtcdStorage(Storage):
         res = await self._call(key, lambda c: c.get(key.encode()))
         if res is None:
             raise KeyNotFound(key)
-        return _decode(res.value, res.mod_revision)
+        return self._decode(key, res.value, res.mod_revision)
 
     async def list(self, prefix: str) -> tuple[list[Obj], int]:
         res = await self._call(prefix, lambda c: c.get_prefix(prefix.encode()))
-        return [_decode(kv.value, kv.mod_revision) for kv in res.kvs], int(res.header.revision)
+        return ([self._decode(kv.key.decode(), kv.value, kv.mod_revision) for kv in res.kvs],
+                int(res.header.revision))
 
     async def create(self, key: str, obj: Obj) -> Obj:
-        data = orjson.dumps(without_rv(obj))
-        ok, responses = await self._txn_put(key, data, 0)
+        data, stored = self._encode(key, obj)
+        ok, responses = await self._txn_put(key, stored, 0)
         if not ok:
             raise KeyExists(key)
-        return _decode(data, responses[0].response_put.header.revision)
+        return with_rv(orjson.loads(data), responses[0].response_put.header.revision)
 
     async def _txn_put(self, key: str, data: bytes, revision: int) -> tuple[bool, Any]:
         async def op(c: aetcd.Client) -> tuple[bool, Any]:
@@ -112,13 +132,13 @@ class EtcdStorage(Storage):
         return await self._call(key, op)
 
     async def update(self, key: str, obj: Obj, revision: int) -> Obj:
-        data = orjson.dumps(without_rv(obj))
-        ok, responses = await self._txn_put(key, data, revision)
+        data, stored = self._encode(key, obj)
+        ok, responses = await self._txn_put(key, stored, revision)
         if not ok:
             if not responses or not responses[0]:
                 raise KeyNotFound(key)
             raise Conflict(key)
-        return _decode(data, responses[0].response_put.header.revision)
+        return with_rv(orjson.loads(data), responses[0].response_put.header.revision)
 
     async def delete(self, key: str, revision: int | None = None) -> Obj:
         current = await self.get(key)
@@ -165,13 +185,13 @@ class EtcdStorage(Storage):
             except Exception as exc:  # the stream may already be gone with the connection
                 log.debug("cancelling etcd watch: %s", exc)
 
-    @staticmethod
-    def _event(ev: Any) -> Event:
+    def _event(self, ev: Any) -> Event:
         key = ev.kv.key.decode()
-        prev = _decode(ev.prev_kv.value, ev.prev_kv.mod_revision) if ev.prev_kv and ev.prev_kv.value else None
+        prev = (self._decode(key, ev.prev_kv.value, ev.prev_kv.mod_revision)
+                if ev.prev_kv and ev.prev_kv.value else None)
         if ev.kind == "DELETE":
             return Event("DELETED", key, None, prev, int(ev.kv.mod_revision))
-        obj = _decode(ev.kv.value, ev.kv.mod_revision)
+        obj = self._decode(key, ev.kv.value, ev.kv.mod_revision)
         return Event("ADDED" if ev.kv.create_revision == ev.kv.mod_revision else "MODIFIED",
                      key, obj, prev, int(ev.kv.mod_revision))
 

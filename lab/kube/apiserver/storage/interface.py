@@ -10,6 +10,7 @@ import abc
 import copy
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from lab.kube.machinery.objects import Obj
 
@@ -77,6 +78,15 @@ def without_rv(obj: Obj) -> Obj:
     return out
 
 
+class StaleObj(dict[str, Any]):
+    """An object whose stored form is stale (upstream's `stale` from a value transformer:
+    read with an encryption key that writes no longer use); its next update must write."""
+
+
+def is_stale(obj: Obj) -> bool:
+    return isinstance(obj, StaleObj)
+
+
 class Storage(abc.ABC):
     """Get, list, optimistic create/update/delete and watch over string keys."""
 
@@ -122,7 +132,8 @@ class Storage(abc.ABC):
             rev = int(current["metadata"]["resourceVersion"])
             result = fn(copy.deepcopy(current))
             updated = await result if isinstance(result, Awaitable) else result
-            if without_rv(updated) == without_rv(current):
+            # a stale object (read with an old encryption key) is written even when unchanged
+            if not is_stale(current) and without_rv(updated) == without_rv(current):
                 return current
             try:
                 return await self.update(key, updated, rev)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lab.kube.apiserver.strategies import apps, core, namespaces, nodes, pods, rbac, services
+from lab.kube.apiserver.strategies import serviceaccounts as service_accounts
 from lab.kube.apiserver.strategies.base import Strategy
 from lab.kube.machinery.catalog import Resource
 
@@ -13,6 +14,8 @@ _BY_RESOURCE: dict[Resource, Strategy] = {
               core.ENDPOINTS, core.ENDPOINTSLICES, core.LEASES,
               rbac.ROLES, rbac.CLUSTERROLES, rbac.ROLEBINDINGS, rbac.CLUSTERROLEBINDINGS)
 }
+_BY_RESOURCE[service_accounts.STRATEGY.resource] = service_accounts.STRATEGY
+
 
 
 def for_resource(resource: Resource) -> Strategy:

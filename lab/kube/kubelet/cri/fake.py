@@ -175,7 +175,7 @@ class FakeRuntime:
                                   started_at=c.started_at, finished_at=c.finished_at, exit_code=c.exit_code,
                                   image=c.config.image, image_ref=c.image_ref, reason=c.reason,
                                   labels=c.config.labels, annotations=c.config.annotations,
-                                  log_path=c.config.log_path)
+                                  mounts=c.config.mounts, log_path=c.config.log_path)
 
     # -- ImageService ----------------------------------------------------------------------------
     async def image_status(self, image: str) -> pb.Image | None:

@@ -11,10 +11,12 @@ import pytest
 from lab.kube.apiserver.testing import InMemoryAPI
 from lab.kube.client import Client
 from lab.kube.kubelet.pod_workers import PodWorkers
+from lab.kube.kubelet.token_manager import TokenManager
+from lab.kube.kubelet.volumes import VolumeManager
 from lab.kube.machinery import catalog
 from tests.support import eventually
 
-from .conftest import make_pod
+from .conftest import FakeObjects, FakeTokenSource, make_pod
 
 
 @pytest.fixture
@@ -101,3 +103,20 @@ async def test_pods_wait_while_the_network_is_not_ready(api, workers, runtime):
     await eventually(lambda: workers.informer.store.get("default/web"))
     await workers.sync("default/web")
     assert runtime.sandboxes == {}
+
+
+async def test_relist_removes_the_directories_of_pods_neither_the_api_nor_the_runtime_knows(
+        api, workers, runtime, clock, tmp_path):
+    workers.syncer.volumes = VolumeManager(tmp_path, TokenManager(FakeTokenSource(clock), clock=clock),
+                                           FakeObjects(), clock=clock)
+    pod = await seed(api, make_pod())
+    await eventually(lambda: workers.informer.store.get("default/web"))
+    await workers.syncer.sync(make_pod("ghost", "uid-running"))  # its pod is gone, its sandbox runs
+    for uid in (pod["metadata"]["uid"], "uid-running", "uid-gone"):
+        (tmp_path / "pods" / uid).mkdir(parents=True, exist_ok=True)
+
+    runtime.fail_next("ListPodSandbox")
+    await workers.relist()  # without the runtime's answer nothing counts as orphaned
+    assert len(list((tmp_path / "pods").iterdir())) == 3
+    await workers.relist()
+    assert sorted(p.name for p in (tmp_path / "pods").iterdir()) == sorted([pod["metadata"]["uid"], "uid-running"])
