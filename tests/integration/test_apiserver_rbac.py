@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog
@@ -30,9 +32,18 @@ VERSIONS = ["1.27", "1.33"]
 
 @pytest.fixture(scope="module")
 def rbac_server(etcd_server: EtcdServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[APIServerProcess]:
+    workdir = tmp_path_factory.mktemp("rbac-apiserver")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (workdir / "sa.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+    (workdir / "sa.pub").write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     # its own etcd prefix: the session's AlwaysAllow server shares this etcd
-    server = APIServerProcess(etcd_server.url, tmp_path_factory.mktemp("rbac-apiserver"), extra_args=(
-        "--authorization-mode=RBAC", f"--etcd-prefix=/rbac-{uuid.uuid4().hex[:8]}"))
+    server = APIServerProcess(etcd_server.url, workdir, extra_args=(
+        "--authorization-mode=RBAC", f"--etcd-prefix=/rbac-{uuid.uuid4().hex[:8]}",
+        "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
+        "--service-account-key-file", str(workdir / "sa.pub"),
+        "--service-account-signing-key-file", str(workdir / "sa.key")))
     server.start()
     try:
         yield server
@@ -60,7 +71,20 @@ class Cluster:
         path.write_text(admin)
         return path
 
+    def token_kubeconfig(self, name: str, token: str) -> Path:
+        """A kubeconfig with only a bearer token (a client certificate would win over it)."""
+        path = self.root / f"{name}.kubeconfig"
+        ca = base64.b64encode(self.server.ca_file.read_bytes()).decode()
+        path.write_text(json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": "c",
+            "clusters": [{"name": "c", "cluster": {"server": self.server.url, "certificate-authority-data": ca}}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": name}}],
+            "users": [{"name": name, "user": {"token": token}}]}))
+        return path
+
     def run(self, version: str, *args: str, user: str = "", input: str = "") -> subprocess.CompletedProcess[str]:
+        """kubectl as the admin, as `user` (a client certificate), or as `user`'s kubeconfig
+        file when one was written (`token_kubeconfig`)."""
         config = self.kubeconfig(user) if user else self.server.kubeconfig
         cache = self.root / f"cache-{user or 'admin'}-{version}"
         return subprocess.run([str(kubectl_path(version)), "--kubeconfig", str(config), "--cache-dir",
@@ -255,6 +279,33 @@ def test_access_reviews_answer_for_the_named_user(cluster: Cluster) -> None:
     assert json.loads(out.stdout)["status"] == {"allowed": True}
     listed = cluster.run("1.33", "get", "subjectaccessreviews")
     assert "the server does not allow this method on the requested resource" in listed.stderr
+
+
+async def test_service_account_tokens_review_and_bind(cluster: Cluster, ns: str, version: str) -> None:
+    cluster.admin("create", "serviceaccount", "builder", "-n", ns)
+    token = cluster.admin("create", "token", "builder", "-n", ns).strip()
+    review = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}}
+    status = json.loads(_create(cluster, review).stdout)["status"]
+    assert status["authenticated"] is True
+    assert status["user"]["username"] == f"system:serviceaccount:{ns}:builder"
+    assert {"system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated"} <= set(
+        status["user"]["groups"])
+    review["spec"]["audiences"] = ["vault"]
+    status = json.loads(_create(cluster, review).stdout)["status"]
+    assert status["authenticated"] is False and "is invalid for the target audiences" in status["error"]
+
+    name = f"sa-{ns}-{version}"
+    cluster.token_kubeconfig(name, token)
+
+    def can(*args: str) -> subprocess.CompletedProcess[str]:
+        return cluster.run(version, "auth", "can-i", *args, "-n", ns, user=name)
+
+    assert can("list", "configmaps").returncode == 1
+    cluster.admin("create", "role", "cm-reader", "--verb=list", "--resource=configmaps", "-n", ns)
+    cluster.admin("create", "rolebinding", "builder-reads", "--role=cm-reader",
+                  f"--serviceaccount={ns}:builder", "-n", ns)
+    await eventually(lambda: can("list", "configmaps").returncode == 0, 10, "the role via the SA subject")
+    assert can("list", "secrets").returncode == 1
 
 
 def test_token_review_needs_a_token_and_refuses_unknown_ones(cluster: Cluster) -> None:
