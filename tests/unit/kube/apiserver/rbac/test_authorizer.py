@@ -132,3 +132,13 @@ async def test_scheduler_and_proxy(bootstrap_policy: RBACAuthorizer, user: str, 
     attrs = Attributes(UserInfo(user, groups=(AUTHENTICATED,)), verb, True, namespace=ns, api_group=group,
                        api_version="v1", resource=resource, subresource=sub, name=name)
     assert (await bootstrap_policy.authorize(attrs)).allowed is allowed
+
+
+async def test_the_labs_admins_are_cluster_admins(bootstrap_policy: RBACAuthorizer) -> None:
+    """kubeadm's kubernetes-admin and kube-apiserver-kubelet-client are in kubeadm:cluster-admins."""
+    for name in ("kubernetes-admin", "kube-apiserver-kubelet-client"):
+        user = UserInfo(name, groups=("kubeadm:cluster-admins", AUTHENTICATED))
+        attrs = Attributes(user, "get", True, api_version="v1", resource="nodes", subresource="proxy", name="w1")
+        assert (await bootstrap_policy.authorize(attrs)).reason == (
+            'RBAC: allowed by ClusterRoleBinding "kubeadm:cluster-admins" of ClusterRole "cluster-admin" '
+            'to Group "kubeadm:cluster-admins"')
