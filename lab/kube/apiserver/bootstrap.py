@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from lab.kube.apiserver.context import ServerContext
+from lab.kube.apiserver.rbac import reconcile as rbac_reconcile
 from lab.kube.apiserver.storage import StorageError
 from lab.kube.machinery import catalog, errors
 from lab.kube.machinery.objects import spec_of
@@ -30,6 +31,7 @@ async def run(ctx: ServerContext) -> None:
     while True:
         try:
             await reconcile(ctx)
+            await rbac_reconcile.reconcile(ctx)
             await repair_service_ips(ctx)
         except (errors.APIError, StorageError) as exc:  # readyz says why meanwhile
             log.warning("bootstrap failed, retrying in %.1fs: %s", delay, exc)

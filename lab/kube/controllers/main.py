@@ -29,6 +29,7 @@ from lab.kube.component import (
     secure_serving,
     setup_logging,
 )
+from lab.kube.controllers.clusterroleaggregation import ClusterRoleAggregationController
 from lab.kube.controllers.deployment import DeploymentController
 from lab.kube.controllers.endpoints import EndpointsController
 from lab.kube.controllers.endpointslice import EndpointSliceController
@@ -41,7 +42,8 @@ from lab.kube.controllers.serviceaccounts import ServiceAccountsController
 
 log = logging.getLogger("kube-controller-manager")
 KNOWN = ("deployment", "replicaset", "endpoint", "endpointslice", "garbagecollector", "nodeipam",
-         "serviceaccount", "root-ca-cert-publisher")
+         "serviceaccount", "root-ca-cert-publisher",
+         "clusterrole-aggregation")
 SYNC_TIMEOUT = 60.0
 
 
@@ -108,6 +110,7 @@ def build(client: Client, informers: SharedInformers, settings: Settings) -> lis
         "nodeipam": lambda: NodeIpamController(client, informers, settings.cluster_cidr, settings.node_cidr_mask_size),
         "serviceaccount": lambda: ServiceAccountsController(client, informers),
         "root-ca-cert-publisher": lambda: RootCACertPublisher(client, informers, settings.root_ca_file),
+        "clusterrole-aggregation": lambda: ClusterRoleAggregationController(client, informers),
     }
     out = []
     for name in KNOWN:

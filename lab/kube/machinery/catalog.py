@@ -82,6 +82,28 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True, "leases"),
     Resource("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", True, "serviceaccounts",
              short_names=("sa",), subresources=("token",)),
+    Resource("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", False,
+             "clusterroles"),
+    Resource("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding",
+             "ClusterRoleBinding", False, "clusterrolebindings"),
+    Resource("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", True, "roles"),
+    Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", True,
+             "rolebindings"),
+    # the review APIs: create-only, nothing stored (rest/reviews.py answers them)
+    Resource("authentication.k8s.io", "v1", "tokenreviews", "tokenreview", "TokenReview", False,
+             "", verbs=("create",)),
+    Resource("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview",
+             "SelfSubjectReview", False, "", verbs=("create",)),
+    Resource("authentication.k8s.io", "v1beta1", "selfsubjectreviews", "selfsubjectreview",
+             "SelfSubjectReview", False, "", verbs=("create",)),
+    Resource("authorization.k8s.io", "v1", "localsubjectaccessreviews", "localsubjectaccessreview",
+             "LocalSubjectAccessReview", True, "", verbs=("create",)),
+    Resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
+             "SelfSubjectAccessReview", False, "", verbs=("create",)),
+    Resource("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview",
+             "SelfSubjectRulesReview", False, "", verbs=("create",)),
+    Resource("authorization.k8s.io", "v1", "subjectaccessreviews", "subjectaccessreview",
+             "SubjectAccessReview", False, "", verbs=("create",)),
 )
 
 _BY_GVR: dict[tuple[str, str, str], Resource] = {(r.group, r.version, r.plural): r for r in RESOURCES}
@@ -125,3 +147,9 @@ REPLICASETS = _named("replicasets", "apps")
 ENDPOINTSLICES = _named("endpointslices", "discovery.k8s.io")
 LEASES = _named("leases", "coordination.k8s.io")
 SERVICEACCOUNTS = _named("serviceaccounts")
+CLUSTERROLES = _named("clusterroles", "rbac.authorization.k8s.io")
+CLUSTERROLEBINDINGS = _named("clusterrolebindings", "rbac.authorization.k8s.io")
+ROLES = _named("roles", "rbac.authorization.k8s.io")
+ROLEBINDINGS = _named("rolebindings", "rbac.authorization.k8s.io")
+REVIEWS: tuple[Resource, ...] = tuple(r for r in RESOURCES if r.verbs == ("create",) and not r.storage_prefix)
+"""Create-only virtual resources: answered at once, never stored."""

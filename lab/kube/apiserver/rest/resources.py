@@ -20,6 +20,7 @@ from lab.kube.apiserver.registry.options import (
     check_resource_version,
 )
 from lab.kube.apiserver.rest import negotiation as neg
+from lab.kube.apiserver.rest import reviews
 from lab.kube.apiserver.rest import subresources as subs
 from lab.kube.apiserver.rest.fieldcheck import check_fields, check_shape
 from lab.kube.apiserver.rest.paths import RequestInfo, not_found_path
@@ -67,6 +68,8 @@ class ResourceHandler:
         self.tokens = TokenRequests(token_config(ctx.settings), ctx.registries)
 
     async def handle(self, request: web.Request, info: RequestInfo) -> web.StreamResponse:
+        if reviews.is_review(info.resource):  # create-only and never stored
+            return await reviews.handle(self.ctx, request, info)
         registry = self.ctx.registries[info.resource]
         if info.resource.namespaced and info.name and info.namespace is None:
             raise not_found_path()

@@ -109,7 +109,8 @@ DELETE_OPTIONS = meta.define("DeleteOptions", {
 DELETE_OPTIONS_GVKS = tuple(
     (g, v, "DeleteOptions")
     for g, v in (("", "v1"), ("apps", "v1"), ("discovery.k8s.io", "v1"),
-                 ("coordination.k8s.io", "v1"), ("autoscaling", "v1"), ("meta.k8s.io", "v1")))
+                 ("coordination.k8s.io", "v1"), ("autoscaling", "v1"), ("meta.k8s.io", "v1"),
+                 ("rbac.authorization.k8s.io", "v1")))
 
 WATCH_EVENT = meta.define("WatchEvent", {
     "object": Desc(RAW, "Object is the object of the event: the full object for ADDED/MODIFIED/DELETED, "

@@ -19,6 +19,8 @@ from . import (  # noqa: F401  (they add to core_v1.core)
     core_v1_volume,
     discovery_v1,
     meta_v1,
+    rbac_v1,
+    reviews,
 )
 from .types import Arr, Definition, MapOf, Ref, S, Type, field_type
 
@@ -51,7 +53,8 @@ def definitions() -> dict[str, Definition]:
     """Every definition, keyed by upstream name (`io.k8s.api.core.v1.Pod`)."""
     out: dict[str, Definition] = {}
     for group in (core_v1.core, apps_v1.apps, autoscaling_v1.autoscaling, discovery_v1.discovery,
-                  coordination_v1.coordination):
+                  coordination_v1.coordination, rbac_v1.rbac, reviews.authn, reviews.authn_beta,
+                  reviews.authz):
         out.update(group.defs)
     out.update(meta_v1.DEFINITIONS)
     out.update(core_v1_serviceaccount.authentication.defs)
