@@ -236,6 +236,7 @@ def cluster_roles() -> list[Obj]:
         cluster_role("system:kube-aggregator", [r(READ, [LEGACY], ["endpoints", "services"])]),
         cluster_role(KCM_EXTRAS, [
             r(["patch"], [APPS], ["deployments", "deployments/status", "replicasets/status"])]),
+        cluster_role(NODE_ROUTES, [r(READ, [LEGACY], ["nodes"])]),
         *controller_roles(),
     ]
 
@@ -283,6 +284,13 @@ def controller_roles() -> list[Obj]:
 
 KCM = "system:kube-controller-manager"
 KCM_EXTRAS = "kubelab:kube-controller-manager"
+# Our kubelet programs a host-gw route to every other node's podCIDR, so it watches all Nodes;
+# upstream's Node authorizer lets a node read only its own (1.32+), and has no opinion on the
+# rest, so the lab grants the read through RBAC to every node identity.
+NODE_ROUTES = "kubelab:node-routes"
+# Public OIDC discovery (the issue's choice, upstream's documented option): anyone may fetch
+# /.well-known/openid-configuration and /openid/v1/jwks to verify ServiceAccount tokens.
+PUBLIC_ISSUER_DISCOVERY = "kubelab:service-account-issuer-discovery"
 """What our controllers do beyond upstream's controller roles (status and revision patches)."""
 CONTROLLERS = ("clusterrole-aggregation-controller", "deployment-controller", "endpoint-controller",
                "endpointslice-controller", "generic-garbage-collector", "node-controller",
@@ -311,6 +319,9 @@ def cluster_role_bindings() -> list[Obj]:
         cluster_role_binding("system:kube-dns", "system:kube-dns", [service_account("kube-system", "kube-dns")]),
         # kubeadm's, not the API server's: the lab's admins are in kubeadm:cluster-admins
         cluster_role_binding("kubeadm:cluster-admins", "cluster-admin", [group("kubeadm:cluster-admins")]),
+        cluster_role_binding(NODE_ROUTES, NODE_ROUTES, [group("system:nodes")]),
+        cluster_role_binding(PUBLIC_ISSUER_DISCOVERY, "system:service-account-issuer-discovery",
+                             [group("system:unauthenticated")]),
         *controller_bindings,
         *controller_manager_bindings(),
     ]
