@@ -183,7 +183,9 @@ class APIServerProcess:
                 "--etcd-servers", self.etcd_url, "--secure-port", str(self.port),
                 "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
                 "--cert-dir", str(self.cert_dir), "--service-cluster-ip-range", "10.96.0.0/12",
-                "--client-ca-file", str(self.pki_dir / "ca.crt"), *self.extra_args]
+                "--client-ca-file", str(self.pki_dir / "ca.crt"),
+                # authorized as the lab runs it; a test's own --authorization-mode comes later and wins
+                "--authorization-mode", "Node,RBAC", *self.extra_args]
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
