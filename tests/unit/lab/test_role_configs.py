@@ -131,15 +131,14 @@ def test_the_kubelet_role_serves_with_the_distributed_certificate() -> None:
     assert pki.template(trust_as_template("{{ pki_kubelet_cert_dir }}")) == "/var/lib/kubelet/pki"
 
 
-def test_the_kube_apiserver_role_flags_parse_with_etcd_tls_and_todays_authorization() -> None:
+def test_the_kube_apiserver_role_flags_parse_with_etcd_tls_and_node_rbac_authorization() -> None:
     s = apiserver_settings(unit_flags(templar("kube_apiserver", host=CP1), "kube_apiserver", "kube-apiserver"))
     assert s.etcd_servers == ["https://127.0.0.1:2379"]
     assert (s.etcd_cafile, s.etcd_certfile, s.etcd_keyfile) == (
         "/etc/kubernetes/pki/etcd/ca.crt", "/etc/kubernetes/pki/apiserver-etcd-client.crt",
         "/etc/kubernetes/pki/apiserver-etcd-client.key")
     assert (s.client_ca_file, s.tls_cert_file) == ("/etc/kubernetes/pki/ca.crt", "/etc/kubernetes/pki/apiserver.crt")
-    # AlwaysAllow until RBAC is in the API server; the lead flips it to Node,RBAC then
-    assert s.authorization_mode == ("AlwaysAllow",)
+    assert s.authorization_mode == ("Node", "RBAC")
     flags = unit_flags(templar("kube_apiserver", host=CP1), "kube_apiserver", "kube-apiserver")
     assert "--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt" in flags
 
