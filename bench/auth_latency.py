@@ -3,7 +3,7 @@
 Starts two throwaway kube-apiservers on loopback (memory storage), both over TLS:
 - `open`: `--insecure-anonymous-admin` (no credentials checked, AlwaysAllow),
 - `secured`: `--client-ca-file` + `--authorization-mode=Node,RBAC`, the caller a client
-  certificate bound to the `view` ClusterRole (so RBAC evaluates rules; not system:masters,
+  certificate bound to a ClusterRole that reads ConfigMaps (so RBAC evaluates rules; not system:masters,
   which is allowed before any mode is asked),
 then times sequential GETs of one ConfigMap on a kept-alive connection, alternating rounds
 between the two so machine noise falls on both. Reports p50/p99 per server and the ratios.
@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import ssl
 import statistics
 import subprocess
@@ -30,10 +31,15 @@ import aiohttp
 from lab.kube.machinery.user import MASTERS
 from lab.pki.authority import load_or_create_ca
 from lab.pki.certs import CertSpec, ensure_cert
-from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 PATH = "/api/v1/namespaces/default/configmaps/bench"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 class Server:
@@ -117,14 +123,23 @@ async def main(requests: int, rounds: int) -> dict:
             cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bench"}, "data": {"k": "v"}}
             binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
                        "metadata": {"name": "bench-viewer"},
-                       "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+                       "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                   "name": "bench-reader"},
                        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bench-viewer"}]}
             async with aiohttp.ClientSession() as s:
                 open_ctx, admin_ctx = open_server.ssl_context(None), secured.ssl_context(admin)
                 await call(s, open_server, open_ctx, "POST", "/api/v1/namespaces/default/configmaps", cm)
                 await call(s, secured, admin_ctx, "POST", "/api/v1/namespaces/default/configmaps", cm)
+                reader = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                          "metadata": {"name": "bench-reader"},
+                          "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]}
+                await call(s, secured, admin_ctx, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", reader)
                 await call(s, secured, admin_ctx, "POST",
                            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", binding)
+                for _ in range(50):  # the authorizer's cache sees the binding a moment later
+                    if await call(s, secured, secured.ssl_context(viewer), "GET", PATH) == 200:
+                        break
+                    await asyncio.sleep(0.1)
             samples: dict[str, list[float]] = {"open": [], "secured": []}
             # one session (one kept-alive TLS connection) per server, as a client would hold
             async with aiohttp.ClientSession() as s_open, aiohttp.ClientSession() as s_sec:
