@@ -12,11 +12,12 @@ import logging
 
 from aiohttp import web
 
-from lab.kube.apiserver import bootstrap, tls
+from lab.kube.apiserver import bootstrap
 from lab.kube.apiserver.context import ServerContext, build_context
 from lab.kube.apiserver.rest.app import make_app
 from lab.kube.apiserver.settings import Settings
 from lab.kube.apiserver.storage import Storage
+from lab.kube.component import serving_certs
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,10 @@ class APIServer:
         s = self.settings
         hosts = [s.advertise, "127.0.0.1", "localhost", s.first_service_ip, "kubernetes",
                  "kubernetes.default", "kubernetes.default.svc"]
-        ssl_ctx = await asyncio.to_thread(tls.server_context, s.tls_cert_file,
-                                          s.tls_private_key_file, s.cert_dir, hosts,
-                                          s.client_ca_file)
+        # upstream's --cert-dir default: apiserver.crt (cert + its self-signed CA) when no files given
+        ssl_ctx = await asyncio.to_thread(
+            serving_certs.server_context, s.tls_cert_file, s.tls_private_key_file, cert_dir=s.cert_dir,
+            pair="apiserver", hosts=hosts, client_ca_file=s.client_ca_file)
         runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=2)
         await runner.setup()
         try:
