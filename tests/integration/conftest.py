@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lab.kube.machinery.user import MASTERS
 from lab.pki.authority import load_or_create_ca
@@ -127,6 +129,21 @@ class EtcdServer(str):
     def stop(self) -> None:
         _stop(self.proc)
         self.proc = None
+
+
+SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
+
+
+def service_account_key_flags(workdir: Path) -> tuple[str, ...]:
+    """Write a ServiceAccount signing key pair (kubeadm's sa.key / sa.pub) into `workdir` and
+    return the kube-apiserver flags that issue and verify tokens with it."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (workdir / "sa.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
+    (workdir / "sa.pub").write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return ("--service-account-issuer", SA_ISSUER, "--service-account-key-file", str(workdir / "sa.pub"),
+            "--service-account-signing-key-file", str(workdir / "sa.key"))
 
 
 @dataclass

@@ -15,15 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog
 from lab.pki.authority import load_or_create_ca
 from lab.pki.certs import CertSpec, ensure_cert
 from tests.integration.components import WAIT, Component
-from tests.integration.conftest import APIServerProcess, EtcdServer, kubectl_path
+from tests.integration.conftest import APIServerProcess, EtcdServer, kubectl_path, service_account_key_flags
 from tests.support import eventually
 
 pytestmark = pytest.mark.integration
@@ -33,17 +31,10 @@ VERSIONS = ["1.27", "1.33"]
 @pytest.fixture(scope="module")
 def rbac_server(etcd_server: EtcdServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[APIServerProcess]:
     workdir = tmp_path_factory.mktemp("rbac-apiserver")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    (workdir / "sa.key").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
-    (workdir / "sa.pub").write_bytes(key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     # its own etcd prefix: the session's AlwaysAllow server shares this etcd
     server = APIServerProcess(etcd_server.url, workdir, extra_args=(
         "--authorization-mode=RBAC", f"--etcd-prefix=/rbac-{uuid.uuid4().hex[:8]}",
-        "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
-        "--service-account-key-file", str(workdir / "sa.pub"),
-        "--service-account-signing-key-file", str(workdir / "sa.key")))
+        *service_account_key_flags(workdir)))
     server.start()
     try:
         yield server

@@ -17,16 +17,23 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from lab.kube.apiserver.serviceaccount import jws
 from lab.kube.apiserver.serviceaccount.keys import load_signing_key
-from tests.integration.conftest import APIServerProcess, EtcdServer, Kubectl, kubectl_path
+from tests.integration.conftest import (
+    SA_ISSUER,
+    APIServerProcess,
+    EtcdServer,
+    Kubectl,
+    kubectl_path,
+    service_account_key_flags,
+)
 
 pytestmark = pytest.mark.integration
 VERSIONS = ["1.27", "1.33"]
-ISSUER = "https://kubernetes.default.svc.cluster.local"
+ISSUER = SA_ISSUER
 UNAUTHORIZED = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                 "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
 
@@ -34,17 +41,9 @@ UNAUTHORIZED = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": 
 @pytest.fixture(scope="module")
 def sa_server(etcd_server: EtcdServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[APIServerProcess]:
     workdir = tmp_path_factory.mktemp("sa-apiserver")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    (workdir / "sa.key").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()))
-    (workdir / "sa.pub").write_bytes(key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     server = APIServerProcess(etcd_server.url, workdir, extra_args=(
         "--etcd-prefix", f"/sa-tokens-{uuid.uuid4().hex[:6]}",  # its own objects beside the session server's
-        "--service-account-issuer", ISSUER,
-        "--service-account-key-file", str(workdir / "sa.pub"),
-        "--service-account-signing-key-file", str(workdir / "sa.key"),
-        "--authorization-mode", "AlwaysAllow"))
+        *service_account_key_flags(workdir), "--authorization-mode", "AlwaysAllow"))
     server.start()
     try:
         yield server
