@@ -128,7 +128,45 @@ class RemoteRuntime:
         req = pb.ContainerStatusRequest(container_id=container_id)
         return (await self._rt("ContainerStatus", req, pb.ContainerStatusResponse)).status
 
+    async def update_container_resources(self, container_id: str, linux: pb.LinuxContainerResources) -> None:
+        req = pb.UpdateContainerResourcesRequest(container_id=container_id, linux=linux)
+        await self._rt("UpdateContainerResources", req, pb.UpdateContainerResourcesResponse)
+
+    async def reopen_container_log(self, container_id: str) -> None:
+        await self._rt("ReopenContainerLog", pb.ReopenContainerLogRequest(container_id=container_id),
+                       pb.ReopenContainerLogResponse)
+
+    async def exec_sync(self, container_id: str, cmd: list[str], timeout: int) -> pb.ExecSyncResponse:
+        # timeout 0 means none to the runtime; our deadline must outlast a real one
+        req = pb.ExecSyncRequest(container_id=container_id, cmd=cmd, timeout=timeout)
+        return await self._rt("ExecSync", req, pb.ExecSyncResponse, timeout=self.timeout + timeout)
+
+    async def exec(self, request: pb.ExecRequest) -> str:
+        return (await self._rt("Exec", request, pb.ExecResponse)).url
+
+    async def attach(self, request: pb.AttachRequest) -> str:
+        return (await self._rt("Attach", request, pb.AttachResponse)).url
+
+    async def port_forward(self, sandbox_id: str, ports: list[int]) -> str:
+        req = pb.PortForwardRequest(pod_sandbox_id=sandbox_id, port=ports)
+        return (await self._rt("PortForward", req, pb.PortForwardResponse)).url
+
+    async def list_container_stats(self, sandbox_id: str = "") -> list[pb.ContainerStats]:
+        req = pb.ListContainerStatsRequest(filter=pb.ContainerStatsFilter(pod_sandbox_id=sandbox_id))
+        return list((await self._rt("ListContainerStats", req, pb.ListContainerStatsResponse)).stats)
+
     # -- ImageService ----------------------------------------------------------------------------
+    async def list_images(self) -> list[pb.Image]:
+        reply = await self._call("ImageService", "ListImages", pb.ListImagesRequest(), pb.ListImagesResponse)
+        return list(reply.images)
+
+    async def remove_image(self, image: str) -> None:
+        await self._call("ImageService", "RemoveImage", pb.RemoveImageRequest(image=pb.ImageSpec(image=image)),
+                         pb.RemoveImageResponse)
+
+    async def image_fs_info(self) -> pb.ImageFsInfoResponse:
+        return await self._call("ImageService", "ImageFsInfo", pb.ImageFsInfoRequest(), pb.ImageFsInfoResponse)
+
     async def image_status(self, image: str) -> pb.Image | None:
         req = pb.ImageStatusRequest(image=pb.ImageSpec(image=image))
         reply = await self._call("ImageService", "ImageStatus", req, pb.ImageStatusResponse)

@@ -49,6 +49,9 @@ class FakeRuntime:
     containers: dict[str, FakeContainer] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
     pullable: bool = True
+    # ExecSync answers by command line (joined with spaces); unknown commands exit 0 with no output
+    exec_results: dict[str, pb.ExecSyncResponse] = field(default_factory=dict)
+    streaming_url: str = "http://127.0.0.1:0/streaming"
     _failures: dict[str, CRIError] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -177,7 +180,61 @@ class FakeRuntime:
                                   labels=c.config.labels, annotations=c.config.annotations,
                                   mounts=c.config.mounts, log_path=c.config.log_path)
 
+    async def update_container_resources(self, container_id: str, linux: pb.LinuxContainerResources) -> None:
+        self._record("UpdateContainerResources", container_id)
+        self._container("UpdateContainerResources", container_id).config.linux.resources.CopyFrom(linux)
+
+    async def reopen_container_log(self, container_id: str) -> None:
+        self._record("ReopenContainerLog", container_id)
+        if self._container("ReopenContainerLog", container_id).state != pb.CONTAINER_RUNNING:
+            raise CRIError("ReopenContainerLog", "UNKNOWN", f"container {container_id} is not running")
+
+    async def exec_sync(self, container_id: str, cmd: list[str], timeout: int) -> pb.ExecSyncResponse:
+        self._record("ExecSync", f"{container_id} {' '.join(cmd)}")
+        if self._container("ExecSync", container_id).state != pb.CONTAINER_RUNNING:
+            raise CRIError("ExecSync", "UNKNOWN", f"container {container_id} is not running")
+        return self.exec_results.get(" ".join(cmd), pb.ExecSyncResponse())
+
+    async def exec(self, request: pb.ExecRequest) -> str:
+        self._record("Exec", f"{request.container_id} {' '.join(request.cmd)}")
+        self._container("Exec", request.container_id)
+        return f"{self.streaming_url}/exec/{request.container_id}"
+
+    async def attach(self, request: pb.AttachRequest) -> str:
+        self._record("Attach", request.container_id)
+        self._container("Attach", request.container_id)
+        return f"{self.streaming_url}/attach/{request.container_id}"
+
+    async def port_forward(self, sandbox_id: str, ports: list[int]) -> str:
+        self._record("PortForward", sandbox_id)
+        self._sandbox("PortForward", sandbox_id)
+        return f"{self.streaming_url}/portforward/{sandbox_id}"
+
+    async def list_container_stats(self, sandbox_id: str = "") -> list[pb.ContainerStats]:
+        self._record("ListContainerStats", sandbox_id)
+        now = self._ns()
+        return [pb.ContainerStats(
+                    attributes=pb.ContainerAttributes(id=c.id, metadata=c.config.metadata, labels=c.config.labels),
+                    cpu=pb.CpuUsage(timestamp=now, usage_core_nano_seconds=pb.UInt64Value(value=0)),
+                    memory=pb.MemoryUsage(timestamp=now, working_set_bytes=pb.UInt64Value(value=0)))
+                for c in self.containers.values()
+                if c.state == pb.CONTAINER_RUNNING and (not sandbox_id or c.sandbox_id == sandbox_id)]
+
     # -- ImageService ----------------------------------------------------------------------------
+    async def list_images(self) -> list[pb.Image]:
+        self._record("ListImages")
+        return [pb.Image(id=ref, repo_tags=[name], size=1) for name, ref in self.images.items()]
+
+    async def remove_image(self, image: str) -> None:
+        self._record("RemoveImage", image)
+        self.images.pop(image, None)
+
+    async def image_fs_info(self) -> pb.ImageFsInfoResponse:
+        self._record("ImageFsInfo")
+        usage = pb.FilesystemUsage(timestamp=self._ns(), fs_id=pb.FilesystemIdentifier(mountpoint="/fake"),
+                                   used_bytes=pb.UInt64Value(value=len(self.images)))
+        return pb.ImageFsInfoResponse(image_filesystems=[usage])
+
     async def image_status(self, image: str) -> pb.Image | None:
         self._record("ImageStatus", image)
         if image not in self.images:
