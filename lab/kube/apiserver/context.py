@@ -15,6 +15,7 @@ from lab.kube.apiserver.authn.chain import AuthenticationChain
 from lab.kube.apiserver.authn.setup import build_authenticator
 from lab.kube.apiserver.authz.authorizer import Authorizer
 from lab.kube.apiserver.authz.setup import build_authorizer
+from lab.kube.apiserver.kubelet_client import KubeletClient
 from lab.kube.apiserver.readiness import Readiness
 from lab.kube.apiserver.registry import Registry, RegistryContext
 from lab.kube.apiserver.settings import Settings
@@ -38,6 +39,8 @@ class ServerContext:
     """Who each request is (x509, bearer tokens, anonymous on the anonymous paths)."""
     authorizer: Authorizer
     """Whether it may do what it asks (`--authorization-mode`)."""
+    kubelets: KubeletClient
+    """How to reach a node's kubelet (logs, exec, attach, port-forward, nodes/proxy)."""
 
 
 def build_context(settings: Settings, storage: Storage) -> ServerContext:
@@ -52,5 +55,7 @@ def build_context(settings: Settings, storage: Storage) -> ServerContext:
         service_ips=service_ips, node_ports=node_ports)
     registries = {r: Registry(for_resource(r), shared) for r in catalog.RESOURCES}
     shared.admission.plugins.extend(build_plugins(settings, registries))  # plugins may read registries
+    nodes = registries[catalog.NODES]
     return ServerContext(settings, registries, service_ips, Readiness(storage),
-                         build_authenticator(settings, registries), build_authorizer(settings, registries))
+                         build_authenticator(settings, registries), build_authorizer(settings, registries),
+                         KubeletClient(settings, lambda name: nodes.get(None, name)))

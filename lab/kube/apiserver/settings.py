@@ -81,6 +81,17 @@ class Settings:
     """Client certificate presented to etcd (etcd's --client-cert-auth)."""
     etcd_keyfile: str = ""
     """Key of `etcd_certfile`."""
+    kubelet_client_certificate: str = ""
+    """Client certificate for the kubelet API (logs, exec, attach, port-forward, nodes/proxy)."""
+    kubelet_client_key: str = ""
+    """Key of `kubelet_client_certificate`."""
+    kubelet_certificate_authority: str = ""
+    """CA verifying kubelets' serving certificates; empty means unverified, as upstream."""
+    kubelet_preferred_address_types: tuple[str, ...] = (
+        "Hostname", "InternalDNS", "InternalIP", "ExternalDNS", "ExternalIP")
+    """Node address types tried in order to reach a kubelet (upstream's default order)."""
+    kubelet_timeout: float = 5.0
+    """Seconds for a kubelet request to answer (streams run longer)."""
 
     @property
     def advertise(self) -> str:
@@ -144,10 +155,15 @@ def parser() -> argparse.ArgumentParser:
     a("--etcd-cafile", default="", help="CA bundle verifying etcd's serving certificate")
     a("--etcd-certfile", default="", help="client certificate for etcd")
     a("--etcd-keyfile", default="", help="client key for etcd")
+    a("--kubelet-client-certificate", default="", help="client certificate the API server shows kubelets")
+    a("--kubelet-client-key", default="", help="its key")
+    a("--kubelet-certificate-authority", default="",
+      help="CA bundle verifying kubelets' serving certificates; empty: not verified, as upstream")
+    a("--kubelet-preferred-address-types", default=",".join(Settings.kubelet_preferred_address_types),
+      help="node address types tried in order to reach a kubelet")
+    a("--kubelet-timeout", type=parse_duration, default=5.0, help="timeout for kubelet requests (not streams)")
     # accepted for compatibility with upstream unit files; not acted upon
-    for flag in ("--kubelet-client-certificate",
-                 "--kubelet-client-key", "--allow-privileged"):
-        a(flag, default=None, help="accepted, not yet used")
+    a("--allow-privileged", default=None, help="accepted, not used")
     return p
 
 
@@ -191,6 +207,11 @@ def from_args(argv: list[str] | None = None) -> Settings:
         etcd_cafile=ns.etcd_cafile,
         etcd_certfile=ns.etcd_certfile,
         etcd_keyfile=ns.etcd_keyfile,
+        kubelet_client_certificate=ns.kubelet_client_certificate,
+        kubelet_client_key=ns.kubelet_client_key,
+        kubelet_certificate_authority=ns.kubelet_certificate_authority,
+        kubelet_preferred_address_types=_list_flag([ns.kubelet_preferred_address_types]),
+        kubelet_timeout=ns.kubelet_timeout,
     )
 
 
