@@ -188,6 +188,13 @@ class APIServerProcess:
         ensure_cert(self.pki_dir, CertSpec("admin", "kubelab-admin", (MASTERS,)), ca)
         return self.pki_dir / "admin.crt", self.pki_dir / "admin.key"
 
+    def kubelet_client_credentials(self) -> tuple[Path, Path]:
+        """(cert, key) the API server shows kubelets (logs, exec), as kubeadm's apiserver-kubelet-client."""
+        ca, _ = load_or_create_ca(self.pki_dir)
+        ensure_cert(self.pki_dir, CertSpec("apiserver-kubelet-client", "kube-apiserver-kubelet-client", (MASTERS,)),
+                    ca)
+        return self.pki_dir / "apiserver-kubelet-client.crt", self.pki_dir / "apiserver-kubelet-client.key"
+
     def ssl_context(self) -> ssl.SSLContext:
         """Trusts the server and presents the admin's client certificate."""
         ctx = ssl.create_default_context(cafile=str(self.ca_file))
@@ -201,12 +208,17 @@ class APIServerProcess:
                 "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
                 "--cert-dir", str(self.cert_dir), "--service-cluster-ip-range", "10.96.0.0/12",
                 "--client-ca-file", str(self.pki_dir / "ca.crt"),
+                "--kubelet-client-certificate", str(self.pki_dir / "apiserver-kubelet-client.crt"),
+                "--kubelet-client-key", str(self.pki_dir / "apiserver-kubelet-client.key"),
+                # test kubelets serve self-signed certificates on loopback (no --kubelet-certificate-authority)
+                "--kubelet-preferred-address-types", "InternalIP,Hostname",
                 # authorized as the lab runs it; a test's own --authorization-mode comes later and wins
                 "--authorization-mode", "Node,RBAC", *self.extra_args]
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.admin_credentials()  # the client CA must exist before the server reads it
+        self.kubelet_client_credentials()
         env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,

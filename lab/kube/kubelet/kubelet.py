@@ -74,6 +74,7 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
             facts = NodeFactsProvider(name=settings.node_name, node_ip=settings.node_ip,
                                       hostname=settings.node_name, root_dir=settings.root_dir,
                                       max_pods=settings.max_pods, runtime_version=f"{name}://{version}",
+                                      kubelet_port=settings.port or 10250,
                                       extra_labels=settings.node_labels)
             status = NodeStatusManager(client, facts, lambda: network.ready, settings.node_status_update_frequency)
             await status.register()
@@ -89,7 +90,7 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                 group.create_task(status.run(), name="node-status")
                 group.create_task(workers.run(), name="pod-workers")
                 if settings.enable_server and settings.port:  # the kubelet API on 10250
-                    server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list)
+                    server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list, runtime=rt)
                     group.create_task(server.run(), name="kubelet-server")
     finally:
         await healthz.stop()

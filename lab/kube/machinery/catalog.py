@@ -62,7 +62,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "namespaces", "namespace", "Namespace", False, "namespaces",
              short_names=("ns",), subresources=("status",)),
     Resource("", "v1", "pods", "pod", "Pod", True, "pods",
-             short_names=("po",), categories=("all",), subresources=("status", "binding")),
+             short_names=("po",), categories=("all",), subresources=("status", "binding", "log")),
     Resource("", "v1", "nodes", "node", "Node", False, "minions",
              short_names=("no",), subresources=("status",)),
     Resource("", "v1", "services", "service", "Service", True, "services/specs",

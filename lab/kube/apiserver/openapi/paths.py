@@ -186,6 +186,8 @@ def _subresource(o: _Ops, res: catalog.Resource, sub: str, ns: str, item_params:
     elif sub == "token":
         gvk = _gvk("authentication.k8s.io", "v1", "TokenRequest")
     params = [path_param("name", short if sub != "status" else res.kind), *item_params[1:]]
+    if sub == "log":  # pods/log: text, read only
+        return {"get": _pod_log_op(o, name), "parameters": [*params, *pretty]}
     if sub in ("binding", "token"):  # create-only subresources
         return {"post": o.op("create", name, "post", [body(target), *writeq], responses(target, "200", "201", "202"),
                              gvk=gvk, doc=f"create {sub} of a {res.kind}"),
@@ -199,6 +201,26 @@ def _subresource(o: _Ops, res: catalog.Resource, sub: str, ns: str, item_params:
                       consumes=PATCH_CONSUMES, doc=f"partially update {sub} of the specified {res.kind}"),
         "parameters": [*params, *pretty],
     }
+
+
+LOG_QUERY = (("container", "string", "The container for which to stream logs."),
+             ("follow", "boolean", "Follow the log stream of the pod."),
+             ("insecureSkipTLSVerifyBackend", "boolean", "Do not verify the serving certificate of the kubelet."),
+             ("limitBytes", "integer", "The number of bytes to read from the server before terminating."),
+             ("previous", "boolean", "Return previous terminated container logs."),
+             ("sinceSeconds", "integer", "A relative time in seconds before the current time to show logs from."),
+             ("tailLines", "integer", "The number of lines from the end of the logs to show."),
+             ("timestamps", "boolean", "Add an RFC3339 timestamp at the beginning of every line."))
+
+
+def _pod_log_op(o: _Ops, name: str) -> dict[str, Any]:
+    op = o.op("read", name, "get", [], {"200": {"description": "OK", "schema": {"type": "string"}},
+                                        "401": {"description": "Unauthorized"}},
+              doc="read log of the specified Pod")
+    op["produces"] = ["text/plain", "application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
+    op["parameters"] = [{"name": n, "in": "query", "type": kind, "uniqueItems": True, "description": doc}
+                        for n, kind, doc in LOG_QUERY]
+    return op
 
 
 def all_paths(resources: tuple[catalog.Resource, ...] = catalog.RESOURCES) -> dict[str, dict[str, Any]]:

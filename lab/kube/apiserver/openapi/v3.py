@@ -59,7 +59,8 @@ def _operation(op: dict[str, Any], refs: set[str]) -> dict[str, Any]:
     for code, resp in op.get("responses", {}).items():
         r: dict[str, Any] = {"description": resp.get("description", "")}
         if "schema" in resp:
-            refs.add(resp["schema"]["$ref"][len(DEFS):])
+            if "$ref" in resp["schema"]:  # pods/log answers a plain string
+                refs.add(resp["schema"]["$ref"][len(DEFS):])
             r["content"] = {c: {"schema": _relink(resp["schema"])} for c in op["produces"]}
         out["responses"][code] = r
     return out

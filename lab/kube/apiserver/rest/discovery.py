@@ -19,6 +19,7 @@ SUBRESOURCE_KINDS = {
     "binding": ("Binding", ["create"]),
     "scale": ("Scale", ["get", "patch", "update"]),
     "token": ("TokenRequest", ["create"]),
+    "log": ("Pod", ["get"]),
 }
 
 

@@ -20,7 +20,7 @@ from lab.kube.apiserver.registry.options import (
     check_resource_version,
 )
 from lab.kube.apiserver.rest import negotiation as neg
-from lab.kube.apiserver.rest import reviews
+from lab.kube.apiserver.rest import podlogs, reviews
 from lab.kube.apiserver.rest import subresources as subs
 from lab.kube.apiserver.rest.fieldcheck import check_fields, check_shape
 from lab.kube.apiserver.rest.paths import RequestInfo, not_found_path
@@ -78,8 +78,12 @@ class ResourceHandler:
             if problems:  # upstream NamespaceKeyFunc: never let a name reshape a storage key
                 raise BadRequest(f"Name parameter invalid: {orjson.dumps(info.name).decode()}: "
                                  + ";".join(problems))
-        neg.check_acceptable(request)
         method = request.method
+        if info.subresource == "log":  # pods/log: read only, streamed from the kubelet
+            if method != "GET":
+                raise MethodNotAllowed("the server does not allow this method on the requested resource")
+            return await podlogs.serve(self.ctx, request, info.namespace or "", info.name or "")
+        neg.check_acceptable(request)
         if info.subresource == "token":  # serviceaccounts/token: TokenRequest, create only
             if method != "POST":
                 raise MethodNotAllowed("the server does not allow this method on the requested resource")

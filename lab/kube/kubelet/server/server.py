@@ -1,8 +1,8 @@
 """The kubelet API on 10250: HTTPS, every request authenticated and authorized (`auth`), then
-`/healthz` and `/pods`. The streaming endpoints (exec, attach, portForward, containerLogs) add
-routes here; the auth in front of them is already done.
+`/healthz`, `/pods` and `/containerLogs` (with a runtime). The streaming endpoints (exec, attach,
+portForward) add routes here; the auth in front of them is already done.
 
-    server = KubeletServer.from_settings(settings, client, pods=lambda: workers.informer.store.list())
+    server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list, runtime=rt)
     group.create_task(server.run(), name="kubelet-server")
 """
 
@@ -27,8 +27,11 @@ from lab.kube.component import (
     server_context,
 )
 from lab.kube.component.client_certs import X509Verifier
+from lab.kube.kubelet.cri.runtime import Runtime
 from lab.kube.kubelet.server.auth import auth_filter
+from lab.kube.kubelet.server.logs import ContainerLogs
 from lab.kube.kubelet.settings import KubeletSettings
+from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj
 
 log = logging.getLogger(__name__)
@@ -69,7 +72,8 @@ class KubeletServer:
         self.health, self.address, self.port = health, address, port
 
     @classmethod
-    def build(cls, settings: KubeletSettings, reviewer: Reviewer | None, pods: PodsFunc) -> KubeletServer:
+    def build(cls, settings: KubeletSettings, reviewer: Reviewer | None, pods: PodsFunc,
+              runtime: Runtime | None = None) -> KubeletServer:
         cert, key, cert_dir = serving_context(settings)
         tls = server_context(cert, key, cert_dir=cert_dir, pair="kubelet", hosts=(settings.node_name,),
                              client_ca_file=settings.client_ca_file)
@@ -80,12 +84,17 @@ class KubeletServer:
         async def list_pods(_: web.Request) -> web.Response:
             return web.json_response(pod_list(pods()))
         health.add_route("/pods", list_pods)
+        if runtime is not None:
+            def find_pod(namespace: str, name: str) -> Obj | None:
+                return next((p for p in pods() if meta.namespace(p) == namespace and meta.name(p) == name), None)
+            health.add_route("/containerLogs/{namespace}/{pod}/{container}", ContainerLogs(runtime, find_pod).handle)
         return cls(health, settings.address, settings.port)
 
     @classmethod
-    def from_settings(cls, settings: KubeletSettings, client: Client, pods: PodsFunc) -> KubeletServer:
+    def from_settings(cls, settings: KubeletSettings, client: Client, pods: PodsFunc,
+                      runtime: Runtime | None = None) -> KubeletServer:
         """Reviews go to the API server the kubelet talks to, with its own credentials."""
-        return cls.build(settings, APIReviewer(client), pods)
+        return cls.build(settings, APIReviewer(client), pods, runtime)
 
     async def run(self) -> None:
         """Serve until cancelled."""
