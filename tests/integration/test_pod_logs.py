@@ -6,74 +6,34 @@ the CRI log files real containerd writes. Options (--tail, --timestamps, --limit
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import select
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from lab.kube.client import Client, load_kubeconfig
-from lab.kube.kubelet import labels as lbl
-from lab.kube.kubelet.cri.client import RemoteRuntime
-from lab.kube.kubelet.kubelet import run
-from lab.kube.kubelet.settings import KubeletSettings
-from lab.kube.machinery import catalog, errors
+from lab.kube.machinery import catalog
 from tests.integration.conftest import APIServerProcess, Kubectl
+from tests.integration.kubelet_node import kubelet_node, pod
 from tests.integration.test_kubelet_containerd import Containerd, containerd  # noqa: F401  (the fixture)
-from tests.support import eventually, free_port
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 MINORS = (27, 33)
 TALKER = "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.3; done"
 
 
-def pod(name: str, node: str, image: str, script: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"nodeName": node, "terminationGracePeriodSeconds": 1, "containers": [{
-                "name": "main", "image": image, "imagePullPolicy": "IfNotPresent",
-                "command": ["/bin/sh", "-c", script]}]}}
-
-
 @pytest.fixture
-async def node(containerd: Containerd, apiserver: APIServerProcess, tmp_path: Path) -> Any:  # noqa: F811
-    """A kubelet serving its API on a free port, with two pods: `talker` and `crasher`."""
-    name = f"kt-logs-{containerd.bridge}"
-    settings = KubeletSettings(node_name=name, node_ip="127.0.0.1", root_dir=str(tmp_path),
-                               container_runtime_endpoint=containerd.endpoint, cni_conf_dir=str(tmp_path / "net.d"),
-                               healthz_port=0, address="127.0.0.1", port=free_port(),
-                               client_ca_file=str(apiserver.pki_dir / "ca.crt"),
-                               node_status_update_frequency=1.0, pod_cidr_routes=False)
-    config = load_kubeconfig(str(apiserver.kubeconfig))
-    kubelet = asyncio.create_task(run(settings, client_config=config))
+async def node(containerd: Containerd, apiserver: APIServerProcess, tmp_path: Path) -> AsyncIterator[str]:  # noqa: F811
+    """A kubelet with two pods: `talker` (a line every 0.3 s) and `crasher` (prints, exits 3, restarts)."""
     image = f"{containerd.registry}/busybox:test"
-    async with Client(config) as client:
-        try:
-            await eventually(lambda: client.get(catalog.NODES, name), timeout=30, what="node registration")
-            await client.patch(catalog.NODES, name, {"spec": {"podCIDR": containerd.subnet}})
-            await client.create(catalog.PODS, pod("talker", name, image, TALKER))
-            await client.create(catalog.PODS, pod("crasher", name, image, "echo crashed-once; exit 3"))
-
-            async def running() -> bool:
-                got = await client.get(catalog.PODS, "talker", "default")
-                return (got.get("status") or {}).get("phase") == "Running"
-            await eventually(running, timeout=60, what="talker Running")
-            yield name
-        finally:
-            for p in ("talker", "crasher"):
-                with contextlib.suppress(errors.NotFound):
-                    await client.delete(catalog.PODS, p, "default", grace_period_seconds=0)
-            kubelet.cancel()
-            await asyncio.gather(kubelet, return_exceptions=True)
-            async with RemoteRuntime(containerd.endpoint) as rt:
-                for p in ("talker", "crasher"):
-                    for sandbox in await rt.list_pod_sandbox({lbl.POD_NAME: p}):
-                        await rt.stop_pod_sandbox(sandbox.id)
-                        await rt.remove_pod_sandbox(sandbox.id)
-            with contextlib.suppress(errors.NotFound):
-                await client.delete(catalog.NODES, name)
+    pods = [pod("talker", "", image, ["/bin/sh", "-c", TALKER]),
+            pod("crasher", "", image, ["/bin/sh", "-c", "echo crashed-once; exit 3"])]
+    async with kubelet_node(containerd, apiserver, tmp_path, "kt-logs", pods, running=("talker",)) as name:
+        yield name
 
 
 async def logs(kubectl: Kubectl, minor: int, *args: str) -> tuple[int, str, str]:

@@ -34,15 +34,18 @@ class HealthServer:
         self.middlewares = list(middlewares)
         self._checks: dict[str, tuple[Check, tuple[str, ...]]] = {"ping": (lambda: True, paths)}
         self._routes: dict[str, Handler] = {path: self._health_handler(path) for path in paths}
+        self._posts: dict[str, Handler] = {}
         self._runner: web.AppRunner | None = None
 
     def add_check(self, name: str, check: Check, paths: tuple[str, ...] = HEALTH_PATHS) -> None:
         """`check()` is True while healthy; `paths` limits it (e.g. readiness only: ("/readyz",))."""
         self._checks[name] = (check, paths)
 
-    def add_route(self, path: str, handler: Handler) -> None:
-        """Serve `handler` on GET `path`, replacing the default handler if `path` had one."""
+    def add_route(self, path: str, handler: Handler, *, post: bool = False) -> None:
+        """Serve `handler` on GET `path` (and POST with `post`), replacing a default handler there."""
         self._routes[path] = handler
+        if post:
+            self._posts[path] = handler
 
     def failed(self, path: str) -> list[str]:
         """Names of the checks on `path` that fail now."""
@@ -63,6 +66,8 @@ class HealthServer:
         app = web.Application(middlewares=self.middlewares)
         for path, handler in self._routes.items():
             app.router.add_get(path, handler)
+        for path, handler in self._posts.items():
+            app.router.add_post(path, handler)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port, ssl_context=self.ssl_context).start()

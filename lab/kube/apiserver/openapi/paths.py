@@ -188,6 +188,9 @@ def _subresource(o: _Ops, res: catalog.Resource, sub: str, ns: str, item_params:
     params = [path_param("name", short if sub != "status" else res.kind), *item_params[1:]]
     if sub == "log":  # pods/log: text, read only
         return {"get": _pod_log_op(o, name), "parameters": [*params, *pretty]}
+    if sub in CONNECT_QUERY:  # upgraded streams: GET (WebSocket) and POST (SPDY)
+        return {"get": _connect_op(o, "get", name, sub), "post": _connect_op(o, "post", name, sub),
+                "parameters": params}
     if sub in ("binding", "token"):  # create-only subresources
         return {"post": o.op("create", name, "post", [body(target), *writeq], responses(target, "200", "201", "202"),
                              gvk=gvk, doc=f"create {sub} of a {res.kind}"),
@@ -211,6 +214,34 @@ LOG_QUERY = (("container", "string", "The container for which to stream logs."),
              ("sinceSeconds", "integer", "A relative time in seconds before the current time to show logs from."),
              ("tailLines", "integer", "The number of lines from the end of the logs to show."),
              ("timestamps", "boolean", "Add an RFC3339 timestamp at the beginning of every line."))
+
+
+CONNECT_QUERY = {
+    "exec": (("command", "string", "Command is the remote command to execute. argv array."),
+             ("container", "string", "Container in which to execute the command."),
+             ("stderr", "boolean", "Redirect the standard error stream of the pod for this call."),
+             ("stdin", "boolean", "Redirect the standard input stream of the pod for this call."),
+             ("stdout", "boolean", "Redirect the standard output stream of the pod for this call."),
+             ("tty", "boolean", "TTY if true indicates that a tty will be allocated for the exec call.")),
+    "attach": (("container", "string", "The container in which to execute the command."),
+               ("stderr", "boolean", "Stderr if true indicates that stderr is to be redirected."),
+               ("stdin", "boolean", "Stdin if true, redirects the standard input stream of the pod."),
+               ("stdout", "boolean", "Stdout if true indicates that stdout is to be redirected."),
+               ("tty", "boolean", "TTY if true indicates that a tty will be allocated for the attach call.")),
+    "portforward": (("ports", "integer", "List of ports to forward"),),
+}
+
+
+def _connect_op(o: _Ops, method: str, name: str, sub: str) -> dict[str, Any]:
+    kind = {"exec": "PodExecOptions", "attach": "PodAttachOptions", "portforward": "PodPortForwardOptions"}[sub]
+    op = o.op("connect", f"{method.capitalize()}{name}", "connect", [],
+              {"200": {"description": "OK", "schema": {"type": "string"}}, "401": {"description": "Unauthorized"}},
+              gvk=_gvk("", "v1", kind), doc=f"connect {method.upper()} requests to {sub} of Pod")
+    op["operationId"] = f"connect{o.ident}{method.capitalize()}{name}"
+    op["produces"] = ["*/*"]
+    op["parameters"] = [{"name": n, "in": "query", "type": kind_, "uniqueItems": True, "description": doc}
+                        for n, kind_, doc in CONNECT_QUERY[sub]]
+    return op
 
 
 def _pod_log_op(o: _Ops, name: str) -> dict[str, Any]:

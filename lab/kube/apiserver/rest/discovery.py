@@ -20,6 +20,9 @@ SUBRESOURCE_KINDS = {
     "scale": ("Scale", ["get", "patch", "update"]),
     "token": ("TokenRequest", ["create"]),
     "log": ("Pod", ["get"]),
+    "exec": ("PodExecOptions", ["create", "get"]),
+    "attach": ("PodAttachOptions", ["create", "get"]),
+    "portforward": ("PodPortForwardOptions", ["create", "get"]),
 }
 
 

@@ -19,8 +19,8 @@ from lab.kube.apiserver.registry.options import (
     ListOptions,
     check_resource_version,
 )
+from lab.kube.apiserver.rest import connect, podlogs, reviews
 from lab.kube.apiserver.rest import negotiation as neg
-from lab.kube.apiserver.rest import podlogs, reviews
 from lab.kube.apiserver.rest import subresources as subs
 from lab.kube.apiserver.rest.fieldcheck import check_fields, check_shape
 from lab.kube.apiserver.rest.paths import RequestInfo, not_found_path
@@ -83,6 +83,10 @@ class ResourceHandler:
             if method != "GET":
                 raise MethodNotAllowed("the server does not allow this method on the requested resource")
             return await podlogs.serve(self.ctx, request, info.namespace or "", info.name or "")
+        if info.subresource in connect.CONNECT_SUBRESOURCES:  # upgraded streams to the kubelet
+            if method not in ("GET", "POST"):
+                raise MethodNotAllowed("the server does not allow this method on the requested resource")
+            return await connect.serve(self.ctx, request, info.namespace or "", info.name or "", info.subresource)
         neg.check_acceptable(request)
         if info.subresource == "token":  # serviceaccounts/token: TokenRequest, create only
             if method != "POST":

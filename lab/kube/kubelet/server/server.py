@@ -1,6 +1,5 @@
 """The kubelet API on 10250: HTTPS, every request authenticated and authorized (`auth`), then
-`/healthz`, `/pods` and `/containerLogs` (with a runtime). The streaming endpoints (exec, attach,
-portForward) add routes here; the auth in front of them is already done.
+`/healthz`, `/pods` and, with a runtime, `/containerLogs`, `/exec`, `/attach` and `/portForward`.
 
     server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list, runtime=rt)
     group.create_task(server.run(), name="kubelet-server")
@@ -30,6 +29,7 @@ from lab.kube.component.client_certs import X509Verifier
 from lab.kube.kubelet.cri.runtime import Runtime
 from lab.kube.kubelet.server.auth import auth_filter
 from lab.kube.kubelet.server.logs import ContainerLogs
+from lab.kube.kubelet.server.streaming import Streaming
 from lab.kube.kubelet.settings import KubeletSettings
 from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj
@@ -88,6 +88,10 @@ class KubeletServer:
             def find_pod(namespace: str, name: str) -> Obj | None:
                 return next((p for p in pods() if meta.namespace(p) == namespace and meta.name(p) == name), None)
             health.add_route("/containerLogs/{namespace}/{pod}/{container}", ContainerLogs(runtime, find_pod).handle)
+            streams = Streaming(runtime, find_pod)  # SPDY upgrades come as POST, WebSocket ones as GET
+            health.add_route("/exec/{namespace}/{pod}/{container}", streams.exec, post=True)
+            health.add_route("/attach/{namespace}/{pod}/{container}", streams.attach, post=True)
+            health.add_route("/portForward/{namespace}/{pod}", streams.port_forward, post=True)
         return cls(health, settings.address, settings.port)
 
     @classmethod
