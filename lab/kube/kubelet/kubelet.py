@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from pathlib import Path
 
 from lab.kube.client import Client, ClientConfig, Informer, load_kubeconfig
@@ -54,6 +55,11 @@ def node_facts(settings: KubeletSettings) -> podconfig.NodeFacts:
                                host_dns=podconfig.parse_resolv_conf(resolv))
 
 
+async def _after(first: Awaitable[object], then: Awaitable[None]) -> None:
+    await first
+    await then
+
+
 async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_config: ClientConfig | None = None,
               runner: Runner | None = None, proc_sys: Path = Path("/proc/sys")) -> None:
     """Run until cancelled; tests pass a FakeRuntime, an InMemoryAPI config, a RecordingRunner and a fake /proc/sys."""
@@ -78,7 +84,9 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                                       extra_labels=settings.node_labels)
             status = NodeStatusManager(client, facts, lambda: network.ready, settings.node_status_update_frequency)
             await status.register()
-            syncer = PodSyncer(rt, node_facts(settings), volumes=volumes.from_api(client, settings.root_dir))
+            services = Informer(client, catalog.SERVICES)  # all namespaces, as upstream: Service env vars
+            syncer = PodSyncer(rt, node_facts(settings), volumes=volumes.from_api(client, settings.root_dir),
+                               services=services.store.list)
             workers = PodWorkers(client, syncer, settings.node_name, name,
                                  network_ready=lambda: network.ready)
             if settings.healthz_port:
@@ -88,7 +96,9 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                 group.create_task(network.run(), name="node-network")
                 group.create_task(NodeLease(client, settings.node_name).run(), name="node-lease")
                 group.create_task(status.run(), name="node-status")
-                group.create_task(workers.run(), name="pod-workers")
+                group.create_task(services.run(), name="service-informer")
+                # upstream starts no container before the Services are known: their env vars are fixed at start
+                group.create_task(_after(services.wait_synced(), workers.run()), name="pod-workers")
                 if settings.enable_server and settings.port:  # the kubelet API on 10250
                     server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list, runtime=rt)
                     group.create_task(server.run(), name="kubelet-server")

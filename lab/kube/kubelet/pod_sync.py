@@ -53,9 +53,11 @@ def should_restart(pod: Obj, c: ContainerRecord) -> bool:
 
 class PodSyncer:
     def __init__(self, runtime: Runtime, node: podconfig.NodeFacts, clock: Callable[[], float] = time.time,
-                 volumes: VolumeManager | None = None) -> None:
-        """Without `volumes` the pod's volumes are not set up and containers mount none of them."""
+                 volumes: VolumeManager | None = None, services: Callable[[], list[Obj]] = list) -> None:
+        """Without `volumes` the pod's volumes are not set up and containers mount none of them;
+        `services` lists the cluster's Services (their environment variables)."""
         self.runtime, self.node, self.clock, self.volumes = runtime, node, clock, volumes
+        self.services = services
         self.crash_backoff = Backoff(clock=clock)
         self.pull_backoff = Backoff(clock=clock)
         self._pull_failed_at: dict[str, float] = {}
@@ -132,7 +134,7 @@ class PodSyncer:
             result.waiting[name] = waiting
             return False
         mounts = self.volumes.mounts(pod, spec) if self.volumes is not None else []
-        cfg = podconfig.container_config(pod, spec, self.node, restarts, pod_ip, mounts)
+        cfg = podconfig.container_config(pod, spec, self.node, restarts, pod_ip, mounts, self.services())
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, config)
         except CRIError as exc:

@@ -16,6 +16,7 @@ import orjson
 
 from lab.kube.kubelet import labels as lbl
 from lab.kube.kubelet.cri import api_pb2 as pb
+from lab.kube.kubelet.service_env import service_environment
 from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of
 from lab.kube.machinery.quantity import cpu_millis, to_bytes
@@ -132,12 +133,19 @@ def expand(text: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)", sub, text)
 
 
-def environment(pod: Obj, container: Obj, pod_ip: str, node: NodeFacts) -> dict[str, str]:
+def environment(pod: Obj, container: Obj, pod_ip: str, node: NodeFacts,
+                services: Sequence[Obj] = ()) -> dict[str, str]:
+    """The container's own variables, then the Service variables it does not set itself (upstream
+    makeEnvironmentVariables); `$(VAR)` sees both."""
+    service_env = service_environment(pod, services)
     env: dict[str, str] = {}
     for var in container.get("env") or []:
         ref = ((var.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
-        env[var["name"]] = _field_value(pod, ref, pod_ip, node) if ref else expand(var.get("value", ""), env)
-    return env
+        if var.get("value"):
+            env[var["name"]] = expand(var["value"], {**service_env, **env})
+        else:
+            env[var["name"]] = _field_value(pod, ref, pod_ip, node) if ref else ""
+    return {**env, **{k: v for k, v in service_env.items() if k not in env}}
 
 
 def resources(container: Obj) -> pb.LinuxContainerResources:
@@ -154,10 +162,12 @@ def resources(container: Obj) -> pb.LinuxContainerResources:
 
 
 def container_config(pod: Obj, container: Obj, node: NodeFacts, restart_count: int,
-                     pod_ip: str = "", mounts: Sequence[pb.Mount] = ()) -> pb.ContainerConfig:
-    """`mounts` are the container's volumes as the volume manager laid them out on the node."""
+                     pod_ip: str = "", mounts: Sequence[pb.Mount] = (),
+                     services: Sequence[Obj] = ()) -> pb.ContainerConfig:
+    """`mounts` are the container's volumes as the volume manager laid them out on the node;
+    `services` the cluster's Services, for the Service environment variables."""
     name = container["name"]
-    env = environment(pod, container, pod_ip, node)
+    env = environment(pod, container, pod_ip, node, services)
     sc = container.get("securityContext") or {}
     security = pb.LinuxContainerSecurityContext(
         privileged=bool(sc.get("privileged")), readonly_rootfs=bool(sc.get("readOnlyRootFilesystem")),
