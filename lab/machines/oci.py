@@ -71,8 +71,12 @@ def write_layout(dest: Path, layer: Layer, image_config: dict[str, Any], tag: st
                  created_by: str) -> str:
     """Write `dest` as an OCI image layout holding one image tagged `tag`; return the
     manifest digest. `image_config` is the config's `config` (Cmd, Env, ExposedPorts...)."""
-    raw = layer.tar()
-    compressed = gzip.compress(raw, mtime=EPOCH)
+    return write_layout_tar(dest, layer.tar(), image_config, tag, created_by)
+
+
+def write_layout_tar(dest: Path, raw: bytes, image_config: dict[str, Any], tag: str, created_by: str) -> str:
+    """`write_layout` for a layer that is already a tar (a bootstrapped root filesystem)."""
+    compressed = gzip.compress(raw, compresslevel=6, mtime=EPOCH)
     config = {
         "architecture": "amd64",
         "os": "linux",

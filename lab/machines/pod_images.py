@@ -2,18 +2,21 @@
 
 `pause` (3.9) is images/pods/pause/pause.c compiled static; `web` (1) is Debian's
 busybox-static with its applets and images/pods/web/entrypoint.sh (httpd on :8080 serving
-the pod's name). The lab registry role pushes these layouts with skopeo.
+the pod's name); `python-client` (1) is python3 with the official Kubernetes client
+(python_client_image, cached in .lab/cache). The lab registry role pushes these layouts with skopeo.
 """
 
 from __future__ import annotations
 
 import io
+import shutil
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lab.machines import python_client_image
 from lab.machines.errors import MachineError
 from lab.machines.oci import Layer, write_layout
 from lab.run import last_line, run
@@ -89,8 +92,9 @@ def web_layer(busybox: bytes, applets: list[str], entrypoint: bytes) -> Layer:
     return layer
 
 
-def build_all(repo: Path, dest: Path) -> list[PodImage]:
-    """Build every pod image into `dest/<name>/`; cheap enough to run on every deploy."""
+def build_all(repo: Path, dest: Path, with_python_client: bool = True) -> list[PodImage]:
+    """Build every pod image into `dest/<name>/`; cheap enough to run on every deploy (the
+    bootstrapped python-client image is cached)."""
     sources = repo / "images" / "pods"
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kubelab-pods-") as tmp:
@@ -107,4 +111,18 @@ def build_all(repo: Path, dest: Path) -> list[PodImage]:
     for name, tag, layer, config, how in recipes:
         digest = write_layout(dest / name, layer, config, tag, how)
         built.append(PodImage(name, tag, dest / name, digest))
+    if with_python_client:
+        built.append(python_client(repo, dest))
     return built
+
+
+def python_client(repo: Path, dest: Path) -> PodImage:
+    """Built once per machine into .lab/cache (about a minute), copied into `dest`."""
+    cache = repo / ".lab" / "cache"
+    cached = cache / "images" / python_client_image.NAME
+    digest = python_client_image.build(cached, cache)
+    target = dest / python_client_image.NAME
+    if target.resolve() != cached.resolve():
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(cached, target)
+    return PodImage(python_client_image.NAME, python_client_image.TAG, target, digest)

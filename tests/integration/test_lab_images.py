@@ -44,7 +44,7 @@ def sh(*cmd: str, timeout: float = 120) -> str:
 
 @pytest.fixture(scope="module")
 def layouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pod_images.PodImage]:
-    need("gcc", "apt-get", "dpkg-deb")
+    need("gcc", "apt-get", "dpkg-deb", "mmdebstrap")
     dest = tmp_path_factory.mktemp("images")
     return {image.name: image for image in pod_images.build_all(REPO, dest)}
 
@@ -208,3 +208,14 @@ def test_the_node_image_boots_systemd_with_sshd_and_leaves_lab_services_off(cont
     assert keys.startswith("ssh-rsa ") and "vagrant" in keys
     assert sh("docker", "exec", name, "sudo", "-u", "vagrant", "sudo", "-n", "id", "-u").strip() == "0"
     assert sh("docker", "exec", name, "ls", "/var/lib/etcd") == ""
+
+
+def test_python_client_runs_the_official_kubernetes_client(
+        layouts: dict[str, pod_images.PodImage], registry: str, containers: list[str]) -> None:
+    need("docker", "skopeo", "mmdebstrap")
+    reference = push_and_pull(layouts["python-client"], registry, containers)
+    name = f"python-client-{uuid.uuid4().hex[:8]}"
+    containers.append(name)
+    out = sh("docker", "run", "--name", name, "--network", "none", reference, "python3", "-c",
+             "import kubernetes, kubernetes.config; print('kubernetes', kubernetes.__version__)")
+    assert out.startswith("kubernetes "), out

@@ -7,11 +7,14 @@ HTTP, and upstream's refusals."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import pty
 import re
 import select
+import struct
 import subprocess
+import termios
 import time
 import urllib.request
 from collections.abc import AsyncIterator
@@ -72,7 +75,8 @@ async def test_exec_refusals(node: str, kubectl: Kubectl, minor: int) -> None:
 def run_in_pty(argv: list[str], script: bytes, expect: bytes, timeout: float = 30) -> tuple[int, bytes]:
     """Run argv on a pseudo-terminal, type `script` once the shell prompts; (exit code, output)."""
     pid, fd = pty.fork()
-    if pid == 0:  # the child: kubectl with the pty as its terminal
+    if pid == 0:  # the child: kubectl with the pty as its terminal, 40 rows by 100 columns
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
         os.execv(argv[0], argv)
     output, sent = b"", False
     started = time.monotonic()
@@ -100,10 +104,11 @@ def run_in_pty(argv: list[str], script: bytes, expect: bytes, timeout: float = 3
 @pytest.mark.parametrize("minor", MINORS)
 async def test_exec_it_runs_a_shell_on_a_terminal(node: str, apiserver: APIServerProcess, minor: int) -> None:
     argv = [str(kubectl_path(minor)), "--kubeconfig", str(apiserver.kubeconfig), "exec", "-it", "web", "--", "sh"]
-    script = b"echo $((6*7)); [ -t 0 ] && echo tty-yes; exit 5\n"
+    # busybox's `stty size` (the image has only sh): the terminal's size must reach the container
+    script = b"echo $((6*7)); [ -t 0 ] && echo tty-yes; busybox stty size; exit 5\n"
     code, out = await asyncio.to_thread(run_in_pty, argv, script, b"42")
     assert code == 5, out
-    assert b"tty-yes" in out, out
+    assert b"tty-yes" in out and b"40 100" in out, out
 
 
 @pytest.mark.parametrize("minor", MINORS)
