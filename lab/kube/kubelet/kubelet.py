@@ -13,11 +13,13 @@ from collections.abc import Awaitable
 from pathlib import Path
 
 from lab.kube.client import Client, ClientConfig, Informer, load_kubeconfig
+from lab.kube.client.events import EventRecorder
 from lab.kube.component import HealthServer
 from lab.kube.component.process import Runner, SubprocessRunner
 from lab.kube.kubelet import podconfig
 from lab.kube.kubelet.cri.client import RemoteRuntime
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
+from lab.kube.kubelet.events import PodEvents
 from lab.kube.kubelet.host import prepare_host
 from lab.kube.kubelet.lease import NodeLease
 from lab.kube.kubelet.node_network import NodeNetwork
@@ -85,8 +87,9 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
             status = NodeStatusManager(client, facts, lambda: network.ready, settings.node_status_update_frequency)
             await status.register()
             services = Informer(client, catalog.SERVICES)  # all namespaces, as upstream: Service env vars
+            recorder = EventRecorder(client, "kubelet", host=settings.node_name)
             syncer = PodSyncer(rt, node_facts(settings), volumes=volumes.from_api(client, settings.root_dir),
-                               services=services.store.list)
+                               services=services.store.list, events=PodEvents(recorder))
             workers = PodWorkers(client, syncer, settings.node_name, name,
                                  network_ready=lambda: network.ready)
             if settings.healthz_port:

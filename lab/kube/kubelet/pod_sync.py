@@ -17,6 +17,7 @@ from lab.kube.kubelet import podconfig
 from lab.kube.kubelet.backoff import Backoff
 from lab.kube.kubelet.cri import api_pb2 as pb
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
+from lab.kube.kubelet.events import PodEvents
 from lab.kube.kubelet.pod_status import TERMINAL, Waiting
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime, read_pod
 from lab.kube.kubelet.volumes import VolumeManager, VolumeNotReady
@@ -53,11 +54,14 @@ def should_restart(pod: Obj, c: ContainerRecord) -> bool:
 
 class PodSyncer:
     def __init__(self, runtime: Runtime, node: podconfig.NodeFacts, clock: Callable[[], float] = time.time,
-                 volumes: VolumeManager | None = None, services: Callable[[], list[Obj]] = list) -> None:
+                 volumes: VolumeManager | None = None, services: Callable[[], list[Obj]] = list,
+                 events: PodEvents | None = None) -> None:
         """Without `volumes` the pod's volumes are not set up and containers mount none of them;
-        `services` lists the cluster's Services (their environment variables)."""
+        `services` lists the cluster's Services (their environment variables); `events` records
+        what happens to pods (Pulling, Created, BackOff...)."""
         self.runtime, self.node, self.clock, self.volumes = runtime, node, clock, volumes
         self.services = services
+        self.events = events or PodEvents()
         self.crash_backoff = Backoff(clock=clock)
         self.pull_backoff = Backoff(clock=clock)
         self._pull_failed_at: dict[str, float] = {}
@@ -70,6 +74,7 @@ class PodSyncer:
             try:  # upstream WaitForAttachAndMount: no sandbox before the volumes are there
                 await self.volumes.setup(pod)
             except VolumeNotReady as exc:  # the volume manager logged why
+                self.events.failed_mount(pod, str(exc))
                 result.retry_in(exc.retry_after)
                 return result  # its containers stay ContainerCreating
         sandbox = rt.sandbox
@@ -94,8 +99,14 @@ class PodSyncer:
         for s in rt.sandboxes:  # a dead sandbox takes its containers with it; stop leftovers first
             await self.runtime.stop_pod_sandbox(s.id)
         attempt = old.attempt + 1 if old else 0
+        if old is not None:
+            self.events.sandbox_changed(pod)
         log.info("Creating sandbox for pod %s/%s (attempt %d)", meta.namespace(pod), meta.name(pod), attempt)
-        await self.runtime.run_pod_sandbox(podconfig.sandbox_config(pod, self.node, attempt))
+        try:
+            await self.runtime.run_pod_sandbox(podconfig.sandbox_config(pod, self.node, attempt))
+        except CRIError as exc:
+            self.events.sandbox_failed(pod, exc.details)
+            raise
 
     async def _sync_container(self, pod: Obj, spec: Obj, rt: PodRuntime, sandbox_id: str, pod_ip: str,
                               config: pb.PodSandboxConfig, result: SyncResult) -> bool:
@@ -106,6 +117,7 @@ class PodSyncer:
         if latest is not None and in_sandbox and latest.running:
             if latest.spec_hash and latest.spec_hash != podconfig.container_hash(spec):
                 log.info("Container %s of pod %s changed, restarting it", name, meta.key(pod))
+                self.events.killing(pod, name, f"Container {name} definition changed, will be restarted")
                 await self.runtime.stop_container(latest.id, grace_period(pod))
                 return await self._start(pod, spec, latest.restart_count + 1, sandbox_id, pod_ip, config, result)
             return False
@@ -121,6 +133,7 @@ class PodSyncer:
                     f"back-off {int(self.crash_backoff.get(key))}s restarting failed container={name} "
                     f"pod={meta.name(pod)}_{meta.namespace(pod)}({meta.uid(pod)})"))
                 result.retry_in(wait)
+                self.events.crash_backoff(pod, name)
                 return False
             self.crash_backoff.next(key)
         restarts = latest.restart_count + 1 if latest is not None else 0
@@ -140,12 +153,17 @@ class PodSyncer:
         except CRIError as exc:
             result.waiting[name] = Waiting("CreateContainerError", exc.details)
             result.retry_in(self.crash_backoff.initial)
+            self.events.failed(pod, exc.details)
             return False
+        self.events.created(pod, name)
         try:
             await self.runtime.start_container(cid)
         except CRIError as exc:
             result.waiting[name] = Waiting("RunContainerError", exc.details)
             result.retry_in(self.crash_backoff.initial)
+            self.events.failed(pod, exc.details)
+        else:
+            self.events.started(pod, name)
         log.info("Started container %s of pod %s (restartCount %d)", name, meta.key(pod), restarts)
         await self._prune(result.runtime, name, keep=cid)
         return True
@@ -161,20 +179,30 @@ class PodSyncer:
         image, policy = spec.get("image", ""), pull_policy(spec)
         key = f"{meta.uid(pod)}/{spec['name']}/pull"
         if policy != "Always" and await self.runtime.image_status(image) is not None:
+            self.events.already_present(pod, image)
             return None
         if policy == "Never":
-            return Waiting("ErrImageNeverPull", f'Container image "{image}" is not present with pull policy of Never')
+            message = f'Container image "{image}" is not present with pull policy of Never'
+            self.events.never_pull(pod, message)
+            return Waiting("ErrImageNeverPull", message)
         wait = self.pull_backoff.remaining(key, self._pull_failed_at.get(key, 0.0))
         if wait > 0:
             result.retry_in(wait)
+            self.events.pull_backoff(pod, image)
             return Waiting("ImagePullBackOff", f'Back-off pulling image "{image}"')
+        self.events.pulling(pod, image)
+        started = time.monotonic()
         try:
             await self.runtime.pull_image(image, config)
         except CRIError as exc:
             self.pull_backoff.next(key)
             self._pull_failed_at[key] = self.clock()
             result.retry_in(self.pull_backoff.get(key))
+            self.events.pull_failed(pod, image, exc.details)
             return Waiting("ErrImagePull", exc.details)
+        took = time.monotonic() - started
+        pulled = await self.runtime.image_status(image)
+        self.events.pulled(pod, image, took, pulled.size if pulled is not None else 0)
         self.pull_backoff.reset(key)
         return None
 
@@ -184,10 +212,14 @@ class PodSyncer:
             if s.ready:
                 await self.runtime.stop_pod_sandbox(s.id)
 
-    async def kill(self, uid: str, grace: int) -> None:
-        """Stop every container of pod `uid` (SIGTERM, SIGKILL after `grace`), then its sandboxes; remove all."""
+    async def kill(self, uid: str, grace: int, pod: Obj | None = None) -> None:
+        """Stop every container of pod `uid` (SIGTERM, SIGKILL after `grace`), then its sandboxes; remove all.
+        With the `pod` (a deletion, not an orphan) each stop is a Killing event."""
         rt = await read_pod(self.runtime, uid)
         running = [c for c in rt.containers if c.running]
+        if pod is not None:
+            for c in running:
+                self.events.killing(pod, c.name)
         await asyncio.gather(*(self.runtime.stop_container(c.id, grace) for c in running))
         for s in rt.sandboxes:
             await self.runtime.stop_pod_sandbox(s.id)

@@ -104,7 +104,7 @@ class PodWorkers:
 
     async def _finish_deletion(self, pod: Obj) -> None:
         """Stop the containers within the grace period, remove the sandbox, then let the API forget the pod."""
-        await self.syncer.kill(meta.uid(pod), grace_period(pod))
+        await self.syncer.kill(meta.uid(pod), grace_period(pod), pod)
         try:
             await self.client.delete(catalog.PODS, meta.name(pod), meta.namespace(pod), grace_period_seconds=0,
                                      preconditions={"uid": meta.uid(pod)})
