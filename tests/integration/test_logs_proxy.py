@@ -9,7 +9,10 @@ import asyncio
 import base64
 import contextlib
 import json
+import os
+import select
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +158,78 @@ async def test_proxy_is_authorized_on_the_subresource(node: str, apiserver: APIS
     code, _, err = await raw(kubectl, minor, "/api/v1/namespaces/default/services/web:http/proxy/",
                              "--kubeconfig", nobody)
     assert code == 1 and 'cannot get resource "services/proxy"' in err, err
+
+
+CHATTY = "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.05; done"
+
+
+@pytest.fixture
+async def rotating_node(containerd: Containerd, apiserver: APIServerProcess, tmp_path: Path) -> Any:  # noqa: F811
+    """A kubelet rotating container logs at 2Ki (3 files), running `chatty`; yields the log directory."""
+    name = f"kt-rotate-{containerd.bridge}"
+    settings = KubeletSettings(node_name=name, node_ip="127.0.0.1", root_dir=str(tmp_path),
+                               container_runtime_endpoint=containerd.endpoint, cni_conf_dir=str(tmp_path / "net.d"),
+                               healthz_port=0, address="127.0.0.1", port=free_port(),
+                               client_ca_file=str(apiserver.pki_dir / "ca.crt"), node_status_update_frequency=1.0,
+                               pod_cidr_routes=False, container_log_max_size="2Ki", container_log_max_files=3,
+                               container_log_monitor_interval=0.5)
+    config = load_kubeconfig(str(apiserver.kubeconfig))
+    kubelet = asyncio.create_task(run(settings, client_config=config))
+    image = f"{containerd.registry}/busybox:test"
+    async with Client(config) as client:
+        try:
+            await eventually(lambda: client.get(catalog.NODES, name), timeout=30, what="node registration")
+            await client.patch(catalog.NODES, name, {"spec": {"podCIDR": containerd.subnet}})
+            chatty = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "chatty", "namespace": "default"},
+                      "spec": {"nodeName": name, "terminationGracePeriodSeconds": 1, "containers": [{
+                          "name": "main", "image": image, "imagePullPolicy": "IfNotPresent",
+                          "command": ["/bin/sh", "-c", CHATTY]}]}}
+            created = await client.create(catalog.PODS, chatty)
+
+            async def running() -> bool:
+                got = await client.get(catalog.PODS, "chatty", "default")
+                return (got.get("status") or {}).get("phase") == "Running"
+            await eventually(running, timeout=60, what="chatty Running")
+            yield Path(f"/var/log/pods/default_chatty_{created['metadata']['uid']}/main")
+        finally:
+            with contextlib.suppress(errors.NotFound):
+                await client.delete(catalog.PODS, "chatty", "default", grace_period_seconds=0)
+            kubelet.cancel()
+            await asyncio.gather(kubelet, return_exceptions=True)
+            async with RemoteRuntime(containerd.endpoint) as rt:
+                for sandbox in await rt.list_pod_sandbox({lbl.POD_NAME: "chatty"}):
+                    await rt.stop_pod_sandbox(sandbox.id)
+                    await rt.remove_pod_sandbox(sandbox.id)
+            with contextlib.suppress(errors.NotFound):
+                await client.delete(catalog.NODES, name)
+
+
+async def test_logs_rotate_and_follow_keeps_streaming_across_rotations(rotating_node: Path, kubectl: Kubectl) -> None:
+    proc = kubectl.popen(33, "logs", "-f", "chatty")
+    try:
+        assert proc.stdout is not None
+        seen: list[int] = []
+        deadline = time.monotonic() + 30
+        while len(seen) < 300 and time.monotonic() < deadline:  # ~3 rotations' worth of lines
+            ready, _, _ = await asyncio.to_thread(select.select, [proc.stdout], [], [], 1)
+            if ready:
+                line = proc.stdout.readline()
+                assert line, f"logs -f ended: {proc.stderr.read() if proc.stderr else ''}"
+                seen.append(int(line.split()[1]))
+        assert seen == list(range(len(seen))) and len(seen) == 300, seen[-5:]  # none lost, none twice
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    files = sorted(os.listdir(rotating_node))
+    rotated = [f for f in files if f.startswith("0.log.")]
+    # the live file, the newest rotated one plain, the older ones gzipped, 3 files in all
+    assert "0.log" in files and len(files) <= 3 and rotated, files
+    assert not rotated[-1].endswith(".gz") and all(f.endswith(".gz") for f in rotated[:-1]), files
+    # as upstream, a plain `kubectl logs` reads the live file only: it starts after line 0
+    code, out, _ = await raw_logs(kubectl, "chatty")
+    assert code == 0 and not out.startswith("line 0\n") and out.splitlines()[-1].startswith("line ")
+
+
+async def raw_logs(kubectl: Kubectl, *args: str) -> tuple[int, str, str]:
+    proc = await asyncio.to_thread(kubectl, 33, "logs", *args)
+    return proc.returncode, proc.stdout, proc.stderr
