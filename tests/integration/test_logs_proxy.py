@@ -145,6 +145,8 @@ async def test_pods_and_services_proxy_answer_from_the_pod(node: str, kubectl: K
         assert (code, out) == (0, "hello-from-web\n"), (path, err)
     code, _, err = await raw(kubectl, minor, "/api/v1/namespaces/default/services/web:9999/proxy/")
     assert code == 1 and 'no service port 9999 found for service "web"' in err, err
+    code, _, err = await raw(kubectl, minor, "/api/v1/namespaces/default/pods/web:9999/proxy/")  # nothing listens
+    assert code == 1 and "error trying to reach service: " in err, err
     code, _, err = await raw(kubectl, minor, "/api/v1/namespaces/default/pods/ftp:web:8080/proxy/")
     assert code == 1 and 'invalid pod request "ftp:web:8080"' in err, err
 

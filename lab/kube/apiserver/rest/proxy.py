@@ -41,6 +41,13 @@ CREDENTIALS = ("authorization", "impersonate-")
 _PROXY_RESOURCES = {"nodes": "node", "pods": "pod", "services": "service"}
 
 
+class UnreachableTarget(errors.APIError):
+    """Upstream's proxy fails with a plain error, which becomes a 500 of reason Unknown."""
+
+    code = 500
+    reason = ""
+
+
 @dataclass(frozen=True)
 class ProxyRequest:
     resource: str
@@ -265,6 +272,6 @@ async def serve(ctx: ServerContext, request: web.Request, proxy: ProxyRequest) -
         if response.prepared:  # the target broke off midway: end what we relayed
             log.info("proxy to %s ended: %s", url, exc)
             return response
-        raise errors.ServiceUnavailable(f"error trying to reach service: {exc}") from exc
+        raise UnreachableTarget(f"error trying to reach service: {exc}") from exc
     await response.write_eof()
     return response
