@@ -237,10 +237,17 @@ def forwarded_headers(request: web.Request) -> dict[str, str]:
     return out
 
 
-def _response_headers(answer: aiohttp.ClientResponse) -> list[tuple[str, str]]:
+def _bodiless(method: str, status: int) -> bool:
+    return method == "HEAD" or status in (204, 304) or 100 <= status < 200
+
+
+def _response_headers(answer: aiohttp.ClientResponse, bodiless: bool) -> list[tuple[str, str]]:
+    """End-to-end answer headers; a body's length is our chunking's business, except where
+    there is no body to chunk (HEAD, 204, 304), where the target's Content-Length stands."""
     named = {t.strip().lower() for t in answer.headers.get("Connection", "").split(",") if t.strip()}
     return [(k, v) for k, v in answer.headers.items()
-            if k.lower() not in HOP_BY_HOP and k.lower() not in named and k.lower() != "content-length"]
+            if k.lower() not in HOP_BY_HOP and k.lower() not in named
+            and (bodiless or k.lower() != "content-length")]
 
 
 async def serve(ctx: ServerContext, request: web.Request, proxy: ProxyRequest) -> web.StreamResponse:
@@ -260,11 +267,15 @@ async def serve(ctx: ServerContext, request: web.Request, proxy: ProxyRequest) -
         async with aiohttp.ClientSession(timeout=timeout, auto_decompress=False) as session, \
                 session.request(request.method, URL(url, encoded=True), data=body,
                                 headers=forwarded_headers(request), ssl=target.tls or False,
-                                allow_redirects=False) as answer:
+                                allow_redirects=False,
+                                # only what the caller sent: no compression it did not ask for
+                                skip_auto_headers=("Accept-Encoding", "User-Agent")) as answer:
+            bodiless = _bodiless(request.method, answer.status)
             response.set_status(answer.status, answer.reason)
-            for key, value in _response_headers(answer):
+            for key, value in _response_headers(answer, bodiless):
                 response.headers.add(key, value)
-            response.enable_chunked_encoding()
+            if not bodiless:
+                response.enable_chunked_encoding()
             await response.prepare(request)
             async for chunk in answer.content.iter_any():
                 await response.write(chunk)

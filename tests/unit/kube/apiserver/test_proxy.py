@@ -6,12 +6,15 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, cast
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from lab.kube.apiserver.context import ServerContext
 from lab.kube.apiserver.rest import proxy
 from lab.kube.machinery import catalog, errors
 from lab.kube.machinery.objects import Obj
+from tests.support import free_port
 
 
 class FakeRegistry:
@@ -110,3 +113,59 @@ def test_hop_by_hop_headers_and_credentials_stay_behind() -> None:
         "X-Drop": "1", "Keep-Alive": "5", "Upgrade": "h2c", "Host": "api", "X-Forwarded-For": "198.51.100.1"})
     assert proxy.forwarded_headers(cast(Any, request)) == {
         "Accept": "text/html", "X-Forwarded-For": "198.51.100.1, 192.0.2.9"}
+
+
+class Serving:
+    """An aiohttp app on a free loopback port, for the duration of a `with` block."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.runner, self.port = web.AppRunner(app), free_port()
+
+    async def __aenter__(self) -> int:
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        return self.port
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.runner.cleanup()
+
+
+async def test_a_request_and_its_answer_are_relayed_end_to_end() -> None:
+    seen: list[Any] = []
+
+    async def backend(request: web.Request) -> web.StreamResponse:
+        seen.append((request.method, request.raw_path, dict(request.headers), await request.read()))
+        if request.path == "/empty":
+            return web.Response(status=204, headers={"X-Kept": "1"})
+        response = web.StreamResponse(headers={"X-Kept": "1", "Connection": "close, X-Hop", "X-Hop": "1"})
+        await response.prepare(request)
+        await response.write(b"part1 ")
+        await response.write(b"part2")
+        return response
+    target = web.Application()
+    target.router.add_route("*", "/{tail:.*}", backend)
+    async with Serving(target) as port:
+        ctx = context({"web": pod("127.0.0.1")}, {"web": {"spec": {"ports": [{"name": "http", "port": 80}]}}},
+                      {"web": {"subsets": [{"addresses": [address("127.0.0.1", "web")],
+                                            "ports": [{"name": "http", "port": port}]}]}})
+        cast(Any, ctx).kubelets = SimpleNamespace(timeout=5.0)
+
+        async def front(request: web.Request) -> web.StreamResponse:
+            found = proxy.parse(request.path)
+            assert found is not None
+            return await proxy.serve(ctx, request, found)
+        api = web.Application()
+        api.router.add_route("*", "/{tail:.*}", front)
+        async with Serving(api) as api_port, aiohttp.ClientSession(auto_decompress=False) as session:
+            base = f"http://127.0.0.1:{api_port}/api/v1/namespaces/ns/services/web:http/proxy"
+            async with session.post(base + "/a%2Fb/?x=1&y=%20", data=b"payload",
+                                    headers={"Authorization": "Bearer secret"},
+                                    skip_auto_headers=("Accept-Encoding",)) as answer:
+                assert (answer.status, await answer.read()) == (200, b"part1 part2")
+                assert answer.headers["X-Kept"] == "1" and "X-Hop" not in answer.headers
+            method, raw_path, headers, body = seen[-1]
+            assert (method, raw_path, body) == ("POST", "/a%2Fb/?x=1&y=%20", b"payload")
+            assert "Authorization" not in headers and "Accept-Encoding" not in headers
+            async with session.get(base + "/empty") as answer:
+                assert (answer.status, answer.headers["X-Kept"], await answer.read()) == (204, "1", b"")
+                assert "Transfer-Encoding" not in answer.headers
