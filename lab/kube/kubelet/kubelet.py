@@ -22,6 +22,7 @@ from lab.kube.kubelet.cri.runtime import CRIError, Runtime
 from lab.kube.kubelet.events import PodEvents
 from lab.kube.kubelet.host import prepare_host
 from lab.kube.kubelet.lease import NodeLease
+from lab.kube.kubelet.log_rotation import ContainerLogManager
 from lab.kube.kubelet.node_network import NodeNetwork
 from lab.kube.kubelet.node_status import NodeFactsProvider, NodeStatusManager
 from lab.kube.kubelet.pod_sync import PodSyncer
@@ -102,6 +103,7 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                 group.create_task(services.run(), name="service-informer")
                 # upstream starts no container before the Services are known: their env vars are fixed at start
                 group.create_task(_after(services.wait_synced(), workers.run()), name="pod-workers")
+                group.create_task(ContainerLogManager.from_settings(rt, settings).run(), name="log-rotation")
                 if settings.enable_server and settings.port:  # the kubelet API on 10250
                     server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list, runtime=rt)
                     group.create_task(server.run(), name="kubelet-server")

@@ -28,6 +28,7 @@ from lab.kube.component.config import (
     MapOf,
 )
 from lab.kube.kubelet.cri.client import DEFAULT_ENDPOINT
+from lab.kube.machinery.quantity import QuantityError, parse_quantity
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,16 @@ class KubeletSettings:
     """Seconds a refusing review is reused (authorization.webhook.cacheUnauthorizedTTL)."""
     fine_grained_authz: bool = True
     """featureGates.KubeletFineGrainedAuthz (beta, on, since 1.33): nodes/pods, nodes/healthz... before nodes/proxy."""
+    container_log_max_size: str = "10Mi"
+    """A container's log file is rotated once this big (containerLogMaxSize, --container-log-max-size)."""
+    container_log_max_files: int = 5
+    """Log files kept per container, the live one included (containerLogMaxFiles, --container-log-max-files)."""
+    container_log_monitor_interval: float = 10.0
+    """Seconds between looks at the log files' sizes (containerLogMonitorInterval)."""
+
+    @property
+    def container_log_max_bytes(self) -> int:
+        return int(parse_quantity(self.container_log_max_size))
 
 
 def _typed(ftype: FieldType, names: str) -> dict[str, FieldType]:
@@ -156,7 +167,9 @@ CONFIG_FIELDS = {"node_status_update_frequency": "nodeStatusUpdateFrequency", "m
                  "authorization_mode": "authorization.mode",
                  "authorization_webhook_cache_authorized_ttl": "authorization.webhook.cacheAuthorizedTTL",
                  "authorization_webhook_cache_unauthorized_ttl": "authorization.webhook.cacheUnauthorizedTTL",
-                 "fine_grained_authz": "featureGates.KubeletFineGrainedAuthz"}
+                 "fine_grained_authz": "featureGates.KubeletFineGrainedAuthz",
+                 "container_log_max_size": "containerLogMaxSize", "container_log_max_files": "containerLogMaxFiles",
+                 "container_log_monitor_interval": "containerLogMonitorInterval"}
 AUTHORIZATION_MODES = ("AlwaysAllow", "Webhook")
 
 
@@ -200,8 +213,30 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--authorization-mode")
     p.add_argument("--authorization-webhook-cache-authorized-ttl", type=parse_duration)
     p.add_argument("--authorization-webhook-cache-unauthorized-ttl", type=parse_duration)
+    p.add_argument("--container-log-max-size")
+    p.add_argument("--container-log-max-files", type=int)
     p.add_argument("-v", "--v", dest="verbosity", type=int)
     return p
+
+
+def check_log_rotation(settings: KubeletSettings) -> None:
+    """Upstream ValidateKubeletConfiguration's checks on the container log settings."""
+    try:
+        size = parse_quantity(settings.container_log_max_size) if settings.container_log_max_size else None
+    except QuantityError:
+        size = None
+    if size is None or size <= 0:
+        raise component_config.ConfigError(
+            f"invalid configuration: containerLogMaxSize (--container-log-max-size) {settings.container_log_max_size}"
+            " must be a positive quantity")
+    if settings.container_log_max_files < 2:
+        raise component_config.ConfigError(
+            f"invalid configuration: containerLogMaxFiles (--container-log-max-files) "
+            f"{settings.container_log_max_files} must be greater than 1")
+    if settings.container_log_monitor_interval < 3:
+        raise component_config.ConfigError(
+            "invalid configuration: containerLogMonitorInterval (--container-log-monitor-interval)"
+            f" {settings.container_log_monitor_interval}s must be a positive time duration greater than or equal to 3s")
 
 
 def default_node_ip(hostname: str) -> str:
@@ -223,5 +258,6 @@ def settings_from_args(argv: list[str] | None = None) -> KubeletSettings:
         mode = settings.authorization_mode
         raise component_config.ConfigError(f"authorization.mode: unknown authorization mode {mode!r}"
                                            f" (one of {', '.join(AUTHORIZATION_MODES)})")
+    check_log_rotation(settings)
     name = (settings.node_name or socket.gethostname()).lower()
     return replace(settings, node_name=name, node_ip=settings.node_ip or default_node_ip(name))

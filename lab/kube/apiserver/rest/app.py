@@ -14,7 +14,7 @@ from lab.kube.apiserver.admission import current_request
 from lab.kube.apiserver.authz import forbidden, from_request
 from lab.kube.apiserver.context import ServerContext
 from lab.kube.apiserver.registry.errors import too_large
-from lab.kube.apiserver.rest import discovery, identity, paths
+from lab.kube.apiserver.rest import discovery, identity, paths, proxy
 from lab.kube.apiserver.rest.negotiation import json_response
 from lab.kube.apiserver.rest.oidc import OpenIDMetadata
 from lab.kube.apiserver.rest.resources import ResourceHandler
@@ -134,6 +134,8 @@ def make_app(ctx: ServerContext) -> web.Application:
         return json_response(doc)
 
     async def any_resource(request: web.Request) -> web.StreamResponse:
+        if (proxied := proxy.parse(request.path)) is not None:  # nodes|pods|services/<id>/proxy/...
+            return await proxy.serve(ctx, request, proxied)
         info = paths.parse(request.path)
         if info is None:
             raise paths.not_found_path()

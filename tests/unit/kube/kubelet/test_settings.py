@@ -104,3 +104,25 @@ def test_kubelet_api_from_the_config_file_then_flags(tmp_path):
 def test_an_unknown_authorization_mode_is_refused():
     with pytest.raises(ValueError, match="unknown authorization mode 'RBAC'"):
         settings_from_args(["--authorization-mode", "RBAC"])
+
+
+def test_container_log_rotation_from_the_config_file_then_flags(tmp_path):
+    defaults = settings_from_args([])
+    assert (defaults.container_log_max_bytes, defaults.container_log_max_files,
+            defaults.container_log_monitor_interval) == (10 * 1024 * 1024, 5, 10.0)
+    cfg = tmp_path / "kubelet.yaml"
+    cfg.write_text("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+                   "containerLogMaxSize: 50Mi\ncontainerLogMaxFiles: 3\ncontainerLogMonitorInterval: 30s\n")
+    s = settings_from_args(["--config", str(cfg), "--container-log-max-files", "4"])
+    assert (s.container_log_max_bytes, s.container_log_max_files, s.container_log_monitor_interval) == (
+        50 * 1024 * 1024, 4, 30.0)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--container-log-max-files", "1"], "containerLogMaxFiles (--container-log-max-files) 1 must be greater than 1"),
+    (["--container-log-max-size", "ten"], "containerLogMaxSize (--container-log-max-size) ten must be a positive"),
+    (["--container-log-max-size", "0"], "containerLogMaxSize (--container-log-max-size) 0 must be a positive"),
+])
+def test_bad_container_log_rotation_settings_are_refused(args, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        settings_from_args(args)
