@@ -56,6 +56,7 @@ def build_context(settings: Settings, storage: Storage) -> ServerContext:
     registries = {r: Registry(for_resource(r), shared) for r in catalog.RESOURCES}
     shared.admission.plugins.extend(build_plugins(settings, registries))  # plugins may read registries
     nodes = registries[catalog.NODES]
-    return ServerContext(settings, registries, service_ips, Readiness(storage),
-                         build_authenticator(settings, registries), build_authorizer(settings, registries),
-                         KubeletClient(settings, lambda name: nodes.get(None, name)))
+    authorizer = build_authorizer(settings, registries)
+    readiness = Readiness(storage, caches_synced=getattr(authorizer, "synced", lambda: True))
+    return ServerContext(settings, registries, service_ips, readiness, build_authenticator(settings, registries),
+                         authorizer, KubeletClient(settings, lambda name: nodes.get(None, name)))

@@ -69,6 +69,10 @@ class Union:
                 reasons.append(verdict.reason)
         return Verdict(Decision.NO_OPINION, "\n".join(reasons))
 
+    def synced(self) -> bool:
+        """Every mode that keeps a cache has filled it once."""
+        return all(getattr(a, "synced", lambda: True)() for a in self.authorizers)
+
     async def run(self) -> None:
         """Run the modes that keep a cache (the Node graph) until cancelled; the server's
         task group owns this."""

@@ -47,6 +47,9 @@ class NodeAuthorizer:
         if self.populator is not None:
             await self.populator.run()
 
+    def synced(self) -> bool:
+        return self.populator is None or self.populator.synced.is_set()
+
     async def authorize(self, attrs: Attributes) -> Verdict:
         if not attrs.user.name.startswith(NODE_PREFIX) or NODES not in attrs.user.groups:
             return NO_OPINION

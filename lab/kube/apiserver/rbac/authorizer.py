@@ -107,6 +107,9 @@ class RBACAuthorizer:
         """Keep the cache current (the API server runs this with its other loops)."""
         await self.cache.run()
 
+    def synced(self) -> bool:
+        return self.cache.synced.is_set()
+
     async def authorize(self, attrs: Attributes) -> Verdict:
         if not self.cache.synced.is_set():
             try:

@@ -89,12 +89,18 @@ def make_app(ctx: ServerContext) -> web.Application:
         return web.Response(text="ok")
 
     async def readyz(request: web.Request) -> web.Response:
-        problem = await ctx.readiness.problem()
-        verbose = "verbose" in request.query
-        if problem:
-            text = f"[-]etcd failed: {problem}\nreadyz check failed" if verbose else "readyz check failed"
-            return web.Response(text=text, status=500)
-        return web.Response(text="[+]ping ok\n[+]etcd ok\nreadyz check passed" if verbose else "ok")
+        """Upstream's healthz handler: `ok`, or every check listed (reasons withheld, logged) when
+        verbose or failing."""
+        checks = await ctx.readiness.checks()
+        failed = [(name, why) for name, why in checks if why]
+        for name, why in failed:
+            log.info("readyz check %s failed: %s", name, why)
+        if not failed and "verbose" not in request.query:
+            return web.Response(text="ok")
+        lines = "".join(f"[-]{name} failed: reason withheld\n" if why else f"[+]{name} ok\n" for name, why in checks)
+        if failed:
+            return web.Response(text=f"{lines}readyz check failed\n", status=500)
+        return web.Response(text=f"{lines}readyz check passed\n")
 
     async def api(_: web.Request) -> web.Response:
         return json_response(discovery.api_versions(ctx.settings.server_address))

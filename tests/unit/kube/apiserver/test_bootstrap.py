@@ -41,7 +41,7 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def test_reconciles_the_system_objects_and_declares_readiness() -> None:
     ctx = context(MemoryStorage())
-    assert await ctx.readiness.problem() == "bootstrap objects not reconciled yet"
+    assert await ctx.readiness.problem() == "poststarthook/rbac/bootstrap-roles: bootstrap objects not reconciled yet"
     await bootstrap.run(ctx)
     namespaces = (await ctx.registries[catalog.NAMESPACES].list(None))["items"]
     assert sorted(n["metadata"]["name"] for n in namespaces) == sorted(bootstrap.SYSTEM_NAMESPACES)
