@@ -112,7 +112,7 @@ async def test_a_failed_renewal_leaves_the_running_pod_its_last_files(volumes, o
 async def test_mounts_bind_the_volume_read_only_at_its_mount_path(volumes, tmp_path):
     pod = sa_pod()
     pod["spec"]["containers"][0]["volumeMounts"].append({"name": "scratch", "mountPath": "/tmp/x"})
-    pod["spec"]["volumes"].append({"name": "scratch", "emptyDir": {}})  # not this kubelet's yet
+    pod["spec"]["volumes"].append({"name": "scratch", "persistentVolumeClaim": {"claimName": "c"}})  # not served yet
     [mount] = volumes.mounts(pod, pod["spec"]["containers"][0])
     assert mount == pb.Mount(container_path=MOUNT_PATH, host_path=str(volume(tmp_path)), readonly=True,
                              selinux_relabel=False, propagation=pb.PROPAGATION_PRIVATE)
