@@ -15,6 +15,7 @@ from lab.kube.kubelet.cri.client import RemoteRuntime
 from lab.kube.kubelet.cri.runtime import CRIError
 from lab.kube.kubelet.kubelet import run
 from lab.kube.kubelet.settings import KubeletSettings
+from lab.kube.kubelet.volumes.manager import unmount_below
 from lab.kube.machinery import catalog, errors
 from tests.integration.conftest import APIServerProcess
 from tests.integration.test_kubelet_containerd import Containerd
@@ -69,3 +70,4 @@ async def kubelet_node(containerd: Containerd, apiserver: APIServerProcess, tmp_
                         await rt.remove_pod_sandbox(sandbox.id)
             with contextlib.suppress(errors.NotFound):
                 await client.delete(catalog.NODES, name)
+            await unmount_below(tmp_path)  # Memory emptyDirs of pods the stopped kubelet did not clean up

@@ -85,6 +85,9 @@ class PodEvents:
     def crash_backoff(self, pod: Obj, container: str) -> None:
         self._emit(pod, WARNING, "BackOff", f"Back-off restarting failed container {container} in pod {pod_ref(pod)}")
 
+    def unhealthy(self, pod: Obj, message: str) -> None:
+        self._emit(pod, WARNING, "Unhealthy", message)
+
     def failed_mount(self, pod: Obj, message: str) -> None:
         self._emit(pod, WARNING, "FailedMount", message)
 

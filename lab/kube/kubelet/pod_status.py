@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime
 from lab.kube.machinery import meta
@@ -41,7 +42,28 @@ def terminated(c: ContainerRecord, runtime_name: str) -> Obj:
     return {"terminated": {k: v for k, v in state.items() if v is not None}}
 
 
-def container_status(spec: Obj, rt: PodRuntime, waiting: Waiting | None, runtime_name: str) -> Obj:
+class Probes(Protocol):
+    """What the prober knows of a running container instance (pod uid, name, container id)."""
+
+    def ready(self, uid: str, name: str, cid: str) -> bool: ...
+    def started(self, uid: str, name: str, cid: str) -> bool: ...
+
+
+class NoProbes:
+    """Ready and started once running: a container without probes."""
+
+    def ready(self, uid: str, name: str, cid: str) -> bool:
+        return True
+
+    def started(self, uid: str, name: str, cid: str) -> bool:
+        return True
+
+
+NO_PROBES = NoProbes()
+
+
+def container_status(spec: Obj, rt: PodRuntime, waiting: Waiting | None, runtime_name: str,
+                     probes: Probes = NO_PROBES, uid: str = "") -> Obj:
     name = spec["name"]
     latest, previous = rt.latest(name), rt.previous(name)
     status: Obj = {"name": name, "image": spec.get("image", ""), "imageID": "", "ready": False,
@@ -55,7 +77,7 @@ def container_status(spec: Obj, rt: PodRuntime, waiting: Waiting | None, runtime
                   containerID=f"{runtime_name}://{latest.id}")
     if latest.running:
         status.update(state={"running": {"startedAt": rfc3339(latest.started_at) or rfc3339(latest.created_at)}},
-                      ready=True, started=True)
+                      ready=probes.ready(uid, name, latest.id), started=probes.started(uid, name, latest.id))
         if previous is not None and previous.exited:
             status["lastState"] = terminated(previous, runtime_name)
     elif latest.exited and waiting is not None:  # about to restart (or backing off)
@@ -143,11 +165,11 @@ def qos_class(pod: Obj) -> str:
 
 
 def pod_status(pod: Obj, rt: PodRuntime, waiting: dict[str, Waiting], node_ip: str, runtime_name: str,
-               host_network: bool = False) -> Obj:
+               host_network: bool = False, probes: Probes = NO_PROBES) -> Obj:
     now = meta.now()
     old = status_of(pod)
     specs = spec_of(pod).get("containers") or []
-    statuses = [container_status(c, rt, waiting.get(c["name"]), runtime_name) for c in specs]
+    statuses = [container_status(c, rt, waiting.get(c["name"]), runtime_name, probes, meta.uid(pod)) for c in specs]
     pod_phase = phase(pod, statuses)
     status: Obj = {"phase": pod_phase, "conditions": conditions(pod, statuses, pod_phase, now),
                    "hostIP": node_ip, "hostIPs": [{"ip": node_ip}] if node_ip else [],

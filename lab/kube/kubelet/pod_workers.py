@@ -18,6 +18,8 @@ from lab.kube.kubelet import podconfig
 from lab.kube.kubelet.cri.runtime import CRIError
 from lab.kube.kubelet.pod_status import TERMINAL, pod_status
 from lab.kube.kubelet.pod_sync import PodSyncer, grace_period
+from lab.kube.kubelet.prober import ProbeManager
+from lab.kube.kubelet.runtime_state import PodRuntime, read_pod
 from lab.kube.machinery import catalog, errors, meta
 from lab.kube.machinery.objects import Obj, status_of
 
@@ -34,6 +36,7 @@ class PodWorkers:
         self.workers, self.relist_period = workers, relist_period
         self.informer = Informer(client, catalog.PODS, field_selector=f"spec.nodeName={node_name}")
         self.queue = WorkQueue("kubelet-pods")
+        self.probes = ProbeManager(syncer.runtime, self.queue.add, syncer.events)
         enqueue = self._enqueue
         self.informer.add_handler(on_add=enqueue, on_update=lambda old, new: enqueue(new), on_delete=enqueue)
 
@@ -86,14 +89,30 @@ class PodWorkers:
             log.info("Pod %s waits: container runtime network not ready", key)
             self.queue.add_after(key, 2.0)
             return
+        await self._restart_unhealthy(pod)
         result = await self.syncer.sync(pod)
+        sandbox = result.runtime.sandbox
+        pod_ip = self.syncer.node.node_ip if podconfig.host_network(pod) else (sandbox.ip if sandbox else "")
+        self.probes.update(pod, result.runtime, pod_ip)
         status = pod_status(pod, result.runtime, result.waiting, self.syncer.node.node_ip, self.runtime_name,
-                            podconfig.host_network(pod))
+                            podconfig.host_network(pod), self.probes)
         await self._write_status(pod, status)
         if status["phase"] in TERMINAL:
             await self.syncer.stop_sandboxes(result.runtime)
         if result.requeue_after is not None:
             self.queue.add_after(key, result.requeue_after)
+
+    async def _restart_unhealthy(self, pod: Obj) -> None:
+        """A container whose liveness (or startup) probe failed is killed; the sync restarts it."""
+        uid = meta.uid(pod)
+        rt = await read_pod(self.syncer.runtime, uid)
+        for c in rt.containers:
+            why = self.probes.should_kill(uid, c.name, c.id) if c.running else ""
+            if why:
+                log.info("Pod %s: %s", meta.key(pod), why)
+                self.syncer.events.killing(pod, c.name, why)
+                self.probes.update(pod, PodRuntime(), "")  # its probes stop with it
+                await self.syncer.runtime.stop_container(c.id, grace_period(pod))
 
     async def _remove_orphans(self, namespace: str, name: str, live_uid: str) -> None:
         """Sandboxes with this pod's name but another uid (or no pod at all) belong to nobody: remove them."""
@@ -104,6 +123,7 @@ class PodWorkers:
 
     async def _finish_deletion(self, pod: Obj) -> None:
         """Stop the containers within the grace period, remove the sandbox, then let the API forget the pod."""
+        self.probes.forget(meta.uid(pod))
         await self.syncer.kill(meta.uid(pod), grace_period(pod), pod)
         try:
             await self.client.delete(catalog.PODS, meta.name(pod), meta.namespace(pod), grace_period_seconds=0,
