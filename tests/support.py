@@ -4,8 +4,15 @@ bounded window, and pick a free loopback port. One copy of each; tiers import th
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import inspect
+import os
+import pty
+import select
 import socket
+import struct
+import termios
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -64,3 +71,34 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def run_in_pty(argv: list[str], script: bytes, expect: bytes, timeout: float = 30,
+               rows: int = 40, columns: int = 100) -> tuple[int, bytes]:
+    """Run argv on a pseudo-terminal of `rows` x `columns`, type `script` once a shell prompts
+    (`# `, or after 5 s), read until it exits; (exit code, output), `expect` asserted in it."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: argv with the pty as its terminal
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        os.execv(argv[0], argv)
+    output, sent = b"", False
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < timeout:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # the child closed the terminal: it exited
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            if not sent and (b"# " in output or time.monotonic() - started > 5):
+                os.write(fd, script)
+                sent = True
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    assert expect in output, output
+    return os.waitstatus_to_exitcode(status), output

@@ -5,15 +5,10 @@ Everything goes through the API server to the kubelets, as a user's kubectl does
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
 import re
 import select
-import struct
 import subprocess
-import termios
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.labdriver import Lab, kubectl_binary
+from tests.support import run_in_pty
 
 NS = "streaming"
 MINORS = (27, 33)
@@ -110,36 +106,6 @@ def test_exec_returns_output_and_exit_code(lab: Lab, pods: None, minor: int) -> 
     assert piped.stdout == "hello\nworld\ndone\n"  # stdin reached EOF, so cat ended
     missing = lab.kubectl("-n", NS, "exec", "talk", "--", "no-such-command", minor=minor, check=False)
     assert missing.returncode != 0 and "no-such-command" in missing.stderr, missing.stderr
-
-
-def run_in_pty(argv: list[str], script: bytes, expect: bytes, timeout: float = 30) -> tuple[int, bytes]:
-    """Run argv on a pseudo-terminal, type `script`, read until `expect` shows; (exit code, output)."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: kubectl with the pty as its terminal, 40 rows by 100 columns
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
-        os.execv(argv[0], argv)
-    output = b""
-    sent = False
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if ready:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:  # the child closed the terminal: it exited
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            if not sent and (b"#" in output or time.monotonic() > deadline - timeout + 3):
-                os.write(fd, script)
-                sent = True
-        _, status = os.waitpid(pid, 0)
-    finally:
-        os.close(fd)
-    assert expect in output, output
-    return os.waitstatus_to_exitcode(status), output
 
 
 @pytest.mark.parametrize("minor", MINORS)

@@ -7,15 +7,9 @@ HTTP, and upstream's refusals."""
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import os
-import pty
 import re
 import select
-import struct
 import subprocess
-import termios
-import time
 import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +19,7 @@ import pytest
 from tests.integration.conftest import APIServerProcess, Kubectl, kubectl_path
 from tests.integration.kubelet_node import kubelet_node, pod
 from tests.integration.test_kubelet_containerd import Containerd, containerd  # noqa: F401  (the fixture)
+from tests.support import run_in_pty
 
 pytestmark = pytest.mark.integration
 MINORS = (27, 33)
@@ -70,35 +65,6 @@ async def test_exec_refusals(node: str, kubectl: Kubectl, minor: int) -> None:
     assert wrong.returncode == 1 and "container nope is not valid for pod web" in wrong.stderr, wrong.stderr
     gone = await kubectl_run(kubectl, minor, "exec", "no-such-pod", "--", "sh")
     assert gone.returncode == 1 and 'pods "no-such-pod" not found' in gone.stderr, gone.stderr
-
-
-def run_in_pty(argv: list[str], script: bytes, expect: bytes, timeout: float = 30) -> tuple[int, bytes]:
-    """Run argv on a pseudo-terminal, type `script` once the shell prompts; (exit code, output)."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: kubectl with the pty as its terminal, 40 rows by 100 columns
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
-        os.execv(argv[0], argv)
-    output, sent = b"", False
-    started = time.monotonic()
-    try:
-        while time.monotonic() - started < timeout:
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if ready:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:  # the child closed the terminal: it exited
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            if not sent and (b"# " in output or time.monotonic() - started > 5):
-                os.write(fd, script)
-                sent = True
-        _, status = os.waitpid(pid, 0)
-    finally:
-        os.close(fd)
-    assert expect in output, output
-    return os.waitstatus_to_exitcode(status), output
 
 
 @pytest.mark.parametrize("minor", MINORS)
