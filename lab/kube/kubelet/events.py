@@ -73,6 +73,9 @@ class PodEvents:
     def failed(self, pod: Obj, error: str) -> None:
         self._emit(pod, WARNING, "Failed", f"Error: {error}")
 
+    def invalid_env_names(self, pod: Obj, message: str) -> None:
+        self._emit(pod, WARNING, "InvalidEnvironmentVariableNames", message)
+
     def created(self, pod: Obj, container: str) -> None:
         self._emit(pod, NORMAL, "Created", f"Created container: {container}")
 

@@ -31,6 +31,7 @@ from lab.kube.kubelet.routes import RouteManager
 from lab.kube.kubelet.server import KubeletServer
 from lab.kube.kubelet.settings import KubeletSettings
 from lab.kube.kubelet.volumes import manager as volumes
+from lab.kube.kubelet.volumes.objects import CachedObjects
 from lab.kube.machinery import catalog
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ async def runtime_version(runtime: Runtime, retry: float = 2.0) -> tuple[str, st
             await asyncio.sleep(retry)
 
 
-def node_facts(settings: KubeletSettings) -> podconfig.NodeFacts:
+def node_facts(settings: KubeletSettings, allocatable: dict[str, str]) -> podconfig.NodeFacts:
     try:
         resolv = Path(settings.resolv_conf).read_text()
     except OSError as exc:
@@ -55,7 +56,7 @@ def node_facts(settings: KubeletSettings) -> podconfig.NodeFacts:
         resolv = ""
     return podconfig.NodeFacts(node_name=settings.node_name, node_ip=settings.node_ip,
                                cluster_dns=settings.cluster_dns, cluster_domain=settings.cluster_domain,
-                               host_dns=podconfig.parse_resolv_conf(resolv))
+                               host_dns=podconfig.parse_resolv_conf(resolv), allocatable=allocatable)
 
 
 async def _after(first: Awaitable[object], then: Awaitable[None]) -> None:
@@ -89,8 +90,10 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
             await status.register()
             services = Informer(client, catalog.SERVICES)  # all namespaces, as upstream: Service env vars
             recorder = EventRecorder(client, "kubelet", host=settings.node_name)
-            syncer = PodSyncer(rt, node_facts(settings), volumes=volumes.from_api(client, settings.root_dir),
-                               services=services.store.list, events=PodEvents(recorder))
+            objects = CachedObjects(client)  # ConfigMaps and Secrets, for volumes and environment variables
+            syncer = PodSyncer(rt, node_facts(settings, status.allocatable()),
+                               volumes=volumes.from_api(client, settings.root_dir, objects),
+                               services=services.store.list, events=PodEvents(recorder), objects=objects)
             workers = PodWorkers(client, syncer, settings.node_name, name,
                                  network_ready=lambda: network.ready)
             if settings.healthz_port:

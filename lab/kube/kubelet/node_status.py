@@ -120,6 +120,10 @@ class NodeStatusManager:
         self.client, self.facts, self.ready, self.frequency = client, facts, ready, frequency
         self.node: Obj = {}
 
+    def allocatable(self) -> dict[str, str]:
+        """What pods may use of this node (capacity; no system or kube reservations yet)."""
+        return capacity(self.facts.root_dir, self.facts.max_pods)
+
     async def register(self) -> Obj:
         """Create the Node; if it exists (a kubelet restart), keep it and merge our labels in."""
         body = {"apiVersion": "v1", "kind": "Node",

@@ -13,14 +13,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lab.kube.kubelet import podconfig
+from lab.kube.kubelet import container_env, podconfig
 from lab.kube.kubelet.backoff import Backoff
+from lab.kube.kubelet.container_env import EnvError
 from lab.kube.kubelet.cri import api_pb2 as pb
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
 from lab.kube.kubelet.events import PodEvents
 from lab.kube.kubelet.pod_status import TERMINAL, Waiting
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime, read_pod
 from lab.kube.kubelet.volumes import VolumeManager, VolumeNotReady
+from lab.kube.kubelet.volumes.objects import ObjectGetter
 from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of, status_of
 
@@ -55,11 +57,13 @@ def should_restart(pod: Obj, c: ContainerRecord) -> bool:
 class PodSyncer:
     def __init__(self, runtime: Runtime, node: podconfig.NodeFacts, clock: Callable[[], float] = time.time,
                  volumes: VolumeManager | None = None, services: Callable[[], list[Obj]] = list,
-                 events: PodEvents | None = None) -> None:
+                 events: PodEvents | None = None, objects: ObjectGetter | None = None) -> None:
         """Without `volumes` the pod's volumes are not set up and containers mount none of them;
         `services` lists the cluster's Services (their environment variables); `events` records
-        what happens to pods (Pulling, Created, BackOff...)."""
+        what happens to pods (Pulling, Created, BackOff...); `objects` reads the ConfigMaps and
+        Secrets environment variables refer to (without it such a container cannot start)."""
         self.runtime, self.node, self.clock, self.volumes = runtime, node, clock, volumes
+        self.objects = objects
         self.services = services
         self.events = events or PodEvents()
         self.crash_backoff = Backoff(clock=clock)
@@ -146,8 +150,22 @@ class PodSyncer:
         if waiting is not None:
             result.waiting[name] = waiting
             return False
+        try:  # upstream generateContainerConfig: the environment and the non-root check
+            env = await container_env.environment(
+                pod, spec, pod_ip=pod_ip, node_name=self.node.node_name, node_ip=self.node.node_ip,
+                allocatable=self.node.allocatable, objects=self.objects, services=self.services())
+            violation = podconfig.non_root_violation(pod, spec, await self.runtime.image_status(spec.get("image", "")))
+            if violation:
+                raise EnvError(violation)
+        except EnvError as exc:
+            result.waiting[name] = Waiting("CreateContainerConfigError", str(exc))
+            result.retry_in(self.crash_backoff.initial)  # upstream's pod worker back-off period
+            self.events.failed(pod, str(exc))
+            return False
+        for warning in env.warnings:
+            self.events.invalid_env_names(pod, warning)
         mounts = self.volumes.mounts(pod, spec) if self.volumes is not None else []
-        cfg = podconfig.container_config(pod, spec, self.node, restarts, pod_ip, mounts, self.services())
+        cfg = podconfig.container_config(pod, spec, self.node, restarts, pod_ip, mounts, env.variables)
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, config)
         except CRIError as exc:

@@ -1,22 +1,24 @@
 """Translate a Pod (plain dict) into CRI configs: the PodSandboxConfig and one ContainerConfig per container.
 
 Pure functions: the sync loop calls them with the pod and node facts, the runtime gets the result.
-Env `valueFrom.fieldRef` and `$(VAR)` expansion follow upstream (kubelet_pods.go, expansion.go).
+The environment comes from container_env (it reads ConfigMaps and Secrets); command and args
+expand `$(VAR)` over it as upstream (expansion.go).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 import orjson
 
 from lab.kube.kubelet import labels as lbl
+from lab.kube.kubelet.container_env import expand
 from lab.kube.kubelet.cri import api_pb2 as pb
-from lab.kube.kubelet.service_env import service_environment
+from lab.kube.kubelet.events import pod_ref
 from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of
 from lab.kube.machinery.quantity import cpu_millis, to_bytes
@@ -36,6 +38,7 @@ class NodeFacts:
     cluster_dns: tuple[str, ...] = ()
     cluster_domain: str = "cluster.local"
     host_dns: pb.DNSConfig = field(default_factory=pb.DNSConfig)  # parsed from --resolv-conf
+    allocatable: dict[str, str] = field(default_factory=dict)  # limits of containers that set none
 
 
 def spec(pod: Obj) -> Obj:
@@ -93,9 +96,16 @@ def port_mappings(pod: Obj) -> list[pb.PortMapping]:
     return out
 
 
+def namespace_options(pod: Obj) -> pb.NamespaceOption:
+    """hostNetwork/hostPID/hostIPC share the node's; shareProcessNamespace one PID namespace per pod."""
+    s = spec(pod)
+    pid = pb.NODE if s.get("hostPID") else pb.POD if s.get("shareProcessNamespace") else pb.CONTAINER
+    return pb.NamespaceOption(network=pb.NODE if host_network(pod) else pb.POD, pid=pid,
+                              ipc=pb.NODE if s.get("hostIPC") else pb.POD)
+
+
 def sandbox_config(pod: Obj, node: NodeFacts, attempt: int = 0) -> pb.PodSandboxConfig:
     s = spec(pod)
-    net = pb.NODE if host_network(pod) else pb.POD
     hostname = s.get("hostname") or meta.name(pod)
     return pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(name=meta.name(pod), uid=meta.uid(pod), namespace=meta.namespace(pod),
@@ -104,48 +114,12 @@ def sandbox_config(pod: Obj, node: NodeFacts, attempt: int = 0) -> pb.PodSandbox
         log_directory=log_directory(pod), dns_config=dns_config(pod, node), port_mappings=port_mappings(pod),
         labels=lbl.pod_labels(pod), annotations=meta.annotations(pod),
         linux=pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(
-            namespace_options=pb.NamespaceOption(network=net, pid=pb.CONTAINER, ipc=pb.POD))))
+            namespace_options=namespace_options(pod))))
 
 
 def container_hash(container: Obj) -> str:
     """A stable hash of the container spec (upstream HashContainer): a changed spec restarts it."""
     return hashlib.sha256(orjson.dumps(container, option=orjson.OPT_SORT_KEYS)).hexdigest()[:8]
-
-
-def _field_value(pod: Obj, path: str, pod_ip: str, node: NodeFacts) -> str:
-    m = re.fullmatch(r"metadata\.(labels|annotations)\['(.+)'\]", path)
-    if m:
-        return str((pod.get("metadata", {}).get(m.group(1)) or {}).get(m.group(2), ""))
-    values: dict[str, str] = {"metadata.name": meta.name(pod), "metadata.namespace": meta.namespace(pod),
-              "metadata.uid": meta.uid(pod), "spec.nodeName": s if (s := spec(pod).get("nodeName")) else node.node_name,
-              "spec.serviceAccountName": spec(pod).get("serviceAccountName", ""),
-              "status.hostIP": node.node_ip, "status.hostIPs": node.node_ip,
-              "status.podIP": pod_ip, "status.podIPs": pod_ip}
-    return values.get(path, "")
-
-
-def expand(text: str, env: dict[str, str]) -> str:
-    """Upstream `$(VAR)` expansion: known names are replaced, `$$` escapes, unknown refs stay as written."""
-    def sub(m: re.Match[str]) -> str:
-        if m.group(0) == "$$":
-            return "$"
-        return env.get(m.group(1), m.group(0))
-    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)", sub, text)
-
-
-def environment(pod: Obj, container: Obj, pod_ip: str, node: NodeFacts,
-                services: Sequence[Obj] = ()) -> dict[str, str]:
-    """The container's own variables, then the Service variables it does not set itself (upstream
-    makeEnvironmentVariables); `$(VAR)` sees both."""
-    service_env = service_environment(pod, services)
-    env: dict[str, str] = {}
-    for var in container.get("env") or []:
-        ref = ((var.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
-        if var.get("value"):
-            env[var["name"]] = expand(var["value"], {**service_env, **env})
-        else:
-            env[var["name"]] = _field_value(pod, ref, pod_ip, node) if ref else ""
-    return {**env, **{k: v for k, v in service_env.items() if k not in env}}
 
 
 def resources(container: Obj) -> pb.LinuxContainerResources:
@@ -161,22 +135,63 @@ def resources(container: Obj) -> pb.LinuxContainerResources:
     return out
 
 
+def security_context(pod: Obj, container: Obj) -> pb.LinuxContainerSecurityContext:
+    """The container's securityContext over the pod's (upstream determineEffectiveSecurityContext):
+    user and group from the container else the pod, the pod's fsGroup and supplementalGroups as
+    supplemental groups, capabilities as written (the runtime adds `CAP_`), no_new_privs when
+    allowPrivilegeEscalation is false on an unprivileged container."""
+    pod_sc, sc = spec(pod).get("securityContext") or {}, container.get("securityContext") or {}
+    privileged = bool(sc.get("privileged"))
+    caps = sc.get("capabilities") or {}
+    out = pb.LinuxContainerSecurityContext(
+        privileged=privileged, readonly_rootfs=bool(sc.get("readOnlyRootFilesystem")),
+        no_new_privs=not privileged and sc.get("allowPrivilegeEscalation") is False,
+        capabilities=pb.Capability(add_capabilities=[str(c) for c in caps.get("add") or []],
+                                   drop_capabilities=[str(c) for c in caps.get("drop") or []]),
+        namespace_options=namespace_options(pod))
+    user, group = effective(pod, container, "runAsUser"), effective(pod, container, "runAsGroup")
+    if user is not None:
+        out.run_as_user.value = int(user)
+    if group is not None:
+        out.run_as_group.value = int(group)
+    groups = [int(g) for g in pod_sc.get("supplementalGroups") or []]
+    if pod_sc.get("fsGroup") is not None:
+        groups.insert(0, int(pod_sc["fsGroup"]))
+    out.supplemental_groups.extend(dict.fromkeys(groups))
+    return out
+
+
+def effective(pod: Obj, container: Obj, key: str) -> Any:
+    """A securityContext field as the container sees it: its own, else the pod's."""
+    sc = container.get("securityContext") or {}
+    if sc.get(key) is not None:
+        return sc[key]
+    return (spec(pod).get("securityContext") or {}).get(key)
+
+
+def non_root_violation(pod: Obj, container: Obj, image: pb.Image | None) -> str:
+    """Why runAsNonRoot refuses the container (upstream verifyRunAsNonRoot), or "" when it may run."""
+    if effective(pod, container, "runAsNonRoot") is not True:
+        return ""
+    where = f'(pod: "{pod_ref(pod)}", container: {container["name"]})'
+    user = effective(pod, container, "runAsUser")
+    if user is not None:
+        return f"container's runAsUser breaks non-root policy {where}" if int(user) == 0 else ""
+    if image is not None and image.HasField("uid") and image.uid.value == 0:
+        return f"container has runAsNonRoot and image will run as root {where}"
+    if image is not None and not image.HasField("uid") and image.username:
+        return (f"container has runAsNonRoot and image has non-numeric user ({image.username}), "
+                f"cannot verify user is non-root {where}")
+    return ""
+
+
 def container_config(pod: Obj, container: Obj, node: NodeFacts, restart_count: int,
                      pod_ip: str = "", mounts: Sequence[pb.Mount] = (),
-                     services: Sequence[Obj] = ()) -> pb.ContainerConfig:
+                     env: Mapping[str, str] | None = None) -> pb.ContainerConfig:
     """`mounts` are the container's volumes as the volume manager laid them out on the node;
-    `services` the cluster's Services, for the Service environment variables."""
+    `env` its environment as container_env made it (command and args expand `$(VAR)` over it)."""
     name = container["name"]
-    env = environment(pod, container, pod_ip, node, services)
-    sc = container.get("securityContext") or {}
-    security = pb.LinuxContainerSecurityContext(
-        privileged=bool(sc.get("privileged")), readonly_rootfs=bool(sc.get("readOnlyRootFilesystem")),
-        namespace_options=pb.NamespaceOption(network=pb.NODE if host_network(pod) else pb.POD,
-                                             pid=pb.CONTAINER, ipc=pb.POD))
-    if sc.get("runAsUser") is not None:
-        security.run_as_user.value = int(sc["runAsUser"])
-    if sc.get("runAsGroup") is not None:
-        security.run_as_group.value = int(sc["runAsGroup"])
+    env = dict(env or {})
     return pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name=name, attempt=restart_count),
         image=pb.ImageSpec(image=container.get("image", "")),
@@ -190,4 +205,5 @@ def container_config(pod: Obj, container: Obj, node: NodeFacts, restart_count: i
         log_path=str(PurePosixPath(name) / f"{restart_count}.log"),
         stdin=bool(container.get("stdin")), stdin_once=bool(container.get("stdinOnce")),
         tty=bool(container.get("tty")),
-        linux=pb.LinuxContainerConfig(resources=resources(container), security_context=security))
+        linux=pb.LinuxContainerConfig(resources=resources(container),
+                                      security_context=security_context(pod, container)))

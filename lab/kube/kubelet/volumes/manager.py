@@ -277,6 +277,7 @@ async def unmount_below(directory: Path) -> None:
             log.error("could not unmount %s", point)
 
 
-def from_api(client: Client, root_dir: str | Path) -> VolumeManager:
-    """The kubelet's volume manager: tokens by TokenRequest and ConfigMaps/Secrets by GET, through `client`."""
-    return VolumeManager(root_dir, TokenManager(APITokenSource(client)), CachedObjects(client))
+def from_api(client: Client, root_dir: str | Path, objects: ObjectGetter | None = None) -> VolumeManager:
+    """The kubelet's volume manager: tokens by TokenRequest and ConfigMaps/Secrets by GET, through
+    `client` (or the kubelet's shared `objects` cache)."""
+    return VolumeManager(root_dir, TokenManager(APITokenSource(client)), objects or CachedObjects(client))

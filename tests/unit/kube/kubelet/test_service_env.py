@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.kube.kubelet.podconfig import NodeFacts, environment
+from lab.kube.kubelet.container_env import environment
 from lab.kube.kubelet.service_env import service_environment
 
 
@@ -49,10 +49,10 @@ def test_the_pods_own_namespace_wins_a_name_clash_in_default() -> None:
     assert service_environment(pod(), [KUBERNETES, mine])["KUBERNETES_SERVICE_PORT"] == "8443"
 
 
-def test_container_env_comes_first_and_may_use_service_variables() -> None:
+async def test_container_env_comes_first_and_may_use_service_variables() -> None:
     container = {"name": "c", "env": [{"name": "API", "value": "https://$(KUBERNETES_SERVICE_HOST):443"},
                                       {"name": "KUBERNETES_SERVICE_PORT", "value": "6443"}]}
-    env = environment(pod(), container, "10.244.1.5", NodeFacts("w1"), [KUBERNETES])
+    env = (await environment(pod(), container, pod_ip="10.244.1.5", node_name="w1", services=[KUBERNETES])).variables
     assert list(env)[:2] == ["API", "KUBERNETES_SERVICE_PORT"]
     assert env["API"] == "https://10.96.0.1:443"
     assert env["KUBERNETES_SERVICE_PORT"] == "6443"  # the container's own value wins
