@@ -6,6 +6,7 @@ status dict the kubelet PATCHes out. Phase, conditions and containerStatuses fol
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -15,7 +16,7 @@ from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 TERMINAL = ("Succeeded", "Failed")
-OWN_CONDITIONS = ("Initialized", "Ready", "ContainersReady", "PodScheduled")
+OWN_CONDITIONS = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,15 @@ NO_PROBES = NoProbes()
 
 
 def container_status(spec: Obj, rt: PodRuntime, waiting: Waiting | None, runtime_name: str,
-                     probes: Probes = NO_PROBES, uid: str = "") -> Obj:
+                     probes: Probes = NO_PROBES, uid: str = "", *, has_init: bool = False,
+                     regular_init: bool = False) -> Obj:
+    """One container's status; before it first runs it waits in ContainerCreating, or PodInitializing
+    in a pod with init containers. A `regular_init` container is ready once it completed."""
     name = spec["name"]
     latest, previous = rt.latest(name), rt.previous(name)
     status: Obj = {"name": name, "image": spec.get("image", ""), "imageID": "", "ready": False,
                    "restartCount": 0, "started": False, "lastState": {},
-                   "state": {"waiting": {"reason": "ContainerCreating"}}}
+                   "state": {"waiting": {"reason": "PodInitializing" if has_init else "ContainerCreating"}}}
     if latest is None:
         if waiting:
             status["state"] = {"waiting": _waiting(waiting)}
@@ -77,13 +81,15 @@ def container_status(spec: Obj, rt: PodRuntime, waiting: Waiting | None, runtime
                   containerID=f"{runtime_name}://{latest.id}")
     if latest.running:
         status.update(state={"running": {"startedAt": rfc3339(latest.started_at) or rfc3339(latest.created_at)}},
-                      ready=probes.ready(uid, name, latest.id), started=probes.started(uid, name, latest.id))
+                      ready=not regular_init and probes.ready(uid, name, latest.id),
+                      started=probes.started(uid, name, latest.id))
         if previous is not None and previous.exited:
             status["lastState"] = terminated(previous, runtime_name)
     elif latest.exited and waiting is not None:  # about to restart (or backing off)
         status.update(state={"waiting": _waiting(waiting)}, lastState=terminated(latest, runtime_name))
     elif latest.exited:
         status["state"] = terminated(latest, runtime_name)
+        status["ready"] = regular_init and latest.exit_code == 0
         if previous is not None and previous.exited:
             status["lastState"] = terminated(previous, runtime_name)
     elif waiting is not None:
@@ -95,23 +101,59 @@ def _waiting(w: Waiting) -> Obj:
     return {"reason": w.reason, "message": w.message} if w.message else {"reason": w.reason}
 
 
-def phase(pod: Obj, statuses: list[Obj]) -> str:
-    """Upstream getPhase, without init containers."""
+def is_sidecar(container: Obj) -> bool:
+    """A restartable init container (upstream IsRestartableInitContainer)."""
+    return container.get("restartPolicy") == "Always"
+
+
+def _last_terminated(s: Obj) -> Obj | None:
+    return (s.get("lastState") or {}).get("terminated")
+
+
+def phase(pod: Obj, statuses: list[Obj], init_statuses: Sequence[Obj] = ()) -> str:
+    """Upstream getPhase: regular init containers must succeed first (a failure fails a Never pod),
+    sidecars must have started; then the regular containers decide."""
     if status_of(pod).get("phase") in TERMINAL:
         return str(pod["status"]["phase"])  # terminal phases never change back
-    policy = spec_of(pod).get("restartPolicy") or "Always"
+    s = spec_of(pod)
+    policy = s.get("restartPolicy") or "Always"
+    by_name = {st["name"]: st for st in init_statuses}
+    pending_init = failed_init = pending_sidecars = 0
     running = waiting = stopped = succeeded = 0
-    for s in statuses:
-        state = s["state"]
+    for c in s.get("initContainers") or []:
+        st = by_name.get(c["name"])
+        state = (st or {}).get("state") or {}
+        if is_sidecar(c):
+            if st is None:
+                pending_sidecars += 1
+            elif "running" in state:
+                pending_sidecars += not st.get("started")
+                running += 1
+            elif "waiting" in state and not _last_terminated(st):
+                pending_sidecars += 1
+                waiting += 1
+            continue
+        if "terminated" in state:
+            failed_init += state["terminated"]["exitCode"] != 0
+        elif "waiting" in state and (last := _last_terminated(st or {})):
+            failed_init += last["exitCode"] != 0
+        else:
+            pending_init += 1
+    for st in statuses:
+        state = st["state"]
         if "running" in state:
             running += 1
         elif "terminated" in state:
             stopped += 1
             succeeded += state["terminated"]["exitCode"] == 0
-        elif s.get("lastState", {}).get("terminated"):
+        elif _last_terminated(st):
             stopped += 1  # waiting to restart after a termination counts as stopped, as upstream
         else:
             waiting += 1
+    if failed_init and policy == "Never":
+        return "Failed"
+    if pending_init or (pending_sidecars and running + waiting + stopped + succeeded == 0):
+        return "Pending"
     if waiting:
         return "Pending"
     if running:
@@ -125,34 +167,75 @@ def phase(pod: Obj, statuses: list[Obj]) -> str:
     return "Pending"
 
 
-def conditions(pod: Obj, statuses: list[Obj], pod_phase: str, now: str) -> list[Obj]:
+def _condition(prev: Obj | None, kind: str, status: str, reason: str, message: str, now: str) -> Obj:
+    prev = prev or {}
+    changed = prev.get("status") != status or not prev.get("lastTransitionTime")
+    cond: Obj = {"type": kind, "status": status, "lastTransitionTime": now if changed else prev["lastTransitionTime"]}
+    if reason:
+        cond["reason"] = reason
+    if message:
+        cond["message"] = message
+    return cond
+
+
+def _names(names: list[str]) -> str:
+    return "[" + " ".join(names) + "]"  # Go's %s of a []string
+
+
+def initialized(pod: Obj, statuses: list[Obj], init_statuses: Sequence[Obj], pod_phase: str) -> tuple[str, str, str]:
+    """Upstream GeneratePodInitializedCondition."""
+    inits = spec_of(pod).get("initContainers") or []
+    if not inits:
+        return "True", "", ""
+    by_name = {st["name"]: st for st in init_statuses}
+    unknown = [c["name"] for c in inits if c["name"] not in by_name]
+    incomplete = [c["name"] for c in inits if c["name"] in by_name
+                  and not by_name[c["name"]].get("started" if is_sidecar(c) else "ready")]
+    if pod_phase == "Succeeded" and not unknown:
+        return "True", "PodCompleted", ""
+    if any("waiting" not in st["state"] for st in statuses):
+        return "True", "", ""  # a regular container ran: initialized before (sidecars may be restarting)
+    messages = []
+    if unknown:
+        messages.append(f"containers with unknown status: {_names(unknown)}")
+    if incomplete:
+        messages.append(f"containers with incomplete status: {_names(incomplete)}")
+    return ("False", "ContainersNotInitialized", ", ".join(messages)) if messages else ("True", "", "")
+
+
+def containers_ready(pod: Obj, statuses: list[Obj], init_statuses: Sequence[Obj],
+                     pod_phase: str) -> tuple[str, str, str]:
+    """Upstream GenerateContainersReadyCondition: sidecars and regular containers all ready."""
+    by_name = {st["name"]: st for st in [*init_statuses, *statuses]}
+    s = spec_of(pod)
+    names = [c["name"] for c in s.get("initContainers") or [] if is_sidecar(c)]
+    names += [c["name"] for c in s.get("containers") or []]
+    unknown = [n for n in names if n not in by_name]
+    unready = [n for n in names if n in by_name and not by_name[n]["ready"]]
+    if pod_phase == "Succeeded" and not unknown:
+        return "False", "PodCompleted", ""
+    messages = []
+    if unknown:
+        messages.append(f"containers with unknown status: {_names(unknown)}")
+    if unready:
+        messages.append(f"containers with unready status: {_names(unready)}")
+    return ("False", "ContainersNotReady", ", ".join(messages)) if messages else ("True", "", "")
+
+
+def conditions(pod: Obj, statuses: list[Obj], pod_phase: str, now: str, init_statuses: Sequence[Obj] = (),
+               sandbox_ready: bool = True) -> list[Obj]:
     old = {c.get("type"): c for c in status_of(pod).get("conditions") or []}
-    unready = [s["name"] for s in statuses if not s["ready"]]
-    if pod_phase in TERMINAL:
-        ready: tuple[str, str, str] = ("False", "PodCompleted", "")
-    elif unready:
-        ready = ("False", "ContainersNotReady", f"containers with unready status: [{' '.join(unready)}]")
-    else:
-        ready = ("True", "", "")
-    wanted = {"Initialized": ("True", "", ""), "Ready": ready, "ContainersReady": ready,
-              "PodScheduled": ("True", "", "")}
+    ready = containers_ready(pod, statuses, init_statuses, pod_phase)
+    wanted = {"PodReadyToStartContainers": ("True" if sandbox_ready else "False", "", ""),
+              "Initialized": initialized(pod, statuses, init_statuses, pod_phase),
+              "Ready": ready, "ContainersReady": ready, "PodScheduled": ("True", "", "")}
     out = [c for t, c in old.items() if t not in OWN_CONDITIONS]  # readiness gates, DisruptionTarget...
-    for kind in ("Initialized", "Ready", "ContainersReady", "PodScheduled"):
-        status, reason, message = wanted[kind]
-        prev = old.get(kind) or {}
-        changed = prev.get("status") != status or not prev.get("lastTransitionTime")
-        cond: Obj = {"type": kind, "status": status,
-                     "lastTransitionTime": now if changed else prev["lastTransitionTime"]}
-        if reason:
-            cond["reason"] = reason
-        if message:
-            cond["message"] = message
-        out.append(cond)
+    out += [_condition(old.get(kind), kind, *wanted[kind], now) for kind in OWN_CONDITIONS]
     return out
 
 
 def qos_class(pod: Obj) -> str:
-    containers = spec_of(pod).get("containers") or []
+    containers = [*(spec_of(pod).get("initContainers") or []), *(spec_of(pod).get("containers") or [])]
     requests = [(c.get("resources") or {}).get("requests") or {} for c in containers]
     limits = [(c.get("resources") or {}).get("limits") or {} for c in containers]
     if not any(requests) and not any(limits):
@@ -168,14 +251,23 @@ def pod_status(pod: Obj, rt: PodRuntime, waiting: dict[str, Waiting], node_ip: s
                host_network: bool = False, probes: Probes = NO_PROBES) -> Obj:
     now = meta.now()
     old = status_of(pod)
-    specs = spec_of(pod).get("containers") or []
-    statuses = [container_status(c, rt, waiting.get(c["name"]), runtime_name, probes, meta.uid(pod)) for c in specs]
-    pod_phase = phase(pod, statuses)
-    status: Obj = {"phase": pod_phase, "conditions": conditions(pod, statuses, pod_phase, now),
+    s, uid = spec_of(pod), meta.uid(pod)
+    inits = s.get("initContainers") or []
+    has_init = bool(inits)
+    init_statuses = [container_status(c, rt, waiting.get(c["name"]), runtime_name, probes, uid, has_init=True,
+                                      regular_init=not is_sidecar(c)) for c in inits]
+    statuses = [container_status(c, rt, waiting.get(c["name"]), runtime_name, probes, uid, has_init=has_init)
+                for c in s.get("containers") or []]
+    pod_phase = phase(pod, statuses, init_statuses)
+    sandbox = rt.sandbox
+    status: Obj = {"phase": pod_phase,
+                   "conditions": conditions(pod, statuses, pod_phase, now, init_statuses,
+                                            sandbox_ready=sandbox is not None and sandbox.ready),
                    "hostIP": node_ip, "hostIPs": [{"ip": node_ip}] if node_ip else [],
                    "startTime": old.get("startTime") or now, "containerStatuses": statuses,
                    "qosClass": old.get("qosClass") or qos_class(pod)}
-    sandbox = rt.sandbox
+    if has_init:
+        status["initContainerStatuses"] = init_statuses
     ip = node_ip if host_network else (sandbox.ip if sandbox and sandbox.ready else "")
     ip = ip or old.get("podIP", "")  # keep the IP a stopped pod had, as upstream does
     if ip:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from lab.kube.kubelet.container_env import EnvError
 from lab.kube.kubelet.cri import api_pb2 as pb
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
 from lab.kube.kubelet.events import PodEvents
-from lab.kube.kubelet.pod_status import TERMINAL, Waiting
+from lab.kube.kubelet.pod_status import NO_PROBES, TERMINAL, Probes, Waiting, is_sidecar
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime, read_pod
 from lab.kube.kubelet.volumes import VolumeManager, VolumeNotReady
 from lab.kube.kubelet.volumes.objects import ObjectGetter
@@ -49,6 +50,11 @@ def pull_policy(container: Obj) -> str:
     return "Always" if ":" not in last or last.endswith(":latest") else "IfNotPresent"
 
 
+def _in_sandbox(rt: PodRuntime, name: str, sandbox_id: str) -> bool:
+    latest = rt.latest(name)
+    return latest is not None and latest.sandbox_id == sandbox_id
+
+
 def should_restart(pod: Obj, c: ContainerRecord) -> bool:
     policy = spec_of(pod).get("restartPolicy") or "Always"
     return policy == "Always" or (policy == "OnFailure" and c.exit_code != 0)
@@ -70,11 +76,14 @@ class PodSyncer:
         self.pull_backoff = Backoff(clock=clock)
         self._pull_failed_at: dict[str, float] = {}
 
-    async def sync(self, pod: Obj) -> SyncResult:
+    async def sync(self, pod: Obj, probes: Probes = NO_PROBES) -> SyncResult:
+        """`probes` tells when a sidecar has started (its startup probe passed), so the next init container may run."""
         uid = meta.uid(pod)
         rt = await read_pod(self.runtime, uid)
         result = SyncResult(rt)
-        if self.volumes is not None and status_of(pod).get("phase") not in TERMINAL:
+        if status_of(pod).get("phase") in TERMINAL:
+            return result  # upstream: a finished pod never runs again
+        if self.volumes is not None:
             try:  # upstream WaitForAttachAndMount: no sandbox before the volumes are there
                 await self.volumes.setup(pod)
             except VolumeNotReady as exc:  # the volume manager logged why
@@ -91,12 +100,68 @@ class PodSyncer:
             sandbox = rt.sandbox
         assert sandbox is not None
         config = podconfig.sandbox_config(pod, self.node, sandbox.attempt)
-        changed = False
-        for spec in spec_of(pod).get("containers") or []:
-            changed |= await self._sync_container(pod, spec, rt, sandbox.id, sandbox.ip, config, result)
+        changed, initialized = await self._sync_init_containers(pod, rt, sandbox.id, sandbox.ip, config, result,
+                                                                probes)
+        if initialized:
+            for spec in spec_of(pod).get("containers") or []:
+                changed |= await self._sync_container(pod, spec, rt, sandbox.id, sandbox.ip, config, result,
+                                                      lambda c: should_restart(pod, c))
+            if not changed:
+                changed = await self._stop_sidecars_when_done(pod, rt, sandbox.id)
         if changed:
             result.runtime = await read_pod(self.runtime, uid)
         return result
+
+    async def _sync_init_containers(self, pod: Obj, rt: PodRuntime, sandbox_id: str, pod_ip: str,
+                                    config: pb.PodSandboxConfig, result: SyncResult,
+                                    probes: Probes) -> tuple[bool, bool]:
+        """Run the init containers in order (upstream computeInitContainerActions): each regular one
+        to success, each sidecar (`restartPolicy: Always`) until started. Returns (changed,
+        initialized). Once a regular container ran in this sandbox the pod is initialized: regular
+        init containers are done with, sidecars are only kept running."""
+        s = spec_of(pod)
+        initialized = any(_in_sandbox(rt, c["name"], sandbox_id) for c in s.get("containers") or [])
+        policy = s.get("restartPolicy") or "Always"
+        changed = False
+        for spec in s.get("initContainers") or []:
+            sidecar = is_sidecar(spec)
+            if initialized and not sidecar:
+                continue
+            rule = (lambda c: True) if sidecar else (lambda c: c.exit_code != 0 and policy != "Never")
+            if await self._sync_container(pod, spec, rt, sandbox_id, pod_ip, config, result, rule):
+                changed = True
+                if not initialized:
+                    return True, False  # the next one waits for this one
+                continue
+            if initialized:
+                continue
+            latest = rt.latest(spec["name"])
+            if latest is None or latest.sandbox_id != sandbox_id:
+                return changed, False
+            done = (latest.running and probes.started(meta.uid(pod), spec["name"], latest.id) if sidecar
+                    else latest.exited and latest.exit_code == 0)
+            if not done:
+                return changed, False
+        return changed, True
+
+    async def _stop_sidecars_when_done(self, pod: Obj, rt: PodRuntime, sandbox_id: str) -> bool:
+        """Once every regular container has finished for good, the sidecars are stopped, last first."""
+        s = spec_of(pod)
+        sidecars = [c["name"] for c in s.get("initContainers") or [] if is_sidecar(c)]
+        if not sidecars:
+            return False
+        for spec in s.get("containers") or []:
+            latest = rt.latest(spec["name"])
+            if latest is None or latest.sandbox_id != sandbox_id or not latest.exited or should_restart(pod, latest):
+                return False
+        stopped = False
+        for name in reversed(sidecars):
+            latest = rt.latest(name)
+            if latest is not None and latest.running:
+                self.events.killing(pod, name)
+                await self.runtime.stop_container(latest.id, grace_period(pod))
+                stopped = True
+        return stopped
 
     async def _start_sandbox(self, pod: Obj, rt: PodRuntime) -> None:
         old = rt.sandbox
@@ -113,8 +178,10 @@ class PodSyncer:
             raise
 
     async def _sync_container(self, pod: Obj, spec: Obj, rt: PodRuntime, sandbox_id: str, pod_ip: str,
-                              config: pb.PodSandboxConfig, result: SyncResult) -> bool:
-        """Returns True when it changed something in the runtime."""
+                              config: pb.PodSandboxConfig, result: SyncResult,
+                              restarts_after: Callable[[ContainerRecord], bool]) -> bool:
+        """Returns True when it changed something in the runtime; `restarts_after` says whether an
+        exited instance is started again."""
         name, key = spec["name"], f"{meta.uid(pod)}/{spec['name']}"
         latest = rt.latest(name)
         in_sandbox = latest is not None and latest.sandbox_id == sandbox_id
@@ -129,7 +196,7 @@ class PodSyncer:
             await self.runtime.start_container(latest.id)  # created before a kubelet restart, never started
             return True
         if latest is not None and in_sandbox and latest.exited:
-            if not should_restart(pod, latest):
+            if not restarts_after(latest):
                 return False
             wait = self.crash_backoff.remaining(key, latest.finished_at / 1e9)
             if wait > 0:
@@ -232,13 +299,20 @@ class PodSyncer:
 
     async def kill(self, uid: str, grace: int, pod: Obj | None = None) -> None:
         """Stop every container of pod `uid` (SIGTERM, SIGKILL after `grace`), then its sandboxes; remove all.
-        With the `pod` (a deletion, not an orphan) each stop is a Killing event."""
+        With the `pod` (a deletion, not an orphan) each stop is a Killing event, and its sidecars
+        stop after the regular containers, last first, within what is left of `grace`."""
         rt = await read_pod(self.runtime, uid)
         running = [c for c in rt.containers if c.running]
-        if pod is not None:
-            for c in running:
-                self.events.killing(pod, c.name)
-        await asyncio.gather(*(self.runtime.stop_container(c.id, grace) for c in running))
+        sidecars = [c["name"] for c in spec_of(pod).get("initContainers") or [] if is_sidecar(c)] if pod else []
+        deadline = time.monotonic() + grace
+        waves = [[c for c in running if c.name not in sidecars]]
+        waves += [[c for c in running if c.name == name] for name in reversed(sidecars)]
+        for wave in waves:
+            if pod is not None:
+                for c in wave:
+                    self.events.killing(pod, c.name)
+            left = max(0, math.ceil(deadline - time.monotonic()))
+            await asyncio.gather(*(self.runtime.stop_container(c.id, left) for c in wave))
         for s in rt.sandboxes:
             await self.runtime.stop_pod_sandbox(s.id)
         for c in rt.containers:

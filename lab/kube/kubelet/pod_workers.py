@@ -90,7 +90,7 @@ class PodWorkers:
             self.queue.add_after(key, 2.0)
             return
         await self._restart_unhealthy(pod)
-        result = await self.syncer.sync(pod)
+        result = await self.syncer.sync(pod, self.probes)
         sandbox = result.runtime.sandbox
         pod_ip = self.syncer.node.node_ip if podconfig.host_network(pod) else (sandbox.ip if sandbox else "")
         self.probes.update(pod, result.runtime, pod_ip)

@@ -23,6 +23,7 @@ import aiohttp
 
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
 from lab.kube.kubelet.events import PodEvents
+from lab.kube.kubelet.pod_status import is_sidecar
 from lab.kube.kubelet.runtime_state import PodRuntime
 from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of
@@ -124,7 +125,8 @@ class ProbeManager:
         """Start workers for the running containers' probes; stop those of gone instances."""
         uid = meta.uid(pod)
         wanted: dict[str, tuple[Obj, str]] = {}
-        for container in spec_of(pod).get("containers") or []:
+        s = spec_of(pod)
+        for container in [*(c for c in s.get("initContainers") or [] if is_sidecar(c)), *(s.get("containers") or [])]:
             latest = rt.latest(container["name"])
             if latest is not None and latest.running and any(container.get(k) for k in KINDS):
                 wanted[container["name"]] = (container, latest.id)

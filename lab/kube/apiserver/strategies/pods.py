@@ -16,6 +16,7 @@ from lab.kube.apiserver.strategies.base import (
     Strategy,
     column,
 )
+from lab.kube.apiserver.strategies.pod_table import pod_cells
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import Cause
 from lab.kube.machinery.objects import Obj, spec_of, status_of
@@ -202,52 +203,13 @@ class PodStrategy(Strategy):
 
     def row(self, obj: Obj) -> list[Any]:
         spec, status = spec_of(obj), status_of(obj)
-        statuses = status.get("containerStatuses") or []
-        ready = sum(1 for s in statuses if s.get("ready"))
-        restarts = sum(int(s.get("restartCount") or 0) for s in statuses)
+        cells = pod_cells(obj)
         gates = spec.get("readinessGates") or []
         conds = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
         gates_text = (f"{sum(1 for g in gates if conds.get(g.get('conditionType')) == 'True')}"
                       f"/{len(gates)}") if gates else "<none>"
-        return [meta.name(obj), f"{ready}/{len(spec.get('containers') or [])}", pod_reason(obj),
-                restarts, age(obj), status.get("podIP") or "<none>", spec.get("nodeName") or "<none>",
-                status.get("nominatedNodeName") or "<none>", gates_text]
-
-
-def pod_reason(obj: Obj) -> str:
-    """The STATUS column (kubectl `printPod`): phase, refined by container states."""
-    status = status_of(obj)
-    reason = status.get("reason") or status.get("phase") or "Unknown"
-    for i, s in enumerate(status.get("initContainerStatuses") or []):
-        state = s.get("state") or {}
-        term = state.get("terminated")
-        if term and term.get("exitCode") == 0:
-            continue
-        if term:
-            reason = "Init:" + (term.get("reason") or f"ExitCode:{term.get('exitCode')}")
-        elif (state.get("waiting") or {}).get("reason") not in (None, "", "PodInitializing"):
-            reason = "Init:" + state["waiting"]["reason"]
-        else:
-            reason = f"Init:{i}/{len((obj.get('spec') or {}).get('initContainers') or [])}"
-        break
-    else:
-        running = False
-        for s in reversed(status.get("containerStatuses") or []):
-            state = s.get("state") or {}
-            if (state.get("waiting") or {}).get("reason"):
-                reason = state["waiting"]["reason"]
-            elif state.get("terminated"):
-                term = state["terminated"]
-                reason = term.get("reason") or (f"Signal:{term['signal']}" if term.get("signal")
-                                                else f"ExitCode:{term.get('exitCode')}")
-            elif "running" in state and s.get("ready"):
-                running = True
-        if reason == "Completed" and running:
-            reason = "Running"
-    if meta.is_deleting(obj):
-        reason = "Terminating"
-    return reason
-
+        return [meta.name(obj), cells.ready, cells.status, cells.restarts, age(obj), status.get("podIP") or "<none>",
+                spec.get("nodeName") or "<none>", status.get("nominatedNodeName") or "<none>", gates_text]
 
 
 STRATEGY = PodStrategy(catalog.PODS)

@@ -3,11 +3,15 @@ the URL parsing that tells a namespace from a namespaced collection."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
 
 from lab.kube.apiserver.printers import human_duration
 from lab.kube.apiserver.rest import paths
-from lab.kube.apiserver.strategies.pods import pod_reason, qos_class
+from lab.kube.apiserver.strategies.pod_table import pod_cells
+from lab.kube.apiserver.strategies.pods import qos_class
 from lab.kube.apiserver.strategies.services import STRATEGY as SERVICES
 from lab.kube.machinery import catalog, errors
 
@@ -22,13 +26,13 @@ def test_human_duration(seconds: int, text: str) -> None:
 def test_pod_status_column() -> None:
     waiting = {"status": {"phase": "Pending", "containerStatuses": [
         {"state": {"waiting": {"reason": "ContainerCreating"}}}]}}
-    assert pod_reason(waiting) == "ContainerCreating"
+    assert pod_cells(waiting).status == "ContainerCreating"
     running = {"status": {"phase": "Running", "containerStatuses": [{"state": {"running": {}}, "ready": True}]}}
-    assert pod_reason(running) == "Running"
+    assert pod_cells(running).status == "Running"
     crashed = {"status": {"phase": "Running", "containerStatuses": [
         {"state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}
-    assert pod_reason(crashed) == "CrashLoopBackOff"
-    assert pod_reason({"metadata": {"deletionTimestamp": "x"}, "status": {"phase": "Running"}}) == "Terminating"
+    assert pod_cells(crashed).status == "CrashLoopBackOff"
+    assert pod_cells({"metadata": {"deletionTimestamp": "x"}, "status": {"phase": "Running"}}).status == "Terminating"
 
 
 def test_qos_classes() -> None:
@@ -58,3 +62,35 @@ def test_paths() -> None:
     assert paths.parse("/api/v1") is None
     with pytest.raises(errors.NotFound):
         paths.parse("/api/v1/namespaces/default/pods/p/exec-nope")
+
+
+def _init_pod(*statuses: dict[str, Any], phase: str = "Pending", initialized: str = "False") -> dict[str, Any]:
+    return {"metadata": {"name": "p"},
+            "spec": {"initContainers": [{"name": "setup"}, {"name": "proxy", "restartPolicy": "Always"}],
+                     "containers": [{"name": "app"}]},
+            "status": {"phase": phase, "conditions": [{"type": "Initialized", "status": initialized}],
+                       "initContainerStatuses": list(statuses),
+                       "containerStatuses": [{"name": "app", "ready": False,
+                                              "state": {"waiting": {"reason": "PodInitializing"}}}]}}
+
+
+def test_pod_cells_while_init_containers_run_as_kubectl_prints_them() -> None:
+    done = {"name": "setup", "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}
+    waiting = {"name": "proxy", "state": {"waiting": {"reason": "PodInitializing"}}}
+    cells = pod_cells(_init_pod(done, waiting))
+    assert (cells.ready, cells.status) == ("0/2", "Init:1/2")
+    failed = {"name": "setup", "restartCount": 2, "state": {"terminated": {"exitCode": 3, "reason": "Error"}},
+              "lastState": {"terminated": {"exitCode": 3, "finishedAt": "2026-01-01T00:00:00Z"}}}
+    cells = pod_cells(_init_pod(failed, waiting, phase="Failed"), now=datetime(2026, 1, 1, 0, 5, tzinfo=UTC))
+    assert (cells.status, cells.restarts) == ("Init:Error", "2 (5m ago)")
+    looping = {"name": "setup", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
+    assert pod_cells(_init_pod(looping, waiting)).status == "Init:CrashLoopBackOff"
+
+
+def test_a_started_sidecar_counts_toward_ready() -> None:
+    done = {"name": "setup", "state": {"terminated": {"exitCode": 0}}}
+    proxy = {"name": "proxy", "started": True, "ready": True, "state": {"running": {}}}
+    pod = _init_pod(done, proxy, phase="Running", initialized="True")
+    pod["status"]["containerStatuses"] = [{"name": "app", "ready": True, "state": {"running": {}}}]
+    cells = pod_cells(pod)
+    assert (cells.ready, cells.status, cells.restarts) == ("2/2", "Running", "0")

@@ -53,7 +53,8 @@ async def test_running_pod_status_has_the_upstream_shape(api, workers, runtime):
     assert status["podIP"] == sandbox.ip and status["podIPs"] == [{"ip": sandbox.ip}]
     assert status["hostIP"] == "192.168.56.21" and status["startTime"]
     assert {c["type"]: c["status"] for c in status["conditions"]} == {
-        "PodScheduled": "True", "Initialized": "True", "ContainersReady": "True", "Ready": "True"}
+        "PodReadyToStartContainers": "True", "PodScheduled": "True", "Initialized": "True",
+        "ContainersReady": "True", "Ready": "True"}
     [cs] = status["containerStatuses"]
     assert cs["name"] == "app" and cs["ready"] is True and cs["started"] is True and cs["restartCount"] == 0
     assert cs["containerID"] == f"containerd://{container.id}"
