@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from lab.kube.kubelet import pod_spec
 from lab.kube.kubelet.service_env import service_environment
 from lab.kube.kubelet.volumes.objects import ObjectGetter
 from lab.kube.machinery import catalog, errors, meta
@@ -156,7 +157,7 @@ async def environment(pod: Obj, container: Obj, *, pod_ip: str, node_name: str, 
         elif (ref := source.get("fieldRef")) is not None:
             value = field_value(pod, str(ref.get("fieldPath", "")), pod_ip, node_name, node_ip)
         elif (ref := source.get("resourceFieldRef")) is not None:
-            target = _pod_container(pod, ref["containerName"]) if ref.get("containerName") else container
+            target = pod_spec.container(pod, ref["containerName"]) if ref.get("containerName") else container
             value = resource_value(ref, target or container, allocatable or {})
         elif (ref := source.get("configMapKeyRef") or source.get("secretKeyRef")) is not None:
             secret = "secretKeyRef" in source
@@ -173,9 +174,3 @@ async def environment(pod: Obj, container: Obj, *, pod_ip: str, node_name: str, 
         env.setdefault(key, value)
     return out
 
-
-def _pod_container(pod: Obj, name: str) -> Obj | None:
-    s = spec_of(pod)
-    found: list[Obj] = [c for c in [*(s.get("initContainers") or []), *(s.get("containers") or [])]
-                        if c.get("name") == name]
-    return found[0] if found else None

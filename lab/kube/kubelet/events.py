@@ -85,6 +85,15 @@ class PodEvents:
     def killing(self, pod: Obj, container: str, why: str = "") -> None:
         self._emit(pod, NORMAL, "Killing", why or f"Stopping container {container}")
 
+    def failed_post_start_hook(self, pod: Obj, message: str) -> None:
+        self._emit(pod, WARNING, "FailedPostStartHook", message)
+
+    def failed_pre_stop_hook(self, pod: Obj, message: str) -> None:
+        self._emit(pod, WARNING, "FailedPreStopHook", message)
+
+    def deadline_exceeded(self, pod: Obj, message: str) -> None:
+        self._emit(pod, NORMAL, "DeadlineExceeded", message)
+
     def crash_backoff(self, pod: Obj, container: str) -> None:
         self._emit(pod, WARNING, "BackOff", f"Back-off restarting failed container {container} in pod {pod_ref(pod)}")
 

@@ -18,6 +18,8 @@ CONTAINER_NAME = "io.kubernetes.container.name"
 RESTART_COUNT = "io.kubernetes.container.restartCount"
 TERMINATION_GRACE = "io.kubernetes.pod.terminationGracePeriod"
 CONTAINER_HASH = "io.kubernetes.container.hash"
+TERMINATION_MESSAGE_PATH = "io.kubernetes.container.terminationMessagePath"
+TERMINATION_MESSAGE_POLICY = "io.kubernetes.container.terminationMessagePolicy"
 
 
 def pod_labels(pod: Obj) -> dict[str, str]:
@@ -32,9 +34,12 @@ def container_labels(pod: Obj, container_name: str) -> dict[str, str]:
             CONTAINER_NAME: container_name}
 
 
-def container_annotations(pod: Obj, restart_count: int, spec_hash: str) -> dict[str, str]:
+def container_annotations(pod: Obj, container: Obj, restart_count: int, spec_hash: str) -> dict[str, str]:
+    """What the kubelet must know of a container it finds again in the runtime (after a restart)."""
     grace = spec_of(pod).get("terminationGracePeriodSeconds", 30)
-    return {RESTART_COUNT: str(restart_count), TERMINATION_GRACE: str(grace), CONTAINER_HASH: spec_hash}
+    return {RESTART_COUNT: str(restart_count), TERMINATION_GRACE: str(grace), CONTAINER_HASH: spec_hash,
+            TERMINATION_MESSAGE_PATH: str(container.get("terminationMessagePath") or ""),
+            TERMINATION_MESSAGE_POLICY: str(container.get("terminationMessagePolicy") or "File")}
 
 
 def restart_count(annotations: Mapping[str, str]) -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from lab.kube.kubelet.pod_spec import is_sidecar
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime
 from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of, status_of
@@ -99,11 +100,6 @@ def container_status(spec: Obj, rt: PodRuntime, waiting: Waiting | None, runtime
 
 def _waiting(w: Waiting) -> Obj:
     return {"reason": w.reason, "message": w.message} if w.message else {"reason": w.reason}
-
-
-def is_sidecar(container: Obj) -> bool:
-    """A restartable init container (upstream IsRestartableInitContainer)."""
-    return container.get("restartPolicy") == "Always"
 
 
 def _last_terminated(s: Obj) -> Obj | None:

@@ -14,13 +14,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lab.kube.kubelet import container_env, podconfig
+from lab.kube.kubelet import container_env, lifecycle, pod_spec, podconfig, termination_message
 from lab.kube.kubelet.backoff import Backoff
 from lab.kube.kubelet.container_env import EnvError
 from lab.kube.kubelet.cri import api_pb2 as pb
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
 from lab.kube.kubelet.events import PodEvents
-from lab.kube.kubelet.pod_status import NO_PROBES, TERMINAL, Probes, Waiting, is_sidecar
+from lab.kube.kubelet.pod_spec import is_sidecar
+from lab.kube.kubelet.pod_status import NO_PROBES, TERMINAL, Probes, Waiting
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime, read_pod
 from lab.kube.kubelet.volumes import VolumeManager, VolumeNotReady
 from lab.kube.kubelet.volumes.objects import ObjectGetter
@@ -28,6 +29,7 @@ from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 log = logging.getLogger(__name__)
+MINIMUM_GRACE = 2  # upstream minimumGracePeriodInSeconds: what SIGTERM gets after a preStop hook
 
 @dataclass
 class SyncResult:
@@ -159,7 +161,7 @@ class PodSyncer:
             latest = rt.latest(name)
             if latest is not None and latest.running:
                 self.events.killing(pod, name)
-                await self.runtime.stop_container(latest.id, grace_period(pod))
+                await self.stop(pod, latest, grace_period(pod), rt.sandbox.ip if rt.sandbox else "")
                 stopped = True
         return stopped
 
@@ -189,7 +191,7 @@ class PodSyncer:
             if latest.spec_hash and latest.spec_hash != podconfig.container_hash(spec):
                 log.info("Container %s of pod %s changed, restarting it", name, meta.key(pod))
                 self.events.killing(pod, name, f"Container {name} definition changed, will be restarted")
-                await self.runtime.stop_container(latest.id, grace_period(pod))
+                await self.stop(pod, latest, grace_period(pod), pod_ip)
                 return await self._start(pod, spec, latest.restart_count + 1, sandbox_id, pod_ip, config, result)
             return False
         if latest is not None and in_sandbox and latest.state == pb.CONTAINER_CREATED:
@@ -232,6 +234,9 @@ class PodSyncer:
         for warning in env.warnings:
             self.events.invalid_env_names(pod, warning)
         mounts = self.volumes.mounts(pod, spec) if self.volumes is not None else []
+        if self.volumes is not None and (m := termination_message.mount(self.volumes.pod_dir(meta.uid(pod)), spec,
+                                                                         restarts)):
+            mounts.append(m)
         cfg = podconfig.container_config(pod, spec, self.node, restarts, pod_ip, mounts, env.variables)
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, config)
@@ -249,9 +254,24 @@ class PodSyncer:
             self.events.failed(pod, exc.details)
         else:
             self.events.started(pod, name)
+            await self._post_start(pod, spec, cid, pod_ip, result)
         log.info("Started container %s of pod %s (restartCount %d)", name, meta.key(pod), restarts)
         await self._prune(result.runtime, name, keep=cid)
         return True
+
+    async def _post_start(self, pod: Obj, spec: Obj, cid: str, pod_ip: str, result: SyncResult) -> None:
+        """Upstream: the next container starts only after postStart; a failed hook kills the container."""
+        hook = (spec.get("lifecycle") or {}).get("postStart")
+        if not hook:
+            return
+        failure = await lifecycle.run_hook(self.runtime, hook, pod, spec, cid, pod_ip)
+        if not failure:
+            return
+        name = spec["name"]
+        self.events.failed_post_start_hook(pod, failure)
+        self.events.killing(pod, name, "FailedPostStartHook")
+        await self.runtime.stop_container(cid, grace_period(pod))
+        result.waiting[name] = Waiting("PostStartHookError", failure)
 
     async def _prune(self, rt: PodRuntime, name: str, keep: str) -> None:
         """Keep the new instance and the one before it (for `kubectl logs --previous`); remove older ones."""
@@ -297,10 +317,45 @@ class PodSyncer:
             if s.ready:
                 await self.runtime.stop_pod_sandbox(s.id)
 
+    async def stop(self, pod: Obj, c: ContainerRecord, grace: int, pod_ip: str) -> None:
+        """Stop one running container within `grace` seconds, its preStop hook first (upstream
+        killContainer: the hook takes from the grace, at least 2 s are left for SIGTERM)."""
+        spec = pod_spec.container(pod, c.name)
+        hook = ((spec or {}).get("lifecycle") or {}).get("preStop")
+        if spec is not None and hook and c.running and grace > 0:
+            started = time.monotonic()
+            try:
+                failure = await asyncio.wait_for(
+                    lifecycle.run_hook(self.runtime, hook, pod, spec, c.id, pod_ip, timeout=grace), grace)
+            except TimeoutError:
+                failure = ""
+                log.info("preStop hook of %s in %s did not finish within %ds", c.name, meta.key(pod), grace)
+            if failure:
+                self.events.failed_pre_stop_hook(pod, failure)
+            grace = max(MINIMUM_GRACE, grace - int(time.monotonic() - started))  # whole seconds, as upstream
+        await self.runtime.stop_container(c.id, grace)
+
     async def kill(self, uid: str, grace: int, pod: Obj | None = None) -> None:
         """Stop every container of pod `uid` (SIGTERM, SIGKILL after `grace`), then its sandboxes; remove all.
         With the `pod` (a deletion, not an orphan) each stop is a Killing event, and its sidecars
         stop after the regular containers, last first, within what is left of `grace`."""
+        rt = await self._stop_running(uid, grace, pod)
+        for s in rt.sandboxes:
+            await self.runtime.stop_pod_sandbox(s.id)
+        for c in rt.containers:
+            await self.runtime.remove_container(c.id)
+        for s in rt.sandboxes:
+            await self.runtime.remove_pod_sandbox(s.id)
+        if self.volumes is not None:  # nothing runs on the pod's files any more
+            await self.volumes.cleanup(uid)
+        self.crash_backoff.forget_prefix(f"{uid}/")
+        self.pull_backoff.forget_prefix(f"{uid}/")
+
+    async def stop_all(self, pod: Obj, grace: int) -> None:
+        """Stop the pod's running containers as a deletion would, but keep them (and their logs)."""
+        await self._stop_running(meta.uid(pod), grace, pod)
+
+    async def _stop_running(self, uid: str, grace: int, pod: Obj | None) -> PodRuntime:
         rt = await read_pod(self.runtime, uid)
         running = [c for c in rt.containers if c.running]
         sidecars = [c["name"] for c in spec_of(pod).get("initContainers") or [] if is_sidecar(c)] if pod else []
@@ -312,17 +367,10 @@ class PodSyncer:
                 for c in wave:
                     self.events.killing(pod, c.name)
             left = max(0, math.ceil(deadline - time.monotonic()))
-            await asyncio.gather(*(self.runtime.stop_container(c.id, left) for c in wave))
-        for s in rt.sandboxes:
-            await self.runtime.stop_pod_sandbox(s.id)
-        for c in rt.containers:
-            await self.runtime.remove_container(c.id)
-        for s in rt.sandboxes:
-            await self.runtime.remove_pod_sandbox(s.id)
-        if self.volumes is not None:  # nothing runs on the pod's files any more
-            await self.volumes.cleanup(uid)
-        self.crash_backoff.forget_prefix(f"{uid}/")
-        self.pull_backoff.forget_prefix(f"{uid}/")
+            pod_ip = rt.sandbox.ip if rt.sandbox else ""
+            await asyncio.gather(*(self.stop(pod, c, left, pod_ip) if pod is not None
+                                   else self.runtime.stop_container(c.id, left) for c in wave))
+        return rt
 
 
 def grace_period(pod: Obj) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import time
 from collections.abc import Callable
 
 from lab.kube.client import Client, Informer, WorkQueue, run_controller
@@ -21,10 +22,20 @@ from lab.kube.kubelet.pod_sync import PodSyncer, grace_period
 from lab.kube.kubelet.prober import ProbeManager
 from lab.kube.kubelet.runtime_state import PodRuntime, read_pod
 from lab.kube.machinery import catalog, errors, meta
-from lab.kube.machinery.objects import Obj, status_of
+from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 log = logging.getLogger(__name__)
+DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 RELIST_PERIOD = 2.0  # upstream PLEG relists every 1 s; status lag of 2 s is fine for a lab
+
+
+def deadline_left(pod: Obj, now: float) -> float | None:
+    """Seconds until the pod's activeDeadlineSeconds (counted from status.startTime) run out, if it has one."""
+    deadline = spec_of(pod).get("activeDeadlineSeconds")
+    started = status_of(pod).get("startTime")
+    if not isinstance(deadline, int) or not started:
+        return None
+    return deadline - (now - meta.parse_time(started).timestamp())
 
 
 class PodWorkers:
@@ -89,6 +100,12 @@ class PodWorkers:
             log.info("Pod %s waits: container runtime network not ready", key)
             self.queue.add_after(key, 2.0)
             return
+        left = deadline_left(pod, time.time())
+        if left is not None and left <= 0 and status_of(pod).get("phase") not in TERMINAL:
+            await self._deadline_exceeded(pod)
+            return
+        if left is not None:
+            self.queue.add_after(key, left)
         await self._restart_unhealthy(pod)
         result = await self.syncer.sync(pod, self.probes)
         sandbox = result.runtime.sandbox
@@ -102,6 +119,18 @@ class PodWorkers:
         if result.requeue_after is not None:
             self.queue.add_after(key, result.requeue_after)
 
+    async def _deadline_exceeded(self, pod: Obj) -> None:
+        """Upstream's active deadline handler: the pod fails with DeadlineExceeded, its containers stop."""
+        log.info("Pod %s: %s", meta.key(pod), DEADLINE_MESSAGE)
+        self.syncer.events.deadline_exceeded(pod, DEADLINE_MESSAGE)
+        self.probes.forget(meta.uid(pod))
+        await self.syncer.stop_all(pod, grace_period(pod))
+        rt = await read_pod(self.syncer.runtime, meta.uid(pod))
+        status = pod_status(pod, rt, {}, self.syncer.node.node_ip, self.runtime_name, podconfig.host_network(pod))
+        status.update(phase="Failed", reason="DeadlineExceeded", message=DEADLINE_MESSAGE)
+        await self._write_status(pod, status)
+        await self.syncer.stop_sandboxes(rt)
+
     async def _restart_unhealthy(self, pod: Obj) -> None:
         """A container whose liveness (or startup) probe failed is killed; the sync restarts it."""
         uid = meta.uid(pod)
@@ -112,7 +141,7 @@ class PodWorkers:
                 log.info("Pod %s: %s", meta.key(pod), why)
                 self.syncer.events.killing(pod, c.name, why)
                 self.probes.update(pod, PodRuntime(), "")  # its probes stop with it
-                await self.syncer.runtime.stop_container(c.id, grace_period(pod))
+                await self.syncer.stop(pod, c, grace_period(pod), rt.sandbox.ip if rt.sandbox else "")
 
     async def _remove_orphans(self, namespace: str, name: str, live_uid: str) -> None:
         """Sandboxes with this pod's name but another uid (or no pod at all) belong to nobody: remove them."""

@@ -201,7 +201,7 @@ def container_config(pod: Obj, container: Obj, node: NodeFacts, restart_count: i
         envs=[pb.KeyValue(key=k, value=v) for k, v in env.items()],
         mounts=list(mounts),
         labels=lbl.container_labels(pod, name),
-        annotations=lbl.container_annotations(pod, restart_count, container_hash(container)),
+        annotations=lbl.container_annotations(pod, container, restart_count, container_hash(container)),
         log_path=str(PurePosixPath(name) / f"{restart_count}.log"),
         stdin=bool(container.get("stdin")), stdin_once=bool(container.get("stdinOnce")),
         tty=bool(container.get("tty")),

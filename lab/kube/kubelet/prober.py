@@ -23,7 +23,7 @@ import aiohttp
 
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
 from lab.kube.kubelet.events import PodEvents
-from lab.kube.kubelet.pod_status import is_sidecar
+from lab.kube.kubelet.pod_spec import is_sidecar
 from lab.kube.kubelet.runtime_state import PodRuntime
 from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of

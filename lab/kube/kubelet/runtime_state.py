@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lab.kube.kubelet import labels as lbl
+from lab.kube.kubelet import termination_message
 from lab.kube.kubelet.cri import api_pb2 as pb
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
 
@@ -97,5 +98,6 @@ async def read_pod(runtime: Runtime, uid: str) -> PodRuntime:
             restart_count=lbl.restart_count(c.annotations), state=st.state,
             spec_hash=c.annotations.get(lbl.CONTAINER_HASH, ""), image=st.image.image or c.image.image,
             image_ref=st.image_ref or c.image_ref, created_at=st.created_at, started_at=st.started_at,
-            finished_at=st.finished_at, exit_code=st.exit_code, reason=st.reason, message=st.message))
+            finished_at=st.finished_at, exit_code=st.exit_code, reason=st.reason,
+            message=await termination_message.message(st)))
     return state

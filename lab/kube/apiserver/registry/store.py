@@ -28,6 +28,15 @@ from lab.kube.machinery.selectors import FieldSelector, LabelSelector
 
 log = logging.getLogger(__name__)
 GENERATE_NAME_ATTEMPTS = 8
+DELETE_ATTEMPTS = 5  # reads-then-deletes before a delete racing other writers gives up
+
+
+class _Stale(Exception):
+    """The object changed between the read a delete decided on and the delete itself."""
+
+    def __init__(self, conflict: errors.Conflict) -> None:
+        super().__init__(str(conflict))
+        self.conflict = conflict
 
 
 @dataclass(frozen=True)
@@ -284,8 +293,27 @@ class Registry:
 
     async def delete(self, namespace: str | None, name: str,
                      opts: DeleteOptions | None = None) -> tuple[Obj, bool]:
-        """Delete or start a graceful/finalized deletion. Returns (object, removed_now)."""
+        """Delete or start a graceful/finalized deletion. Returns (object, removed_now).
+        An object written between our read and the delete is decided on again, as upstream's
+        conditional delete does: a plain delete never fails for a concurrent status update."""
         opts = opts or DeleteOptions()
+        for _ in range(DELETE_ATTEMPTS - 1):
+            try:
+                return await self._delete_once(namespace, name, opts)
+            except _Stale:
+                continue
+        try:
+            return await self._delete_once(namespace, name, opts)
+        except _Stale as exc:
+            raise exc.conflict from None
+
+    async def _remove_unchanged(self, ns: str, name: str, obj: Obj) -> Obj:
+        try:
+            return await self._remove(ns, name, obj)
+        except errors.Conflict as exc:
+            raise _Stale(exc) from exc
+
+    async def _delete_once(self, namespace: str | None, name: str, opts: DeleteOptions) -> tuple[Obj, bool]:
         ns = self._ns(namespace)
         obj = await self.get(ns, name)
         self._check_preconditions(obj, opts)
@@ -297,7 +325,7 @@ class Registry:
         if opts.dry_run:
             return obj, False
         if grace == 0 and not self.strategy.pending_finalizers(obj) and not extra:
-            return await self._remove(ns, name, obj), True
+            return await self._remove_unchanged(ns, name, obj), True
 
         def mark(current: Obj) -> Obj:
             self._check_preconditions(current, opts)
@@ -317,7 +345,7 @@ class Registry:
         with api_errors(self.resource, name):
             updated = await self.storage.guaranteed_update(self._key(ns, name), mark)
         if self.strategy.should_delete_during_update(updated):
-            return await self._remove(ns, name, updated), True
+            return await self._remove_unchanged(ns, name, updated), True
         return updated, False
 
     async def delete_collection(self, namespace: str | None, lopts: ListOptions,

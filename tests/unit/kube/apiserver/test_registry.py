@@ -95,6 +95,30 @@ async def test_bound_pods_delete_gracefully(regs: dict) -> None:
         await pods.get("default", "p")
 
 
+async def test_a_delete_racing_a_status_update_decides_again_instead_of_conflicting(regs: dict) -> None:
+    pods = regs[catalog.PODS]
+    await pods.create("default", pod("p"))
+    storage = pods.storage
+    real_delete = storage.delete
+    raced = []
+
+    async def delete_after_a_write(key: str, revision: int) -> Any:
+        if not raced:  # another writer (the kubelet's status) gets in between our read and our delete
+            raced.append(True)
+            await pods.guaranteed_update("default", "p", lambda o: {**o, "status": {"phase": "Running"}},
+                                         subresource="status")
+        return await real_delete(key, revision)
+
+    storage.delete = delete_after_a_write  # type: ignore[method-assign]
+    obj, removed = await pods.delete("default", "p", DeleteOptions(grace_period_seconds=0))
+    assert removed and raced and obj["status"]["phase"] == "Running"
+    with pytest.raises(errors.NotFound):
+        await pods.get("default", "p")
+    await pods.create("default", pod("q"))
+    with pytest.raises(errors.Conflict):  # a precondition still refuses, retried or not
+        await pods.delete("default", "q", DeleteOptions(grace_period_seconds=0, uid="someone-else"))
+
+
 async def test_namespace_deletion_waits_for_finalize(regs: dict) -> None:
     nss = regs[catalog.NAMESPACES]
     await nss.create(None, {"metadata": {"name": "gone"}})

@@ -121,3 +121,33 @@ async def test_relist_removes_the_directories_of_pods_neither_the_api_nor_the_ru
     assert len(list((tmp_path / "pods").iterdir())) == 3
     await workers.relist()
     assert sorted(p.name for p in (tmp_path / "pods").iterdir()) == sorted([pod["metadata"]["uid"], "uid-running"])
+
+
+async def test_a_pod_past_its_active_deadline_fails_and_its_containers_stop(api, workers, runtime):
+    pod = make_pod()
+    pod["spec"]["activeDeadlineSeconds"] = 5
+    pod["status"]["startTime"] = "2020-01-01T00:00:00Z"  # long ago
+    await seed(api, pod)
+    await eventually(lambda: workers.informer.store.get("default/web"))
+    await workers.sync("default/web")  # nothing ran yet: it fails before starting
+    status = (await api.object(catalog.PODS, "web", "default"))["status"]
+    assert (status["phase"], status["reason"]) == ("Failed", "DeadlineExceeded")
+    assert status["message"] == "Pod was active on the node longer than the specified deadline"
+    assert not runtime.running("app")
+
+
+async def test_a_running_pod_is_stopped_when_its_deadline_comes(api, workers, runtime):
+    pod = make_pod()
+    pod["spec"]["activeDeadlineSeconds"] = 1
+    await seed(api, pod)
+    await eventually(lambda: workers.informer.store.get("default/web"))
+    await workers.sync("default/web")
+    assert runtime.running("app")
+
+    async def failed() -> bool:
+        await workers.sync("default/web")
+        return (await api.object(catalog.PODS, "web", "default"))["status"]["phase"] == "Failed"
+    await eventually(failed, timeout=5, what="the pod failed at its deadline")
+    assert not runtime.running("app")
+    status = (await api.object(catalog.PODS, "web", "default"))["status"]
+    assert status["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 143
