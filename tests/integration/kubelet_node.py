@@ -57,7 +57,7 @@ async def kubelet_node(containerd: Containerd, apiserver: APIServerProcess, tmp_
         finally:
             names = [p["metadata"]["name"] for p in pods]
             for n in names:
-                with contextlib.suppress(errors.NotFound):
+                with contextlib.suppress(errors.NotFound, errors.Conflict):  # the cleanup below must run
                     await client.delete(catalog.PODS, n, "default", grace_period_seconds=0)
             kubelet.cancel()
             await asyncio.gather(kubelet, return_exceptions=True)

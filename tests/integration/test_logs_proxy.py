@@ -235,3 +235,21 @@ async def test_logs_rotate_and_follow_keeps_streaming_across_rotations(rotating_
 async def raw_logs(kubectl: Kubectl, *args: str) -> tuple[int, str, str]:
     proc = await asyncio.to_thread(kubectl, 33, "logs", *args)
     return proc.returncode, proc.stdout, proc.stderr
+
+
+async def test_stats_summary_metrics_and_running_pods_through_nodes_proxy(node: str, kubectl: Kubectl) -> None:
+    code, out, err = await raw(kubectl, 33, f"/api/v1/nodes/{node}/proxy/stats/summary")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["node"]["nodeName"] == node and summary["node"]["memory"]["workingSetBytes"] > 0
+    [web] = [p for p in summary["pods"] if p["podRef"]["name"] == "web"]
+    [container] = web["containers"]
+    assert container["name"] == "web" and container["memory"]["workingSetBytes"] > 0
+    assert container["cpu"]["usageCoreNanoSeconds"] > 0
+    code, out, err = await raw(kubectl, 33, f"/api/v1/nodes/{node}/proxy/metrics/resource")
+    assert code == 0, err
+    assert 'container_memory_working_set_bytes{container="web",namespace="default",pod="web"}' in out
+    assert "resource_scrape_error 0" in out
+    code, out, err = await raw(kubectl, 33, f"/api/v1/nodes/{node}/proxy/runningpods/")
+    assert code == 0, err
+    assert "web" in [p["metadata"]["name"] for p in json.loads(out)["items"]]

@@ -1,5 +1,6 @@
 """The kubelet API on 10250: HTTPS, every request authenticated and authorized (`auth`), then
-`/healthz`, `/pods` and, with a runtime, `/containerLogs`, `/exec`, `/attach` and `/portForward`.
+`/healthz`, `/pods` and, with a runtime, `/containerLogs`, `/exec`, `/attach`, `/portForward`,
+`/stats/summary`, `/metrics/resource`, `/metrics` and `/runningpods/`.
 
     server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list, runtime=rt)
     group.create_task(server.run(), name="kubelet-server")
@@ -26,11 +27,13 @@ from lab.kube.component import (
     server_context,
 )
 from lab.kube.component.client_certs import X509Verifier
+from lab.kube.kubelet import stats
 from lab.kube.kubelet.cri.runtime import Runtime
 from lab.kube.kubelet.server.auth import auth_filter
 from lab.kube.kubelet.server.logs import ContainerLogs
 from lab.kube.kubelet.server.streaming import Streaming
 from lab.kube.kubelet.settings import KubeletSettings
+from lab.kube.kubelet.stats import StatsProvider
 from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj
 
@@ -92,6 +95,26 @@ class KubeletServer:
             health.add_route("/exec/{namespace}/{pod}/{container}", streams.exec, post=True)
             health.add_route("/attach/{namespace}/{pod}/{container}", streams.attach, post=True)
             health.add_route("/portForward/{namespace}/{pod}", streams.port_forward, post=True)
+            provider = StatsProvider(runtime, settings.node_name, pods)
+
+            async def summary(_: web.Request) -> web.Response:
+                return web.json_response(await provider.summary())
+
+            async def resource_metrics(_: web.Request) -> web.Response:
+                return web.Response(text=await provider.resource_metrics(), content_type="text/plain",
+                                    charset="utf-8", headers={"X-Content-Type-Options": "nosniff"})
+
+            async def own_metrics(_: web.Request) -> web.Response:
+                return web.Response(text=await stats.kubelet_metrics(runtime), content_type="text/plain",
+                                    charset="utf-8")
+
+            async def runtime_pods(_: web.Request) -> web.Response:
+                return web.json_response(await stats.running_pods(runtime))
+            health.add_route("/stats/summary", summary)
+            health.add_route("/metrics/resource", resource_metrics)
+            health.add_route("/metrics", own_metrics)
+            health.add_route("/runningpods/", runtime_pods)
+            health.add_route("/runningpods", runtime_pods)
         return cls(health, settings.address, settings.port)
 
     @classmethod
