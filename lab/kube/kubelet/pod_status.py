@@ -66,9 +66,10 @@ NO_PROBES = NoProbes()
 
 def container_status(spec: Obj, rt: PodRuntime, waiting: Waiting | None, runtime_name: str,
                      probes: Probes = NO_PROBES, uid: str = "", *, has_init: bool = False,
-                     regular_init: bool = False) -> Obj:
+                     regular_init: bool = False, ephemeral: bool = False) -> Obj:
     """One container's status; before it first runs it waits in ContainerCreating, or PodInitializing
-    in a pod with init containers. A `regular_init` container is ready once it completed."""
+    in a pod with init containers. A `regular_init` container is ready once it completed, an
+    `ephemeral` one never (nothing probes it)."""
     name = spec["name"]
     latest, previous = rt.latest(name), rt.previous(name)
     status: Obj = {"name": name, "image": spec.get("image", ""), "imageID": "", "ready": False,
@@ -82,7 +83,7 @@ def container_status(spec: Obj, rt: PodRuntime, waiting: Waiting | None, runtime
                   containerID=f"{runtime_name}://{latest.id}")
     if latest.running:
         status.update(state={"running": {"startedAt": rfc3339(latest.started_at) or rfc3339(latest.created_at)}},
-                      ready=not regular_init and probes.ready(uid, name, latest.id),
+                      ready=not regular_init and not ephemeral and probes.ready(uid, name, latest.id),
                       started=probes.started(uid, name, latest.id))
         if previous is not None and previous.exited:
             status["lastState"] = terminated(previous, runtime_name)
@@ -264,6 +265,10 @@ def pod_status(pod: Obj, rt: PodRuntime, waiting: dict[str, Waiting], node_ip: s
                    "qosClass": old.get("qosClass") or qos_class(pod)}
     if has_init:
         status["initContainerStatuses"] = init_statuses
+    if s.get("ephemeralContainers"):
+        status["ephemeralContainerStatuses"] = [
+            container_status(c, rt, waiting.get(c["name"]), runtime_name, probes, uid, has_init=has_init,
+                             ephemeral=True) for c in s["ephemeralContainers"]]
     ip = node_ip if host_network else (sandbox.ip if sandbox and sandbox.ready else "")
     ip = ip or old.get("podIP", "")  # keep the IP a stopped pod had, as upstream does
     if ip:

@@ -104,6 +104,10 @@ class PodSyncer:
         config = podconfig.sandbox_config(pod, self.node, sandbox.attempt)
         changed, initialized = await self._sync_init_containers(pod, rt, sandbox.id, sandbox.ip, config, result,
                                                                 probes)
+        for spec in spec_of(pod).get("ephemeralContainers") or []:
+            if rt.latest(spec["name"]) is None:  # started once, never again (upstream: not even in a new sandbox)
+                changed |= await self._start(pod, spec, 0, sandbox.id, sandbox.ip, config, result,
+                                             target=spec.get("targetContainerName") or "", rt=rt)
         if initialized:
             for spec in spec_of(pod).get("containers") or []:
                 changed |= await self._sync_container(pod, spec, rt, sandbox.id, sandbox.ip, config, result,
@@ -213,8 +217,18 @@ class PodSyncer:
         return await self._start(pod, spec, restarts, sandbox_id, pod_ip, config, result)
 
     async def _start(self, pod: Obj, spec: Obj, restarts: int, sandbox_id: str, pod_ip: str,
-                     config: pb.PodSandboxConfig, result: SyncResult) -> bool:
+                     config: pb.PodSandboxConfig, result: SyncResult, target: str = "",
+                     rt: PodRuntime | None = None) -> bool:
+        """`target` names the container whose PID namespace an ephemeral container joins."""
         name = spec["name"]
+        target_id = ""
+        if target:
+            running = rt.latest(target) if rt is not None else None
+            if running is None or not running.running:
+                result.waiting[name] = Waiting("ContainerCreating")
+                result.retry_in(self.crash_backoff.initial)
+                return False  # upstream fails the start while the target does not run
+            target_id = running.id
         waiting = await self._ensure_image(pod, spec, config, result)
         if waiting is not None:
             result.waiting[name] = waiting
@@ -237,7 +251,7 @@ class PodSyncer:
         if self.volumes is not None and (m := termination_message.mount(self.volumes.pod_dir(meta.uid(pod)), spec,
                                                                          restarts)):
             mounts.append(m)
-        cfg = podconfig.container_config(pod, spec, self.node, restarts, pod_ip, mounts, env.variables)
+        cfg = podconfig.container_config(pod, spec, self.node, restarts, pod_ip, mounts, env.variables, target_id)
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, config)
         except CRIError as exc:

@@ -96,12 +96,16 @@ def port_mappings(pod: Obj) -> list[pb.PortMapping]:
     return out
 
 
-def namespace_options(pod: Obj) -> pb.NamespaceOption:
-    """hostNetwork/hostPID/hostIPC share the node's; shareProcessNamespace one PID namespace per pod."""
+def namespace_options(pod: Obj, target_id: str = "") -> pb.NamespaceOption:
+    """hostNetwork/hostPID/hostIPC share the node's; shareProcessNamespace one PID namespace per pod;
+    an ephemeral container with a target joins that container's (`target_id`)."""
     s = spec(pod)
     pid = pb.NODE if s.get("hostPID") else pb.POD if s.get("shareProcessNamespace") else pb.CONTAINER
+    if target_id and pid == pb.CONTAINER:
+        pid = pb.TARGET
     return pb.NamespaceOption(network=pb.NODE if host_network(pod) else pb.POD, pid=pid,
-                              ipc=pb.NODE if s.get("hostIPC") else pb.POD)
+                              ipc=pb.NODE if s.get("hostIPC") else pb.POD,
+                              target_id=target_id if pid == pb.TARGET else "")
 
 
 def sandbox_config(pod: Obj, node: NodeFacts, attempt: int = 0) -> pb.PodSandboxConfig:
@@ -135,7 +139,7 @@ def resources(container: Obj) -> pb.LinuxContainerResources:
     return out
 
 
-def security_context(pod: Obj, container: Obj) -> pb.LinuxContainerSecurityContext:
+def security_context(pod: Obj, container: Obj, target_id: str = "") -> pb.LinuxContainerSecurityContext:
     """The container's securityContext over the pod's (upstream determineEffectiveSecurityContext):
     user and group from the container else the pod, the pod's fsGroup and supplementalGroups as
     supplemental groups, capabilities as written (the runtime adds `CAP_`), no_new_privs when
@@ -148,7 +152,7 @@ def security_context(pod: Obj, container: Obj) -> pb.LinuxContainerSecurityConte
         no_new_privs=not privileged and sc.get("allowPrivilegeEscalation") is False,
         capabilities=pb.Capability(add_capabilities=[str(c) for c in caps.get("add") or []],
                                    drop_capabilities=[str(c) for c in caps.get("drop") or []]),
-        namespace_options=namespace_options(pod))
+        namespace_options=namespace_options(pod, target_id))
     user, group = effective(pod, container, "runAsUser"), effective(pod, container, "runAsGroup")
     if user is not None:
         out.run_as_user.value = int(user)
@@ -187,9 +191,10 @@ def non_root_violation(pod: Obj, container: Obj, image: pb.Image | None) -> str:
 
 def container_config(pod: Obj, container: Obj, node: NodeFacts, restart_count: int,
                      pod_ip: str = "", mounts: Sequence[pb.Mount] = (),
-                     env: Mapping[str, str] | None = None) -> pb.ContainerConfig:
+                     env: Mapping[str, str] | None = None, target_id: str = "") -> pb.ContainerConfig:
     """`mounts` are the container's volumes as the volume manager laid them out on the node;
-    `env` its environment as container_env made it (command and args expand `$(VAR)` over it)."""
+    `env` its environment as container_env made it (command and args expand `$(VAR)` over it);
+    `target_id` the running container an ephemeral container shares processes with."""
     name = container["name"]
     env = dict(env or {})
     return pb.ContainerConfig(
@@ -206,4 +211,4 @@ def container_config(pod: Obj, container: Obj, node: NodeFacts, restart_count: i
         stdin=bool(container.get("stdin")), stdin_once=bool(container.get("stdinOnce")),
         tty=bool(container.get("tty")),
         linux=pb.LinuxContainerConfig(resources=resources(container),
-                                      security_context=security_context(pod, container)))
+                                      security_context=security_context(pod, container, target_id)))

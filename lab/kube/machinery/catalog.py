@@ -63,7 +63,7 @@ RESOURCES: tuple[Resource, ...] = (
              short_names=("ns",), subresources=("status",)),
     Resource("", "v1", "pods", "pod", "Pod", True, "pods",
              short_names=("po",), categories=("all",),
-             subresources=("status", "binding", "log", "exec", "attach", "portforward")),
+             subresources=("status", "binding", "log", "exec", "attach", "portforward", "ephemeralcontainers")),
     Resource("", "v1", "nodes", "node", "Node", False, "minions",
              short_names=("no",), subresources=("status",)),
     Resource("", "v1", "services", "service", "Service", True, "services/specs",

@@ -175,6 +175,8 @@ class Registry:
             merged = self.strategy.prepare_for_status_update(new, old)
         elif subresource == "finalize":
             merged = self.strategy.prepare_for_finalize(new, old)
+        elif subresource == "ephemeralcontainers":
+            merged = self.strategy.prepare_for_ephemeral_containers_update(new, old)
         else:
             self.strategy.defaults(new)
             self.strategy.prepare_for_update(new, old)
@@ -242,7 +244,9 @@ class Registry:
             merged = self._merge_update(desired, current, subresource)
             await self.ctx.admission.admit(Operation.UPDATE, self.resource, ns, name, subresource,
                                            merged, current, dry_run)
-            raise_invalid(self.resource, name, self.strategy.validate_update(merged, current))
+            validate = (self.strategy.validate_ephemeral_containers_update if subresource == "ephemeralcontainers"
+                        else self.strategy.validate_update)
+            raise_invalid(self.resource, name, validate(merged, current))
             await self.strategy.before_update(merged, current, self.ctx)
             attempt.append((merged, current))
             return current if dry_run else merged

@@ -23,6 +23,7 @@ SUBRESOURCE_KINDS = {
     "exec": ("PodExecOptions", ["create", "get"]),
     "attach": ("PodAttachOptions", ["create", "get"]),
     "portforward": ("PodPortForwardOptions", ["create", "get"]),
+    "ephemeralcontainers": ("Pod", ["get", "patch", "update"]),
 }
 
 

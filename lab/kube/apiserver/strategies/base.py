@@ -119,6 +119,13 @@ class Strategy:
         """Whether something must still finish before the object may leave storage."""
         return bool(meta.finalizers(obj))
 
+    def prepare_for_ephemeral_containers_update(self, new: Obj, old: Obj) -> Obj:
+        """The `ephemeralcontainers` subresource (pods only)."""
+        return copy.deepcopy(old)
+
+    def validate_ephemeral_containers_update(self, new: Obj, old: Obj) -> list[Cause]:
+        return self.validate_update(new, old)
+
     def prepare_for_finalize(self, new: Obj, old: Obj) -> Obj:
         """The `finalize` subresource (namespaces only)."""
         return copy.deepcopy(old)

@@ -53,7 +53,7 @@ def default_pod_spec(spec: dict[str, Any]) -> None:
     spec.setdefault("schedulerName", "default-scheduler")
     spec.setdefault("terminationGracePeriodSeconds", DEFAULT_GRACE)
     spec.setdefault("securityContext", {})
-    for key in ("containers", "initContainers"):
+    for key in ("containers", "initContainers", "ephemeralContainers"):
         for c in spec.get(key) or []:
             if isinstance(c, dict):
                 default_container(c)
@@ -112,6 +112,51 @@ def validate_pod_spec(spec: Any, path: str) -> list[Cause]:
     return causes
 
 
+# what an ephemeral container may not have (upstream validateEphemeralContainers)
+EPHEMERAL_FORBIDDEN = ("ports", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "resizePolicy",
+                       "restartPolicy")
+
+
+def validate_ephemeral_containers(new: Obj, old: Obj) -> list[Cause]:
+    """Upstream ValidatePodEphemeralContainersUpdate: existing ones stay as they are, new ones are
+    named uniquely, have an image, none of the fields only a regular container may have, and a
+    target that is one of the pod's containers."""
+    causes: list[Cause] = []
+    path = "spec.ephemeralContainers"
+    new_spec, old_spec = spec_of(new), spec_of(old)
+    added = [c for c in new_spec.get("ephemeralContainers") or [] if isinstance(c, dict)]
+    by_name = {c.get("name"): c for c in added}
+    for c in old_spec.get("ephemeralContainers") or []:
+        if c.get("name") not in by_name:
+            causes.append(v.forbidden(path, f'existing ephemeral containers "{c.get("name")}" may not be removed\n'))
+        elif by_name[c.get("name")] != c:
+            causes.append(v.forbidden(path, f'existing ephemeral containers "{c.get("name")}" may not be changed\n'))
+    regular = {c.get("name") for key in ("containers", "initContainers") for c in new_spec.get(key) or []
+               if isinstance(c, dict)}
+    seen: set[str] = set()
+    for i, c in enumerate(added):
+        p = f"{path}[{i}]"
+        name = str(c.get("name") or "")
+        if not name:
+            causes.append(v.required(f"{p}.name"))
+        else:
+            causes += v.name_causes(name, label=True, field=f"{p}.name")
+            if name in regular or name in seen:
+                causes.append(v.duplicate(f"{p}.name", name))
+            seen.add(name)
+        if not c.get("image"):
+            causes.append(v.required(f"{p}.image"))
+        for key in EPHEMERAL_FORBIDDEN:
+            if c.get(key):
+                causes.append(v.forbidden(f"{p}.{key}", "cannot be set for an Ephemeral Container"))
+        if any((c.get("resources") or {}).values()):
+            causes.append(v.forbidden(f"{p}.resources", "cannot be set for an Ephemeral Container"))
+        target = c.get("targetContainerName")
+        if target and target not in regular:
+            causes.append(v.not_found(f"{p}.targetContainerName", target))
+    return causes
+
+
 def _strip_mutable(spec: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(spec)
     for k in MUTABLE_SPEC:
@@ -150,6 +195,19 @@ class PodStrategy(Strategy):
 
     def validate(self, obj: Obj) -> list[Cause]:
         return super().validate(obj) + validate_pod_spec(obj.get("spec"), "spec")
+
+    def prepare_for_ephemeral_containers_update(self, new: Obj, old: Obj) -> Obj:
+        """Only spec.ephemeralContainers comes from the request (upstream ephemeralContainersStrategy)."""
+        out = copy.deepcopy(old)
+        added = copy.deepcopy(spec_of(new).get("ephemeralContainers") or [])
+        for c in added:
+            if isinstance(c, dict):
+                default_container(c)
+        out.setdefault("spec", {})["ephemeralContainers"] = added
+        return out
+
+    def validate_ephemeral_containers_update(self, new: Obj, old: Obj) -> list[Cause]:
+        return self.validate(new) + validate_ephemeral_containers(new, old)
 
     def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
         causes = self.validate(new)

@@ -135,3 +135,23 @@ async def test_kill_stops_with_the_grace_period_and_removes_everything(syncer, r
     await syncer.kill("uid-web", grace=7)
     assert any(m == "StopContainer" and a.endswith(" 7") for m, a in runtime.calls)
     assert runtime.sandboxes == {} and runtime.containers == {}
+
+
+async def test_an_ephemeral_container_joins_its_target_and_runs_once(syncer, runtime):
+    pod = make_pod()
+    await syncer.sync(pod)
+    [app] = runtime.running("app")
+    pod["spec"]["ephemeralContainers"] = [{"name": "dbg", "image": "busybox:1.36", "imagePullPolicy": "IfNotPresent",
+                                           "command": ["sh"], "targetContainerName": "app"}]
+    result = await syncer.sync(pod)
+    [dbg] = runtime.running("dbg")
+    ns = dbg.config.linux.security_context.namespace_options
+    assert (ns.pid, ns.target_id) == (pb.TARGET, app.id)
+    runtime.exit_container(dbg.id, 0)
+    result = await syncer.sync(pod)
+    assert not runtime.running("dbg") and len([c for c in runtime.containers.values()
+                                                if c.config.metadata.name == "dbg"]) == 1  # never restarted
+    status = pod_status(pod, result.runtime, result.waiting, "192.168.56.21", "containerd")
+    [eph] = status["ephemeralContainerStatuses"]
+    assert eph["state"]["terminated"]["reason"] == "Completed" and eph["ready"] is False
+    assert status["phase"] == "Running"
