@@ -1,6 +1,7 @@
 """Lifecycle on a real kubelet and containerd: postStart and preStop hooks run inside the
 container, a termination message (written, or the log's tail with FallbackToLogsOnError)
-reaches the terminated state, and activeDeadlineSeconds fails a pod with DeadlineExceeded."""
+reaches the terminated state, activeDeadlineSeconds fails a pod with DeadlineExceeded, and a
+container over its memory limit is OOMKilled."""
 
 from __future__ import annotations
 
@@ -41,8 +42,10 @@ async def node(containerd: Containerd, apiserver: APIServerProcess,  # noqa: F81
                       terminationMessagePolicy="FallbackToLogsOnError"))
     deadline = pod("deadline", "", image, ["/bin/sleep", "3600"])
     deadline["spec"]["activeDeadlineSeconds"] = 3
+    hog = never(pod("hog", "", image, ["/bin/sh", "-c", "a=xxxxxxxxxxxxxxxx; while :; do a=$a$a; done"],
+                    resources={"limits": {"memory": "16Mi"}}))
     async with Client(load_kubeconfig(str(apiserver.kubeconfig))) as client:
-        async with kubelet_node(containerd, apiserver, tmp_path, "kt-life", [hooks, says, falls, deadline],
+        async with kubelet_node(containerd, apiserver, tmp_path, "kt-life", [hooks, says, falls, deadline, hog],
                                 running=("hooks",)):
             yield client, shared
 
@@ -88,3 +91,12 @@ async def test_active_deadline_fails_the_pod(node: tuple[Client, Path]) -> None:
     status = await eventually(failed, timeout=30, what="deadline Failed")
     assert status["reason"] == "DeadlineExceeded"
     assert "terminated" in status["containerStatuses"][0]["state"]
+
+
+
+async def test_a_container_over_its_memory_limit_is_oom_killed(node: tuple[Client, Path]) -> None:
+    client, _ = node
+    state = await terminated(client, "hog")
+    assert (state["reason"], state["exitCode"]) == ("OOMKilled", 137)
+    got = await client.get(catalog.PODS, "hog", "default")
+    assert got["status"]["phase"] == "Failed"
