@@ -29,6 +29,20 @@ def pod(name: str, node: str, image: str, command: list[str], **container: Any) 
                 **container}]}}
 
 
+async def remove_sandbox(rt: RemoteRuntime, sandbox_id: str, attempts: int = 20) -> None:
+    """Remove a sandbox; a container the cancelled kubelet was still starting holds it a moment."""
+    for attempt in range(attempts):
+        try:
+            await rt.remove_pod_sandbox(sandbox_id)
+            return
+        except CRIError:
+            if attempt == attempts - 1:
+                raise
+            with contextlib.suppress(CRIError):
+                await rt.stop_pod_sandbox(sandbox_id)
+            await asyncio.sleep(0.5)
+
+
 @contextlib.asynccontextmanager
 async def kubelet_node(containerd: Containerd, apiserver: APIServerProcess, tmp_path: Path, prefix: str,
                        pods: list[dict[str, Any]], running: tuple[str, ...]) -> AsyncIterator[str]:
@@ -67,7 +81,7 @@ async def kubelet_node(containerd: Containerd, apiserver: APIServerProcess, tmp_
                         # the kubelet may have been stopping it too: removal still takes it all
                         with contextlib.suppress(CRIError):
                             await rt.stop_pod_sandbox(sandbox.id)
-                        await rt.remove_pod_sandbox(sandbox.id)
+                        await remove_sandbox(rt, sandbox.id)
             with contextlib.suppress(errors.NotFound):
                 await client.delete(catalog.NODES, name)
             await unmount_below(tmp_path)  # Memory emptyDirs of pods the stopped kubelet did not clean up
