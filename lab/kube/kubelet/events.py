@@ -70,6 +70,11 @@ class PodEvents:
         self._emit(pod, WARNING, "ErrImageNeverPull", message)
         self.failed(pod, "ErrImageNeverPull")
 
+    def pull_secrets_unreadable(self, pod: Obj, names: list[str]) -> None:
+        self._emit(pod, WARNING, "FailedToRetrieveImagePullSecret",
+                   f"Unable to retrieve some image pull secrets ({', '.join(names)}); attempting to pull the image "
+                   "may not succeed.")
+
     def failed(self, pod: Obj, error: str) -> None:
         self._emit(pod, WARNING, "Failed", f"Error: {error}")
 

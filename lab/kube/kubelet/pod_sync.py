@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lab.kube.kubelet import container_env, lifecycle, pod_spec, podconfig, termination_message
+from lab.kube.kubelet import container_env, lifecycle, pod_spec, podconfig, pull_secrets, termination_message
 from lab.kube.kubelet.backoff import Backoff
 from lab.kube.kubelet.container_env import EnvError
 from lab.kube.kubelet.cri import api_pb2 as pb
@@ -25,7 +25,7 @@ from lab.kube.kubelet.pod_status import NO_PROBES, TERMINAL, Probes, Waiting
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime, read_pod
 from lab.kube.kubelet.volumes import VolumeManager, VolumeNotReady
 from lab.kube.kubelet.volumes.objects import ObjectGetter
-from lab.kube.machinery import meta
+from lab.kube.machinery import errors, meta
 from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 log = logging.getLogger(__name__)
@@ -309,10 +309,13 @@ class PodSyncer:
             result.retry_in(wait)
             self.events.pull_backoff(pod, image)
             return Waiting("ImagePullBackOff", f'Back-off pulling image "{image}"')
+        entries, unreadable = await pull_secrets.keyring(pod, self.objects)
+        if unreadable:
+            self.events.pull_secrets_unreadable(pod, unreadable)
         self.events.pulling(pod, image)
         started = time.monotonic()
         try:
-            await self.runtime.pull_image(image, config)
+            await self._pull(image, config, pull_secrets.lookup(entries, image))
         except CRIError as exc:
             self.pull_backoff.next(key)
             self._pull_failed_at[key] = self.clock()
@@ -324,6 +327,20 @@ class PodSyncer:
         self.events.pulled(pod, image, took, pulled.size if pulled is not None else 0)
         self.pull_backoff.reset(key)
         return None
+
+    async def _pull(self, image: str, config: pb.PodSandboxConfig, credentials: list[pb.AuthConfig]) -> None:
+        """Anonymously without credentials, else with each matching one until one works (upstream's puller)."""
+        if not credentials:
+            await self.runtime.pull_image(image, config)
+            return
+        failures: list[str] = []
+        for auth in credentials:
+            try:
+                await self.runtime.pull_image(image, config, auth)
+                return
+            except CRIError as exc:
+                failures.append(exc.details)
+        raise CRIError("PullImage", "UNKNOWN", errors.aggregate(failures))
 
     async def stop_sandboxes(self, rt: PodRuntime) -> None:
         """A finished pod keeps its containers (for logs) but gives its network back."""

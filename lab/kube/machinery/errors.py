@@ -218,3 +218,9 @@ def is_not_found(exc: BaseException) -> bool:
 
 def is_conflict(exc: BaseException) -> bool:
     return isinstance(exc, Conflict)
+
+
+def aggregate(messages: list[str]) -> str:
+    """apimachinery `utilerrors.NewAggregate(...).Error()`: repeats dropped, one message alone, more in brackets."""
+    unique = list(dict.fromkeys(messages))
+    return unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"

@@ -13,7 +13,7 @@ from lab.kube.apiserver.authz.attributes import Attributes
 from lab.kube.apiserver.authz.authorizer import Decision, Verdict
 from lab.kube.apiserver.rbac.cache import PolicyCache
 from lab.kube.apiserver.rbac.rules import Rule, applies_to, describe_subject, rule_allows
-from lab.kube.machinery import catalog
+from lab.kube.machinery import catalog, errors
 from lab.kube.machinery.objects import Obj
 from lab.kube.machinery.user import UserInfo
 
@@ -35,12 +35,6 @@ class Resolution:
 
     def rules(self) -> list[Rule]:
         return [r for g in self.grants for r in g.rules]
-
-
-def aggregate(errs: list[str]) -> str:
-    """apimachinery `utilerrors.NewAggregate(...).Error()`: one message alone, more in brackets."""
-    unique = list(dict.fromkeys(errs))
-    return unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
 
 
 class RuleResolver:
@@ -123,7 +117,7 @@ class RBACAuthorizer:
                 errs.append(item)
             elif any(rule_allows(attrs, r) for r in item.rules):
                 return Verdict(Decision.ALLOW, f"RBAC: allowed by {item.source}")
-        return Verdict(Decision.NO_OPINION, f"RBAC: {aggregate(errs)}" if errs else "")
+        return Verdict(Decision.NO_OPINION, f"RBAC: {errors.aggregate(errs)}" if errs else "")
 
     def rules_for(self, user: UserInfo, namespace: str) -> tuple[list[Rule], list[Rule], bool, str]:
         """SelfSubjectRulesReview's view: (resource rules, non-resource rules, incomplete, error)."""
@@ -139,4 +133,4 @@ class RBACAuthorizer:
             if rule.get("nonResourceURLs"):
                 non_resource.append({"verbs": list(rule.get("verbs") or []),
                                      "nonResourceURLs": list(rule["nonResourceURLs"])})
-        return resource, non_resource, False, aggregate(held.errors) if held.errors else ""
+        return resource, non_resource, False, errors.aggregate(held.errors) if held.errors else ""

@@ -172,7 +172,8 @@ class RemoteRuntime:
         reply = await self._call("ImageService", "ImageStatus", req, pb.ImageStatusResponse)
         return reply.image if reply.HasField("image") else None
 
-    async def pull_image(self, image: str, sandbox_config: pb.PodSandboxConfig | None = None) -> str:
-        req = pb.PullImageRequest(image=pb.ImageSpec(image=image), sandbox_config=sandbox_config)
+    async def pull_image(self, image: str, sandbox_config: pb.PodSandboxConfig | None = None,
+                         auth: pb.AuthConfig | None = None) -> str:
+        req = pb.PullImageRequest(image=pb.ImageSpec(image=image), sandbox_config=sandbox_config, auth=auth)
         reply = await self._call("ImageService", "PullImage", req, pb.PullImageResponse, timeout=PULL_TIMEOUT)
         return reply.image_ref

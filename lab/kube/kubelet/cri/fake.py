@@ -49,6 +49,7 @@ class FakeRuntime:
     containers: dict[str, FakeContainer] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
     pullable: bool = True
+    registry_user: str = ""  # when set, pulls need this user's credentials (a private registry)
     # ExecSync answers by command line (joined with spaces); unknown commands exit 0 with no output
     exec_results: dict[str, pb.ExecSyncResponse] = field(default_factory=dict)
     streaming_url: str = "http://127.0.0.1:0/streaming"
@@ -241,8 +242,11 @@ class FakeRuntime:
             return None
         return pb.Image(id=self.images[image], repo_tags=[image], size=1)
 
-    async def pull_image(self, image: str, sandbox_config: pb.PodSandboxConfig | None = None) -> str:
-        self._record("PullImage", image)
+    async def pull_image(self, image: str, sandbox_config: pb.PodSandboxConfig | None = None,
+                         auth: pb.AuthConfig | None = None) -> str:
+        self._record("PullImage", f"{image} {auth.username if auth else ''}".strip())
+        if self.registry_user and (auth is None or auth.username != self.registry_user):
+            raise CRIError("PullImage", "UNKNOWN", f'failed to pull and unpack image "{image}": 401 Unauthorized')
         if not self.pullable:
             raise CRIError("PullImage", "UNKNOWN", f'failed to pull and unpack image "{image}": not found')
         return self.images.get(image) or self.add_image(image)

@@ -31,11 +31,6 @@ class VolumeError(Exception):
     """A source of the volume cannot be projected yet (a missing ConfigMap, no token)."""
 
 
-def aggregate(problems: list[str]) -> str:
-    """Upstream's `utilerrors.NewAggregate` text: one message alone, several in brackets."""
-    return problems[0] if len(problems) == 1 else "[" + ", ".join(problems) + "]"
-
-
 async def payload(pod: Obj, source: Obj, tokens: TokenManager, objects: ObjectGetter) -> Payload:
     """Every file of the projected volume `source` for `pod`, or VolumeError naming what is missing."""
     default_mode = int(source.get("defaultMode", DEFAULT_MODE))
@@ -56,7 +51,7 @@ async def payload(pod: Obj, source: Obj, tokens: TokenManager, objects: ObjectGe
         except VolumeError as exc:
             problems.append(str(exc))
     if problems:
-        raise VolumeError(aggregate(problems))
+        raise VolumeError(errors.aggregate(problems))
     return out
 
 
