@@ -45,14 +45,15 @@ async def remove_sandbox(rt: RemoteRuntime, sandbox_id: str, attempts: int = 20)
 
 @contextlib.asynccontextmanager
 async def kubelet_node(containerd: Containerd, apiserver: APIServerProcess, tmp_path: Path, prefix: str,
-                       pods: list[dict[str, Any]], running: tuple[str, ...]) -> AsyncIterator[str]:
-    """Yields the node name once the `running` pods run; removes pods, containers and the node after."""
+                       pods: list[dict[str, Any]], running: tuple[str, ...], **overrides: Any) -> AsyncIterator[str]:
+    """Yields the node name once the `running` pods run; removes pods, containers and the node after.
+    `overrides` are further KubeletSettings fields."""
     name = f"{prefix}-{containerd.bridge}"
     settings = KubeletSettings(node_name=name, node_ip="127.0.0.1", root_dir=str(tmp_path),
                                container_runtime_endpoint=containerd.endpoint, cni_conf_dir=str(tmp_path / "net.d"),
                                healthz_port=0, address="127.0.0.1", port=free_port(),
                                client_ca_file=str(apiserver.pki_dir / "ca.crt"),
-                               node_status_update_frequency=1.0, pod_cidr_routes=False)
+                               node_status_update_frequency=1.0, pod_cidr_routes=False, **overrides)
     config = load_kubeconfig(str(apiserver.kubeconfig))
     kubelet = asyncio.create_task(run(settings, client_config=config))
     async with Client(config) as client:

@@ -96,6 +96,9 @@ class PodEvents:
     def failed_pre_stop_hook(self, pod: Obj, message: str) -> None:
         self._emit(pod, WARNING, "FailedPreStopHook", message)
 
+    def evicted(self, pod: Obj, message: str) -> None:
+        self._emit(pod, WARNING, "Evicted", message)
+
     def deadline_exceeded(self, pod: Obj, message: str) -> None:
         self._emit(pod, NORMAL, "DeadlineExceeded", message)
 

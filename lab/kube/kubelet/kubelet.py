@@ -16,7 +16,7 @@ from lab.kube.client import Client, ClientConfig, Informer, load_kubeconfig
 from lab.kube.client.events import EventRecorder
 from lab.kube.component import HealthServer
 from lab.kube.component.process import Runner, SubprocessRunner
-from lab.kube.kubelet import podconfig
+from lab.kube.kubelet import eviction, podconfig
 from lab.kube.kubelet.cri.client import RemoteRuntime
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
 from lab.kube.kubelet.events import PodEvents
@@ -24,12 +24,13 @@ from lab.kube.kubelet.host import prepare_host
 from lab.kube.kubelet.lease import NodeLease
 from lab.kube.kubelet.log_rotation import ContainerLogManager
 from lab.kube.kubelet.node_network import NodeNetwork
-from lab.kube.kubelet.node_status import NodeFactsProvider, NodeStatusManager
+from lab.kube.kubelet.node_status import NodeFactsProvider, NodeStatusManager, allocatable, capacity, memory_bytes
 from lab.kube.kubelet.pod_sync import PodSyncer
 from lab.kube.kubelet.pod_workers import PodWorkers
 from lab.kube.kubelet.routes import RouteManager
 from lab.kube.kubelet.server import KubeletServer
 from lab.kube.kubelet.settings import KubeletSettings
+from lab.kube.kubelet.stats import StatsProvider
 from lab.kube.kubelet.volumes import manager as volumes
 from lab.kube.kubelet.volumes.objects import CachedObjects
 from lab.kube.machinery import catalog
@@ -81,21 +82,33 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
             nodes = Informer(client, catalog.NODES)
             routes = RouteManager(runner, settings.node_name) if settings.pod_cidr_routes else None
             network = NodeNetwork(nodes, settings.node_name, settings.cni_conf_dir, routes)
+            hard = eviction.parse_thresholds(eviction.DEFAULT_HARD if settings.eviction_hard is None
+                                             else settings.eviction_hard)
             facts = NodeFactsProvider(name=settings.node_name, node_ip=settings.node_ip,
                                       hostname=settings.node_name, root_dir=settings.root_dir,
                                       max_pods=settings.max_pods, runtime_version=f"{name}://{version}",
                                       kubelet_port=settings.port or 10250,
-                                      extra_labels=settings.node_labels)
-            status = NodeStatusManager(client, facts, lambda: network.ready, settings.node_status_update_frequency)
-            await status.register()
+                                      extra_labels=settings.node_labels,
+                                      reserved=[settings.system_reserved, settings.kube_reserved], hard_eviction=hard)
             services = Informer(client, catalog.SERVICES)  # all namespaces, as upstream: Service env vars
             recorder = EventRecorder(client, "kubelet", host=settings.node_name)
             objects = CachedObjects(client)  # ConfigMaps and Secrets, for volumes and environment variables
-            syncer = PodSyncer(rt, node_facts(settings, status.allocatable()),
+            node_allocatable = allocatable(capacity(settings.root_dir, settings.max_pods), facts.reserved, hard)
+            syncer = PodSyncer(rt, node_facts(settings, node_allocatable),
                                volumes=volumes.from_api(client, settings.root_dir, objects),
                                services=services.store.list, events=PodEvents(recorder), objects=objects)
             workers = PodWorkers(client, syncer, settings.node_name, name,
                                  network_ready=lambda: network.ready)
+            usage = StatsProvider(rt, settings.node_name, workers.informer.store.list)
+
+            async def signals() -> eviction.Signals:
+                return await asyncio.to_thread(eviction.observe, settings.root_dir, memory_bytes(),
+                                               usage.node().working_set)
+            evictions = eviction.EvictionManager(hard, signals, workers.informer.store.list, usage.containers,
+                                                 workers.evict, settings.eviction_pressure_transition_period)
+            status = NodeStatusManager(client, facts, lambda: network.ready, settings.node_status_update_frequency,
+                                       pressure=evictions.pressure, images=rt.list_images)
+            await status.register()
             if settings.healthz_port:
                 await healthz.start(settings.healthz_bind_address, settings.healthz_port)
             async with asyncio.TaskGroup() as group:
@@ -107,6 +120,7 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                 # upstream starts no container before the Services are known: their env vars are fixed at start
                 group.create_task(_after(services.wait_synced(), workers.run()), name="pod-workers")
                 group.create_task(ContainerLogManager.from_settings(rt, settings).run(), name="log-rotation")
+                group.create_task(_after(workers.informer.wait_synced(), evictions.run()), name="eviction-manager")
                 if settings.enable_server and settings.port:  # the kubelet API on 10250
                     server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list, runtime=rt)
                     group.create_task(server.run(), name="kubelet-server")

@@ -11,13 +11,17 @@ import asyncio
 import logging
 import os
 import platform
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab.kube.client import Client
+from lab.kube.kubelet.cri import api_pb2 as pb
+from lab.kube.kubelet.cri.runtime import CRIError
+from lab.kube.kubelet.eviction import Threshold
 from lab.kube.machinery import catalog, errors, meta
 from lab.kube.machinery.objects import Obj, status_of
+from lab.kube.machinery.quantity import cpu_millis, format_quantity, to_bytes
 
 log = logging.getLogger(__name__)
 KUBELET_VERSION = "v1.30.0-kubelab"
@@ -68,6 +72,8 @@ class NodeFactsProvider:
     runtime_version: str = "containerd://unknown"  # from CRI Version: <runtime_name>://<version>
     kubelet_port: int = 10250
     extra_labels: dict[str, str] = field(default_factory=dict)
+    reserved: list[dict[str, str]] = field(default_factory=list)  # systemReserved, kubeReserved
+    hard_eviction: list[Threshold] = field(default_factory=list)
 
     def labels(self) -> dict[str, str]:
         return {"kubernetes.io/hostname": self.hostname, "kubernetes.io/os": "linux", "kubernetes.io/arch": arch(),
@@ -89,9 +95,15 @@ def _read(path: str) -> str:
         return ""
 
 
-def conditions(ready: bool, old: list[Obj], now: str) -> list[Obj]:
+UNDER_PRESSURE = {"MemoryPressure": ("KubeletHasInsufficientMemory", "kubelet has insufficient memory available"),
+                  "DiskPressure": ("KubeletHasDiskPressure", "kubelet has disk pressure"),
+                  "PIDPressure": ("KubeletHasInsufficientPID", "kubelet has insufficient PID available")}
+MAX_IMAGES, MAX_NAMES_PER_IMAGE = 50, 5  # upstream nodeStatusMaxImages, maxNamesPerImageInNodeStatus
+
+
+def conditions(ready: bool, old: list[Obj], now: str, pressure: set[str] | frozenset[str] = frozenset()) -> list[Obj]:
     previous = {c.get("type"): c for c in old}
-    wanted = [(t, "False", r, m) for t, r, m in PRESSURE]
+    wanted = [(t, "True", *UNDER_PRESSURE[t]) if t in pressure else (t, "False", r, m) for t, r, m in PRESSURE]
     wanted.append(("Ready", "True", "KubeletReady", "kubelet is posting ready status") if ready
                   else ("Ready", "False", "KubeletNotReady", NETWORK_NOT_READY))
     out = []
@@ -103,26 +115,72 @@ def conditions(ready: bool, old: list[Obj], now: str) -> list[Obj]:
     return out
 
 
-def node_status(facts: NodeFactsProvider, ready: bool, old: Obj) -> Obj:
+def allocatable(cap: dict[str, str], reserved: list[dict[str, str]], hard: list[Threshold]) -> dict[str, str]:
+    """Upstream GetNodeAllocatable: capacity minus system and kube reservations and, for memory and
+    ephemeral-storage, the hard eviction threshold; never below zero."""
+    out = dict(cap)
+    for resource in ("cpu", "memory", "ephemeral-storage", "pods"):
+        if resource not in cap:
+            continue
+        if resource == "cpu":
+            left = cpu_millis(cap[resource]) - sum(cpu_millis(r[resource]) for r in reserved if resource in r)
+            out[resource] = format_quantity(max(0, left) / 1000)
+            continue
+        total = to_bytes(cap[resource])
+        left = total - sum(to_bytes(r[resource]) for r in reserved if resource in r)
+        signal = {"memory": "memory.available", "ephemeral-storage": "nodefs.available"}.get(resource)
+        left -= sum(t.value(total) for t in hard if t.signal == signal)
+        binary = resource != "pods"
+        out[resource] = format_quantity(max(0, left) - (max(0, left) % 1024 if binary else 0), binary=binary)
+    return out
+
+
+def image_list(images: list[pb.Image]) -> list[Obj]:
+    """Upstream setNodeImages: the largest images first, each with up to five names (digests, then tags)."""
+    ordered = sorted(images, key=lambda i: i.size, reverse=True)[:MAX_IMAGES]
+    return [{"names": [*i.repo_digests, *i.repo_tags][:MAX_NAMES_PER_IMAGE], "sizeBytes": i.size} for i in ordered
+            if i.repo_digests or i.repo_tags]
+
+
+def node_status(facts: NodeFactsProvider, ready: bool, old: Obj, pressure: set[str] | frozenset[str] = frozenset(),
+                images: list[pb.Image] | None = None) -> Obj:
     cap = capacity(facts.root_dir, facts.max_pods)
     addresses = [{"type": "InternalIP", "address": facts.node_ip}] if facts.node_ip else []
     addresses.append({"type": "Hostname", "address": facts.hostname})
-    return {"capacity": cap, "allocatable": dict(cap), "addresses": addresses, "nodeInfo": facts.node_info(),
-            "conditions": conditions(ready, status_of(old).get("conditions") or [], meta.now()),
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": facts.kubelet_port}}}
+    status = {"capacity": cap, "allocatable": allocatable(cap, facts.reserved, facts.hard_eviction),
+              "addresses": addresses, "nodeInfo": facts.node_info(),
+              "conditions": conditions(ready, status_of(old).get("conditions") or [], meta.now(), pressure),
+              "daemonEndpoints": {"kubeletEndpoint": {"Port": facts.kubelet_port}}}
+    if images is not None:
+        status["images"] = image_list(images)
+    return status
 
 
 class NodeStatusManager:
     """`register()` once, then `run()` posts status every `frequency` seconds (nodeStatusUpdateFrequency)."""
 
     def __init__(self, client: Client, facts: NodeFactsProvider, ready: Callable[[], bool],
-                 frequency: float = 10.0) -> None:
+                 frequency: float = 10.0, pressure: Callable[[], set[str]] = set,
+                 images: Callable[[], Awaitable[list[pb.Image]]] | None = None) -> None:
+        """`pressure` names the pressure conditions the eviction manager holds; `images` lists the
+        runtime's images for status.images."""
         self.client, self.facts, self.ready, self.frequency = client, facts, ready, frequency
+        self.pressure, self.images = pressure, images
         self.node: Obj = {}
 
     def allocatable(self) -> dict[str, str]:
-        """What pods may use of this node (capacity; no system or kube reservations yet)."""
-        return capacity(self.facts.root_dir, self.facts.max_pods)
+        """What pods may use of this node: capacity less reservations and the hard eviction thresholds."""
+        return allocatable(capacity(self.facts.root_dir, self.facts.max_pods), self.facts.reserved,
+                           self.facts.hard_eviction)
+
+    async def _images(self) -> list[pb.Image] | None:
+        if self.images is None:
+            return None
+        try:
+            return await self.images()
+        except CRIError as exc:
+            log.warning("Listing images for the node status failed: %s", exc)
+            return None
 
     async def register(self) -> Obj:
         """Create the Node; if it exists (a kubelet restart), keep it and merge our labels in."""
@@ -140,7 +198,7 @@ class NodeStatusManager:
         return self.node
 
     async def update(self) -> None:
-        status = node_status(self.facts, self.ready(), self.node)
+        status = node_status(self.facts, self.ready(), self.node, self.pressure(), await self._images())
         self.node = await self.client.patch(catalog.NODES, self.facts.name, {"status": status},
                                             subresource="status")
 

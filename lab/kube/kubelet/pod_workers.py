@@ -26,6 +26,7 @@ from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 log = logging.getLogger(__name__)
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+EVICTION_GRACE = 1  # upstream immediateEvictionGracePeriodSeconds: hard thresholds do not wait
 RELIST_PERIOD = 2.0  # upstream PLEG relists every 1 s; status lag of 2 s is fine for a lab
 
 
@@ -48,6 +49,7 @@ class PodWorkers:
         self.informer = Informer(client, catalog.PODS, field_selector=f"spec.nodeName={node_name}")
         self.queue = WorkQueue("kubelet-pods")
         self.probes = ProbeManager(syncer.runtime, self.queue.add, syncer.events)
+        self._ended: set[str] = set()  # uids this kubelet failed itself (eviction, active deadline)
         enqueue = self._enqueue
         self.informer.add_handler(on_add=enqueue, on_update=lambda old, new: enqueue(new), on_delete=enqueue)
 
@@ -96,6 +98,8 @@ class PodWorkers:
         if meta.is_deleting(pod):
             await self._finish_deletion(pod)
             return
+        if meta.uid(pod) in self._ended:
+            return  # evicted or past its deadline: finished here, whatever the cache says yet
         if not self.network_ready() and not podconfig.host_network(pod):
             log.info("Pod %s waits: container runtime network not ready", key)
             self.queue.add_after(key, 2.0)
@@ -123,11 +127,26 @@ class PodWorkers:
         """Upstream's active deadline handler: the pod fails with DeadlineExceeded, its containers stop."""
         log.info("Pod %s: %s", meta.key(pod), DEADLINE_MESSAGE)
         self.syncer.events.deadline_exceeded(pod, DEADLINE_MESSAGE)
-        self.probes.forget(meta.uid(pod))
-        await self.syncer.stop_all(pod, grace_period(pod))
-        rt = await read_pod(self.syncer.runtime, meta.uid(pod))
+        await self._end(pod, "DeadlineExceeded", DEADLINE_MESSAGE, grace_period(pod))
+
+    async def evict(self, pod: Obj, message: str) -> None:
+        """The eviction manager's verdict: stop the pod at once and fail it as Evicted."""
+        self.syncer.events.evicted(pod, message)
+        condition = {"type": "DisruptionTarget", "status": "True", "reason": "TerminationByKubelet",
+                     "message": message, "lastTransitionTime": meta.now()}
+        await self._end(pod, "Evicted", message, EVICTION_GRACE, condition)
+
+    async def _end(self, pod: Obj, reason: str, message: str, grace: int, condition: Obj | None = None) -> None:
+        """Stop the pod's containers (kept, for logs) and make it Failed for good with `reason`."""
+        uid = meta.uid(pod)
+        self._ended.add(uid)  # no sync may start it again while the API catches up
+        self.probes.forget(uid)
+        await self.syncer.stop_all(pod, grace)
+        rt = await read_pod(self.syncer.runtime, uid)
         status = pod_status(pod, rt, {}, self.syncer.node.node_ip, self.runtime_name, podconfig.host_network(pod))
-        status.update(phase="Failed", reason="DeadlineExceeded", message=DEADLINE_MESSAGE)
+        status.update(phase="Failed", reason=reason, message=message)
+        if condition is not None:
+            status["conditions"] = [c for c in status["conditions"] if c["type"] != condition["type"]] + [condition]
         await self._write_status(pod, status)
         await self.syncer.stop_sandboxes(rt)
 
@@ -153,6 +172,7 @@ class PodWorkers:
     async def _finish_deletion(self, pod: Obj) -> None:
         """Stop the containers within the grace period, remove the sandbox, then let the API forget the pod."""
         self.probes.forget(meta.uid(pod))
+        self._ended.discard(meta.uid(pod))
         await self.syncer.kill(meta.uid(pod), grace_period(pod), pod)
         try:
             await self.client.delete(catalog.PODS, meta.name(pod), meta.namespace(pod), grace_period_seconds=0,

@@ -28,6 +28,7 @@ from lab.kube.component.config import (
     MapOf,
 )
 from lab.kube.kubelet.cri.client import DEFAULT_ENDPOINT
+from lab.kube.kubelet.eviction import ThresholdError, parse_thresholds
 from lab.kube.machinery.quantity import QuantityError, parse_quantity
 
 
@@ -102,6 +103,14 @@ class KubeletSettings:
     """Log files kept per container, the live one included (containerLogMaxFiles, --container-log-max-files)."""
     container_log_monitor_interval: float = 10.0
     """Seconds between looks at the log files' sizes (containerLogMonitorInterval)."""
+    system_reserved: dict[str, str] = field(default_factory=dict)
+    """Held back from pods for the OS (systemReserved, --system-reserved cpu=100m,memory=100Mi)."""
+    kube_reserved: dict[str, str] = field(default_factory=dict)
+    """Held back from pods for the kubelet and runtime (kubeReserved, --kube-reserved)."""
+    eviction_hard: dict[str, str] | None = None
+    """Hard eviction thresholds (evictionHard, --eviction-hard memory.available<100Mi,...); None: the defaults."""
+    eviction_pressure_transition_period: float = 300.0
+    """Seconds a pressure condition stays after its signal recovered (evictionPressureTransitionPeriod)."""
 
     @property
     def container_log_max_bytes(self) -> int:
@@ -169,7 +178,9 @@ CONFIG_FIELDS = {"node_status_update_frequency": "nodeStatusUpdateFrequency", "m
                  "authorization_webhook_cache_unauthorized_ttl": "authorization.webhook.cacheUnauthorizedTTL",
                  "fine_grained_authz": "featureGates.KubeletFineGrainedAuthz",
                  "container_log_max_size": "containerLogMaxSize", "container_log_max_files": "containerLogMaxFiles",
-                 "container_log_monitor_interval": "containerLogMonitorInterval"}
+                 "container_log_monitor_interval": "containerLogMonitorInterval",
+                 "system_reserved": "systemReserved", "kube_reserved": "kubeReserved", "eviction_hard": "evictionHard",
+                 "eviction_pressure_transition_period": "evictionPressureTransitionPeriod"}
 AUTHORIZATION_MODES = ("AlwaysAllow", "Webhook")
 
 
@@ -179,6 +190,19 @@ def from_config_file(path: str) -> dict[str, Any]:
     if "cluster_dns" in values:
         values["cluster_dns"] = tuple(values["cluster_dns"])
     return values
+
+
+def key_values(text: str, sep: str = "=") -> dict[str, str]:
+    """`cpu=100m,memory=1Gi` (or `memory.available<100Mi,...` with sep `<`) as a map."""
+    out = {}
+    for item in (i.strip() for i in text.split(",")):
+        if not item:
+            continue
+        key, found, value = item.partition(sep)
+        if not found or not key.strip() or not value.strip():
+            raise argparse.ArgumentTypeError(f"{item!r} is not key{sep}value")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def parser() -> argparse.ArgumentParser:
@@ -215,6 +239,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--authorization-webhook-cache-unauthorized-ttl", type=parse_duration)
     p.add_argument("--container-log-max-size")
     p.add_argument("--container-log-max-files", type=int)
+    p.add_argument("--system-reserved", type=key_values)
+    p.add_argument("--kube-reserved", type=key_values)
+    p.add_argument("--eviction-hard", type=lambda s: key_values(s, "<"))
+    p.add_argument("--eviction-pressure-transition-period", type=parse_duration)
     p.add_argument("-v", "--v", dest="verbosity", type=int)
     return p
 
@@ -259,5 +287,10 @@ def settings_from_args(argv: list[str] | None = None) -> KubeletSettings:
         raise component_config.ConfigError(f"authorization.mode: unknown authorization mode {mode!r}"
                                            f" (one of {', '.join(AUTHORIZATION_MODES)})")
     check_log_rotation(settings)
+    if settings.eviction_hard is not None:
+        try:
+            parse_thresholds(settings.eviction_hard)
+        except ThresholdError as exc:
+            raise component_config.ConfigError(f"invalid configuration: {exc}") from None
     name = (settings.node_name or socket.gethostname()).lower()
     return replace(settings, node_name=name, node_ip=settings.node_ip or default_node_ip(name))

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from lab.kube.component.config import ConfigError
 from lab.kube.kubelet.settings import settings_from_args
 
 
@@ -126,3 +127,12 @@ def test_container_log_rotation_from_the_config_file_then_flags(tmp_path):
 def test_bad_container_log_rotation_settings_are_refused(args, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         settings_from_args(args)
+
+
+def test_reservations_and_eviction_thresholds_from_flags() -> None:
+    s = settings_from_args(["--hostname-override", "w1", "--system-reserved", "cpu=100m,memory=100Mi",
+                            "--eviction-hard", "memory.available<200Mi,nodefs.available<5%"])
+    assert s.system_reserved == {"cpu": "100m", "memory": "100Mi"}
+    assert s.eviction_hard == {"memory.available": "200Mi", "nodefs.available": "5%"}
+    with pytest.raises(ConfigError, match="evictionHard: unsupported signal"):
+        settings_from_args(["--hostname-override", "w1", "--eviction-hard", "disk<1Gi"])
