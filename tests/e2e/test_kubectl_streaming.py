@@ -1,6 +1,7 @@
 """The first commands a learner types after `get pods`, on the lab, with kubectl 1.27 (SPDY) and
 1.33 (WebSocket): `logs` (-f, --previous), `exec` (exit codes, piped stdin, `-it` through a real
-pty), `port-forward`, `cp` both ways, `attach`; and the official Python client's `stream` exec.
+pty), `port-forward`, `cp` both ways, `attach`, `debug` with an ephemeral container; and the official
+Python client's `stream` exec.
 Everything goes through the API server to the kubelets, as a user's kubectl does."""
 
 from __future__ import annotations
@@ -170,3 +171,17 @@ def test_official_python_client_stream_exec(lab: Lab, pods: None) -> None:
     assert resp.read_stdout() == "got-py\n"
     assert resp.returncode == 4
     resp.close()
+
+
+@pytest.mark.parametrize("minor", MINORS)
+def test_debug_runs_an_ephemeral_container_beside_the_target(lab: Lab, pods: None, minor: int) -> None:
+    name = f"debugger-{minor}"
+    out = lab.kubectl("-n", NS, "debug", "-i", "talk", f"--image={web_image(lab)}", "--target=talk", "-c", name,
+                      "--", "sh", "-c", "read l; echo got-$l; cat /proc/1/cmdline | tr '\\0' ' '; echo",
+                      minor=minor, stdin="hi\n", timeout=120, check=False)
+    assert "got-hi" in out.stdout, (out.stdout, out.stderr)
+    lab.wait(f"{name} finished", lambda: any(
+        s["name"] == name and "terminated" in s["state"]
+        for s in lab.get_json("pod", "talk", "-n", NS)["status"].get("ephemeralContainerStatuses") or []))
+    logs = lab.kubectl("-n", NS, "logs", "talk", "-c", name, minor=minor).stdout
+    assert "got-hi" in logs and "httpd -f -p 8080" in logs, logs  # PID 1 is the target's httpd
