@@ -69,7 +69,8 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
               runner: Runner | None = None, proc_sys: Path = Path("/proc/sys")) -> None:
     """Run until cancelled; tests pass a FakeRuntime, an InMemoryAPI config, a RecordingRunner and a fake /proc/sys."""
     runner = runner or SubprocessRunner()
-    await prepare_host(runner, proc_sys)
+    if not settings.hollow:  # a hollow node leaves the host alone
+        await prepare_host(runner, proc_sys)
     own_runtime = runtime is None
     rt: Runtime = runtime or RemoteRuntime(settings.container_runtime_endpoint)
     config = client_config or load_kubeconfig(settings.kubeconfig)
@@ -80,8 +81,10 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                  settings.node_ip or "<none>")
         async with Client(config) as client:
             nodes = Informer(client, catalog.NODES)
-            routes = RouteManager(runner, settings.node_name) if settings.pod_cidr_routes else None
+            with_routes = settings.pod_cidr_routes and not settings.hollow
+            routes = RouteManager(runner, settings.node_name) if with_routes else None
             network = NodeNetwork(nodes, settings.node_name, settings.cni_conf_dir, routes)
+            network_ready = (lambda: True) if settings.hollow else (lambda: network.ready)
             hard = eviction.parse_thresholds(eviction.DEFAULT_HARD if settings.eviction_hard is None
                                              else settings.eviction_hard)
             facts = NodeFactsProvider(name=settings.node_name, node_ip=settings.node_ip,
@@ -97,8 +100,7 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
             syncer = PodSyncer(rt, node_facts(settings, node_allocatable),
                                volumes=volumes.from_api(client, settings.root_dir, objects),
                                services=services.store.list, events=PodEvents(recorder), objects=objects)
-            workers = PodWorkers(client, syncer, settings.node_name, name,
-                                 network_ready=lambda: network.ready)
+            workers = PodWorkers(client, syncer, settings.node_name, name, network_ready=network_ready)
             usage = StatsProvider(rt, settings.node_name, workers.informer.store.list)
 
             async def signals() -> eviction.Signals:
@@ -106,21 +108,24 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                                                usage.node().working_set)
             evictions = eviction.EvictionManager(hard, signals, workers.informer.store.list, usage.containers,
                                                  workers.evict, settings.eviction_pressure_transition_period)
-            status = NodeStatusManager(client, facts, lambda: network.ready, settings.node_status_update_frequency,
+            status = NodeStatusManager(client, facts, network_ready, settings.node_status_update_frequency,
                                        pressure=evictions.pressure, images=rt.list_images)
             await status.register()
             if settings.healthz_port:
                 await healthz.start(settings.healthz_bind_address, settings.healthz_port)
             async with asyncio.TaskGroup() as group:
-                group.create_task(nodes.run(), name="node-informer")
-                group.create_task(network.run(), name="node-network")
+                if not settings.hollow:  # its CNI config and routes; a hollow node's network is the fake runtime's
+                    group.create_task(nodes.run(), name="node-informer")
+                    group.create_task(network.run(), name="node-network")
                 group.create_task(NodeLease(client, settings.node_name).run(), name="node-lease")
                 group.create_task(status.run(), name="node-status")
                 group.create_task(services.run(), name="service-informer")
                 # upstream starts no container before the Services are known: their env vars are fixed at start
                 group.create_task(_after(services.wait_synced(), workers.run()), name="pod-workers")
-                group.create_task(ContainerLogManager.from_settings(rt, settings).run(), name="log-rotation")
-                group.create_task(_after(workers.informer.wait_synced(), evictions.run()), name="eviction-manager")
+                if not settings.hollow:  # no log files to rotate, no host whose pressure would count
+                    group.create_task(ContainerLogManager.from_settings(rt, settings).run(), name="log-rotation")
+                    group.create_task(_after(workers.informer.wait_synced(), evictions.run()),
+                                      name="eviction-manager")
                 if settings.enable_server and settings.port:  # the kubelet API on 10250
                     server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list, runtime=rt)
                     group.create_task(server.run(), name="kubelet-server")

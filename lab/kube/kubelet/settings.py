@@ -111,6 +111,10 @@ class KubeletSettings:
     """Hard eviction thresholds (evictionHard, --eviction-hard memory.available<100Mi,...); None: the defaults."""
     eviction_pressure_transition_period: float = 300.0
     """Seconds a pressure condition stays after its signal recovered (evictionPressureTransitionPeriod)."""
+    hollow: bool = False
+    """A hollow node (kubemark's): a fake runtime, nothing touched on the host, the network always ready."""
+    hollow_nodes: int = 0
+    """Run this many hollow kubelets in one process, named <hostname-override>-<n> (--hollow-nodes)."""
 
     @property
     def container_log_max_bytes(self) -> int:
@@ -182,6 +186,7 @@ CONFIG_FIELDS = {"node_status_update_frequency": "nodeStatusUpdateFrequency", "m
                  "system_reserved": "systemReserved", "kube_reserved": "kubeReserved", "eviction_hard": "evictionHard",
                  "eviction_pressure_transition_period": "evictionPressureTransitionPeriod"}
 AUTHORIZATION_MODES = ("AlwaysAllow", "Webhook")
+MAX_HOLLOW_NODES = 256 * 64  # the hollow nodes' address plan (lab/kube/kubelet/hollow.py)
 
 
 def from_config_file(path: str) -> dict[str, Any]:
@@ -243,6 +248,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--kube-reserved", type=key_values)
     p.add_argument("--eviction-hard", type=lambda s: key_values(s, "<"))
     p.add_argument("--eviction-pressure-transition-period", type=parse_duration)
+    p.add_argument("--hollow-nodes", type=int, help="run N hollow kubelets (fake runtime) in this process")
     p.add_argument("-v", "--v", dest="verbosity", type=int)
     return p
 
@@ -287,6 +293,8 @@ def settings_from_args(argv: list[str] | None = None) -> KubeletSettings:
         raise component_config.ConfigError(f"authorization.mode: unknown authorization mode {mode!r}"
                                            f" (one of {', '.join(AUTHORIZATION_MODES)})")
     check_log_rotation(settings)
+    if not 0 <= settings.hollow_nodes <= MAX_HOLLOW_NODES:
+        raise component_config.ConfigError(f"--hollow-nodes must be between 0 and {MAX_HOLLOW_NODES}")
     if settings.eviction_hard is not None:
         try:
             parse_thresholds(settings.eviction_hard)

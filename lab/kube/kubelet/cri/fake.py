@@ -53,6 +53,8 @@ class FakeRuntime:
     # ExecSync answers by command line (joined with spaces); unknown commands exit 0 with no output
     exec_results: dict[str, pb.ExecSyncResponse] = field(default_factory=dict)
     streaming_url: str = "http://127.0.0.1:0/streaming"
+    record_calls: bool = True  # a hollow node, running for hours, keeps no call log
+    pod_subnet: str = ""  # "10.64.3": sandbox IPs 10.64.3.2...; empty: 10.88.0.0/16 by count
     _failures: dict[str, CRIError] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -77,7 +79,8 @@ class FakeRuntime:
         return int(self.clock() * 1e9)
 
     def _record(self, method: str, arg: str = "") -> None:
-        self.calls.append((method, arg))
+        if self.record_calls:
+            self.calls.append((method, arg))
         if method in self._failures:
             raise self._failures.pop(method)
 
@@ -106,7 +109,8 @@ class FakeRuntime:
         self._record("RunPodSandbox", config.metadata.name)
         n = next(self._ids)
         sid = f"sandbox{n:04d}"
-        self.sandboxes[sid] = FakeSandbox(sid, config, self._ns(), f"10.88.{n // 250}.{n % 250 + 2}")
+        ip = f"{self.pod_subnet}.{n % 250 + 2}" if self.pod_subnet else f"10.88.{n // 250}.{n % 250 + 2}"
+        self.sandboxes[sid] = FakeSandbox(sid, config, self._ns(), ip)
         return sid
 
     async def stop_pod_sandbox(self, sandbox_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +137,15 @@ def test_reservations_and_eviction_thresholds_from_flags() -> None:
     assert s.eviction_hard == {"memory.available": "200Mi", "nodefs.available": "5%"}
     with pytest.raises(ConfigError, match="evictionHard: unsupported signal"):
         settings_from_args(["--hostname-override", "w1", "--eviction-hard", "disk<1Gi"])
+
+
+def test_hollow_nodes_flag() -> None:
+    from lab.kube.kubelet.hollow import hollow_settings
+
+    s = settings_from_args(["--hostname-override", "hn", "--hollow-nodes", "3"])
+    assert s.hollow_nodes == 3
+    one = hollow_settings(s, 258, Path("/tmp/h"))
+    assert (one.node_name, one.node_ip, one.hollow, one.port, one.root_dir) == (
+        "hn-258", "10.255.1.2", True, 0, "/tmp/h/hn-258")
+    with pytest.raises(ConfigError, match="--hollow-nodes must be between 0 and"):
+        settings_from_args(["--hostname-override", "hn", "--hollow-nodes", "-1"])
