@@ -33,7 +33,7 @@ from lab.kube.kubelet.settings import KubeletSettings
 from lab.kube.kubelet.stats import StatsProvider
 from lab.kube.kubelet.volumes import manager as volumes
 from lab.kube.kubelet.volumes.objects import CachedObjects
-from lab.kube.machinery import catalog
+from lab.kube.machinery import catalog, meta
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,9 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
             syncer = PodSyncer(rt, node_facts(settings, node_allocatable),
                                volumes=volumes.from_api(client, settings.root_dir, objects),
                                services=services.store.list, events=PodEvents(recorder), objects=objects)
-            workers = PodWorkers(client, syncer, settings.node_name, name, network_ready=network_ready)
+            workers = PodWorkers(client, syncer, settings.node_name, name, network_ready=network_ready,
+                                 static_pod_path=settings.static_pod_path, node_uid=lambda: meta.uid(status.node),
+                                 file_check_frequency=settings.file_check_frequency)
             usage = StatsProvider(rt, settings.node_name, workers.informer.store.list)
 
             async def signals() -> eviction.Signals:

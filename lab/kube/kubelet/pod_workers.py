@@ -21,6 +21,7 @@ from lab.kube.kubelet.pod_status import TERMINAL, pod_status
 from lab.kube.kubelet.pod_sync import PodSyncer, grace_period
 from lab.kube.kubelet.prober import ProbeManager
 from lab.kube.kubelet.runtime_state import PodRuntime, read_pod
+from lab.kube.kubelet.static_pods import MirrorPods, StaticPodSource, is_mirror
 from lab.kube.machinery import catalog, errors, meta
 from lab.kube.machinery.objects import Obj, spec_of, status_of
 
@@ -42,7 +43,10 @@ def deadline_left(pod: Obj, now: float) -> float | None:
 class PodWorkers:
     def __init__(self, client: Client, syncer: PodSyncer, node_name: str, runtime_name: str = "containerd",
                  network_ready: Callable[[], bool] = lambda: True, workers: int = 4,
-                 relist_period: float = RELIST_PERIOD) -> None:
+                 relist_period: float = RELIST_PERIOD, static_pod_path: str = "",
+                 node_uid: Callable[[], str] = lambda: "", file_check_frequency: float = 20.0) -> None:
+        """`static_pod_path` is the directory of static pod manifests; `node_uid` the registered
+        Node's uid (its mirror pods' owner)."""
         self.client, self.syncer, self.node_name = client, syncer, node_name
         self.runtime_name, self.network_ready = runtime_name, network_ready
         self.workers, self.relist_period = workers, relist_period
@@ -50,6 +54,9 @@ class PodWorkers:
         self.queue = WorkQueue("kubelet-pods")
         self.probes = ProbeManager(syncer.runtime, self.queue.add, syncer.events)
         self._ended: set[str] = set()  # uids this kubelet failed itself (eviction, active deadline)
+        self.static = (StaticPodSource(static_pod_path, node_name, self.queue.add, file_check_frequency)
+                       if static_pod_path else None)
+        self.mirrors = MirrorPods(client, node_name, node_uid) if static_pod_path else None
         enqueue = self._enqueue
         self.informer.add_handler(on_add=enqueue, on_update=lambda old, new: enqueue(new), on_delete=enqueue)
 
@@ -61,6 +68,8 @@ class PodWorkers:
         async with asyncio.TaskGroup() as group:
             group.create_task(self.informer.run(), name="pod-informer")
             await self.informer.wait_synced()
+            if self.static is not None:
+                group.create_task(self.static.run(), name="static-pods")
             group.create_task(self._relist_loop(), name="pod-relist")
             try:
                 await run_controller(self.queue, self.sync, workers=self.workers)
@@ -74,7 +83,7 @@ class PodWorkers:
 
     async def relist(self) -> None:
         """Queue every known pod and every pod the runtime still runs (orphans included)."""
-        keys = set(self.informer.store.keys())
+        keys = set(self.informer.store.keys()) | (set(self.static.pods) if self.static is not None else set())
         try:
             sandboxes = await self.syncer.runtime.list_pod_sandbox()
         except CRIError as exc:  # the runtime being down must not stop the loop; the sync will report it
@@ -86,15 +95,31 @@ class PodWorkers:
         if sandboxes is not None and self.syncer.volumes is not None:
             # only with the runtime's full answer: a pod still running keeps its files
             running = {s.labels.get(lbl.POD_UID, "") for s in sandboxes}
-            await self.syncer.volumes.cleanup_orphans(lambda: running | {meta.uid(p) for p in self.informer.store})
+            static = list(self.static.pods.values()) if self.static is not None else []
+            await self.syncer.volumes.cleanup_orphans(
+                lambda: running | {meta.uid(p) for p in [*self.informer.store, *static]})
 
     async def sync(self, key: str) -> None:
         namespace, name = meta.split_key(key)
         cached = self.informer.store.get(key)
-        await self._remove_orphans(namespace, name, meta.uid(cached) if cached else "")
-        if cached is None:
-            return
-        pod = copy.deepcopy(cached)
+        static = self.static.pods.get(key) if self.static is not None else None
+        if static is not None:  # the file is the truth; the API holds its mirror
+            await self._remove_orphans(namespace, name, meta.uid(static))
+            mirror = await self.mirrors.ensure(static, cached) if self.mirrors is not None else None
+            pod = copy.deepcopy(static)
+            if mirror is not None:
+                pod["status"] = copy.deepcopy(mirror.get("status") or pod["status"])
+        else:
+            if cached is not None and is_mirror(cached):  # its static pod is gone
+                await self._remove_orphans(namespace, name, "")
+                if self.mirrors is not None:
+                    await self.mirrors.delete(cached)
+                return
+            await self._remove_orphans(namespace, name, meta.uid(cached) if cached else "")
+            if cached is None:
+                return
+            pod = copy.deepcopy(cached)
+            mirror = cached
         if meta.is_deleting(pod):
             await self._finish_deletion(pod)
             return
@@ -117,7 +142,8 @@ class PodWorkers:
         self.probes.update(pod, result.runtime, pod_ip)
         status = pod_status(pod, result.runtime, result.waiting, self.syncer.node.node_ip, self.runtime_name,
                             podconfig.host_network(pod), self.probes)
-        await self._write_status(pod, status)
+        if mirror is not None:  # a static pod without its mirror yet keeps its status to itself
+            await self._write_status(pod, status)
         if status["phase"] in TERMINAL:
             await self.syncer.stop_sandboxes(result.runtime)
         if result.requeue_after is not None:

@@ -111,6 +111,10 @@ class KubeletSettings:
     """Hard eviction thresholds (evictionHard, --eviction-hard memory.available<100Mi,...); None: the defaults."""
     eviction_pressure_transition_period: float = 300.0
     """Seconds a pressure condition stays after its signal recovered (evictionPressureTransitionPeriod)."""
+    static_pod_path: str = ""
+    """Pod manifests this kubelet runs itself, mirrored in the API (staticPodPath, --pod-manifest-path)."""
+    file_check_frequency: float = 20.0
+    """Seconds between reads of staticPodPath (fileCheckFrequency)."""
     hollow: bool = False
     """A hollow node (kubemark's): a fake runtime, nothing touched on the host, the network always ready."""
     hollow_nodes: int = 0
@@ -184,7 +188,8 @@ CONFIG_FIELDS = {"node_status_update_frequency": "nodeStatusUpdateFrequency", "m
                  "container_log_max_size": "containerLogMaxSize", "container_log_max_files": "containerLogMaxFiles",
                  "container_log_monitor_interval": "containerLogMonitorInterval",
                  "system_reserved": "systemReserved", "kube_reserved": "kubeReserved", "eviction_hard": "evictionHard",
-                 "eviction_pressure_transition_period": "evictionPressureTransitionPeriod"}
+                 "eviction_pressure_transition_period": "evictionPressureTransitionPeriod",
+                 "static_pod_path": "staticPodPath", "file_check_frequency": "fileCheckFrequency"}
 AUTHORIZATION_MODES = ("AlwaysAllow", "Webhook")
 MAX_HOLLOW_NODES = 256 * 64  # the hollow nodes' address plan (lab/kube/kubelet/hollow.py)
 
@@ -248,6 +253,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--kube-reserved", type=key_values)
     p.add_argument("--eviction-hard", type=lambda s: key_values(s, "<"))
     p.add_argument("--eviction-pressure-transition-period", type=parse_duration)
+    p.add_argument("--pod-manifest-path", dest="static_pod_path")
     p.add_argument("--hollow-nodes", type=int, help="run N hollow kubelets (fake runtime) in this process")
     p.add_argument("-v", "--v", dest="verbosity", type=int)
     return p
