@@ -13,10 +13,10 @@ import pytest
 
 from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog, errors
-from tests.integration.conftest import APIServerProcess, Kubectl
+from tests.integration.conftest import APIServerProcess, Kubectl, kubectl_path
 from tests.integration.kubelet_node import kubelet_node, pod
 from tests.integration.test_kubelet_containerd import Containerd, containerd  # noqa: F401  (the fixture)
-from tests.support import eventually
+from tests.support import eventually, run_in_pty
 
 pytestmark = pytest.mark.integration
 
@@ -90,3 +90,17 @@ async def test_ephemeral_containers_are_only_added_and_only_with_what_they_may_h
     body["spec"]["ephemeralContainers"] = [{**good, "image": "other:1"}]
     with pytest.raises(errors.Invalid, match="may not be changed"):
         await client.update(catalog.PODS, body, subresource="ephemeralcontainers")
+
+
+
+@pytest.mark.parametrize("minor", [27, 33])
+async def test_kubectl_debug_it_gives_a_shell_in_the_ephemeral_container(
+        node: tuple[Client, str], apiserver: APIServerProcess, minor: int) -> None:
+    _, image = node
+    argv = [str(kubectl_path(minor)), "--kubeconfig", str(apiserver.kubeconfig), "debug", "-it", "target",
+            f"--image={image}", "-c", f"sh{minor}", "--target=main", "--", "/bin/sh"]
+    # stdin must stay open: containerd ends a non-stdinOnce attach when the client's stdin closes
+    code, out = await asyncio.to_thread(run_in_pty, argv, b"echo got-$((6*7)); cat /proc/1/cmdline; echo; exit 3\n",
+                                        b"got-42", 60)
+    assert b"/bin/sleep" in out, out
+    assert code == 0, out  # kubectl debug reports the session, not the shell's exit code
