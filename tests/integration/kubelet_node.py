@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,16 @@ def pod(name: str, node: str, image: str, command: list[str], **container: Any) 
             "spec": {"nodeName": node, "terminationGracePeriodSeconds": 1, "containers": [{
                 "name": "main", "image": image, "imagePullPolicy": "IfNotPresent", "command": command,
                 **container}]}}
+
+
+async def status_when(client: Client, name: str, check: Callable[[dict[str, Any]], bool], timeout: float,
+                      what: str) -> dict[str, Any]:
+    """The status of pod `name` (namespace default) once `check(status)` holds."""
+    async def probe() -> dict[str, Any] | None:
+        status = (await client.get(catalog.PODS, name, "default")).get("status") or {}
+        return status if check(status) else None
+    found: dict[str, Any] = await eventually(probe, timeout=timeout, what=what)
+    return found
 
 
 async def remove_sandbox(rt: RemoteRuntime, sandbox_id: str, attempts: int = 20) -> None:

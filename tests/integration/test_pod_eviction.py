@@ -14,7 +14,7 @@ from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog
 from lab.kube.machinery.quantity import cpu_millis
 from tests.integration.conftest import APIServerProcess
-from tests.integration.kubelet_node import kubelet_node, pod
+from tests.integration.kubelet_node import kubelet_node, pod, status_when
 from tests.integration.test_kubelet_containerd import Containerd, containerd  # noqa: F401  (the fixture)
 from tests.support import eventually
 
@@ -36,10 +36,7 @@ async def node(containerd: Containerd, apiserver: APIServerProcess,  # noqa: F81
 async def test_memory_pressure_evicts_the_pod(node: tuple[Client, str]) -> None:
     client, name = node
 
-    async def evicted() -> dict[str, Any] | None:
-        got = await client.get(catalog.PODS, "victim", "default")
-        return got["status"] if got["status"].get("reason") == "Evicted" else None
-    status = await eventually(evicted, timeout=40, what="victim Evicted")
+    status = await status_when(client, "victim", lambda s: s.get("reason") == "Evicted", 40, "victim Evicted")
     assert status["phase"] == "Failed"
     assert status["message"].startswith("The node was low on resource: memory. Threshold quantity: 1000Ti, "
                                         "available: ")

@@ -15,7 +15,7 @@ import pytest
 from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog, errors
 from tests.integration.conftest import APIServerProcess
-from tests.integration.kubelet_node import kubelet_node, pod
+from tests.integration.kubelet_node import kubelet_node, pod, status_when
 from tests.integration.test_kubelet_containerd import Containerd, containerd  # noqa: F401  (the fixture)
 from tests.support import eventually
 
@@ -85,10 +85,7 @@ async def test_termination_messages(node: tuple[Client, Path]) -> None:
 async def test_active_deadline_fails_the_pod(node: tuple[Client, Path]) -> None:
     client, _ = node
 
-    async def failed() -> dict[str, Any] | None:
-        got = await client.get(catalog.PODS, "deadline", "default")
-        return got["status"] if got["status"].get("phase") == "Failed" else None
-    status = await eventually(failed, timeout=30, what="deadline Failed")
+    status = await status_when(client, "deadline", lambda s: s.get("phase") == "Failed", 30, "deadline Failed")
     assert status["reason"] == "DeadlineExceeded"
     assert "terminated" in status["containerStatuses"][0]["state"]
 

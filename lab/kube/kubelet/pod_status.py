@@ -192,12 +192,17 @@ def initialized(pod: Obj, statuses: list[Obj], init_statuses: Sequence[Obj], pod
         return "True", "PodCompleted", ""
     if any("waiting" not in st["state"] for st in statuses):
         return "True", "", ""  # a regular container ran: initialized before (sidecars may be restarting)
+    return _verdict("ContainersNotInitialized", unknown, "incomplete", incomplete)
+
+
+def _verdict(reason: str, unknown: list[str], kind: str, failing: list[str]) -> tuple[str, str, str]:
+    """True, or False with upstream's "containers with unknown status: [..], containers with <kind> status: [..]"."""
     messages = []
     if unknown:
         messages.append(f"containers with unknown status: {_names(unknown)}")
-    if incomplete:
-        messages.append(f"containers with incomplete status: {_names(incomplete)}")
-    return ("False", "ContainersNotInitialized", ", ".join(messages)) if messages else ("True", "", "")
+    if failing:
+        messages.append(f"containers with {kind} status: {_names(failing)}")
+    return ("False", reason, ", ".join(messages)) if messages else ("True", "", "")
 
 
 def containers_ready(pod: Obj, statuses: list[Obj], init_statuses: Sequence[Obj],
@@ -211,12 +216,7 @@ def containers_ready(pod: Obj, statuses: list[Obj], init_statuses: Sequence[Obj]
     unready = [n for n in names if n in by_name and not by_name[n]["ready"]]
     if pod_phase == "Succeeded" and not unknown:
         return "False", "PodCompleted", ""
-    messages = []
-    if unknown:
-        messages.append(f"containers with unknown status: {_names(unknown)}")
-    if unready:
-        messages.append(f"containers with unready status: {_names(unready)}")
-    return ("False", "ContainersNotReady", ", ".join(messages)) if messages else ("True", "", "")
+    return _verdict("ContainersNotReady", unknown, "unready", unready)
 
 
 def conditions(pod: Obj, statuses: list[Obj], pod_phase: str, now: str, init_statuses: Sequence[Obj] = (),
