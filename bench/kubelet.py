@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shlex
 import shutil
 import subprocess
 import time
@@ -82,7 +83,8 @@ async def startup(client: Client, node: str, image: str, count: int) -> dict[str
 
 
 def lab_ssh(node: str, command: str) -> str:
-    return subprocess.run([str(REPO / ".venv" / "bin" / "lab"), "ssh", node, "--", "sh", "-c", command],
+    # ssh joins its arguments into one remote command line: hand it one, quoted once
+    return subprocess.run([str(REPO / ".venv" / "bin" / "lab"), "ssh", node, "--", f"sh -c {shlex.quote(command)}"],
                           capture_output=True, text=True, check=True, cwd=REPO, timeout=120).stdout
 
 
