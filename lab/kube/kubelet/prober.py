@@ -9,7 +9,7 @@ start passing/unknown; liveness and readiness wait for the startup probe to succ
 queues the pod so its status (or a restart, for liveness and startup) follows at once.
 
 exec runs through CRI ExecSync; httpGet asks the pod IP (or `host`) and counts 200-399 as
-success; tcpSocket needs a connection. grpc probes are not run (a warning, the result passes).
+success; tcpSocket needs a connection; grpc asks grpc.health.v1.Health/Check for SERVING.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from lab.kube.kubelet import grpc_probe
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
 from lab.kube.kubelet.events import PodEvents
 from lab.kube.kubelet.pod_spec import is_sidecar
@@ -86,10 +87,8 @@ async def run_probe(runtime: Runtime, probe: Obj, container: Obj, container_id: 
                 return True, ""
             except (OSError, TimeoutError) as exc:
                 return False, f"dial tcp {host}:{port}: {exc or 'i/o timeout'}"
-        if probe.get("grpc") is not None:
-            log.warning("grpc probes are not run by this kubelet; container %s counts as passing",
-                        container.get("name"))
-            return True, ""
+        if (g := probe.get("grpc")) is not None:
+            return await grpc_probe.check(pod_ip, int(g.get("port") or 0), str(g.get("service") or ""), timeout)
     except ValueError as exc:
         return False, str(exc)
     except CRIError as exc:
