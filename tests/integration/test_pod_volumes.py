@@ -1,6 +1,7 @@
 """Volumes inside a real container: a configMap and a secret as files (read-only), an emptyDir
 shared and writable, a `medium: Memory` emptyDir on tmpfs, a hostPath created by its type, and a
-pod naming a missing ConfigMap waiting in ContainerCreating with upstream's FailedMount event."""
+pod naming a missing ConfigMap waiting in ContainerCreating with upstream's FailedMount event, and
+a ConfigMap update reaching the running container's file."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ async def node(containerd: Containerd, apiserver: APIServerProcess, tmp_path: Pa
     vol_pod["spec"]["volumes"] = vols
     waiting = pod("waits", "", image, ["/bin/sleep", "3600"], volumeMounts=[{"name": "cfg", "mountPath": "/cfg"}])
     waiting["spec"]["volumes"] = [{"name": "cfg", "configMap": {"name": "nope"}}]
-    async with kubelet_node(containerd, apiserver, tmp_path, "kt-vol", [vol_pod, waiting], running=("vols",)):
+    async with kubelet_node(containerd, apiserver, tmp_path, "kt-vol", [vol_pod, waiting], running=("vols",),
+                            sync_frequency=2.0):
         yield host_dir
 
 
@@ -80,3 +82,16 @@ async def test_a_missing_configmap_keeps_the_pod_creating_with_a_failed_mount_ev
         got = await client.get(catalog.PODS, "waits", "default")
         [status] = got["status"]["containerStatuses"]
         assert status["state"] == {"waiting": {"reason": "ContainerCreating"}}
+
+
+async def test_a_configmap_update_reaches_the_running_container(node: Path, apiserver: APIServerProcess,
+                                                                kubectl: Kubectl) -> None:
+    async with Client(load_kubeconfig(str(apiserver.kubeconfig))) as client:
+        await client.patch(catalog.CONFIGMAPS, "app-config", {"data": {"app.conf": "debug=false\n"}}, "default")
+
+    async def updated() -> bool:
+        return await sh(kubectl, "read l < /etc/app/app.conf; echo $l") == (0, "debug=false\n")
+    await eventually(updated, timeout=30, what="the new ConfigMap data in the mounted file")
+    # upstream's atomic writer: the file is a link through ..data, swapped in one rename
+    code, out = await sh(kubectl, "[ -L /etc/app/..data ] && [ -L /etc/app/app.conf ] && echo links")
+    assert (code, out) == (0, "links\n")

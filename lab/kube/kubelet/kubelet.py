@@ -95,10 +95,11 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                                       reserved=[settings.system_reserved, settings.kube_reserved], hard_eviction=hard)
             services = Informer(client, catalog.SERVICES)  # all namespaces, as upstream: Service env vars
             recorder = EventRecorder(client, "kubelet", host=settings.node_name)
-            objects = CachedObjects(client)  # ConfigMaps and Secrets, for volumes and environment variables
+            # ConfigMaps and Secrets, for volumes and environment variables: fetched at most once per sync period
+            objects = CachedObjects(client, ttl=settings.sync_frequency)
             node_allocatable = allocatable(capacity(settings.root_dir, settings.max_pods), facts.reserved, hard)
             syncer = PodSyncer(rt, node_facts(settings, node_allocatable),
-                               volumes=volumes.from_api(client, settings.root_dir, objects),
+                               volumes=volumes.from_api(client, settings.root_dir, objects, settings.sync_frequency),
                                services=services.store.list, events=PodEvents(recorder), objects=objects)
             workers = PodWorkers(client, syncer, settings.node_name, name, network_ready=network_ready,
                                  static_pod_path=settings.static_pod_path, node_uid=lambda: meta.uid(status.node),

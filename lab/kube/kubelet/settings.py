@@ -111,6 +111,9 @@ class KubeletSettings:
     """Hard eviction thresholds (evictionHard, --eviction-hard memory.available<100Mi,...); None: the defaults."""
     eviction_pressure_transition_period: float = 300.0
     """Seconds a pressure condition stays after its signal recovered (evictionPressureTransitionPeriod)."""
+    sync_frequency: float = 60.0
+    """Seconds between re-projections of a running pod's volumes, and the most a ConfigMap or Secret is
+    cached for (syncFrequency; upstream's TTL controller makes the cache's TTL 0 in small clusters)."""
     static_pod_path: str = ""
     """Pod manifests this kubelet runs itself, mirrored in the API (staticPodPath, --pod-manifest-path)."""
     file_check_frequency: float = 20.0
@@ -189,7 +192,8 @@ CONFIG_FIELDS = {"node_status_update_frequency": "nodeStatusUpdateFrequency", "m
                  "container_log_monitor_interval": "containerLogMonitorInterval",
                  "system_reserved": "systemReserved", "kube_reserved": "kubeReserved", "eviction_hard": "evictionHard",
                  "eviction_pressure_transition_period": "evictionPressureTransitionPeriod",
-                 "static_pod_path": "staticPodPath", "file_check_frequency": "fileCheckFrequency"}
+                 "static_pod_path": "staticPodPath", "sync_frequency": "syncFrequency",
+                 "file_check_frequency": "fileCheckFrequency"}
 AUTHORIZATION_MODES = ("AlwaysAllow", "Webhook")
 MAX_HOLLOW_NODES = 256 * 64  # the hollow nodes' address plan (lab/kube/kubelet/hollow.py)
 
@@ -254,6 +258,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--eviction-hard", type=lambda s: key_values(s, "<"))
     p.add_argument("--eviction-pressure-transition-period", type=parse_duration)
     p.add_argument("--pod-manifest-path", dest="static_pod_path")
+    p.add_argument("--sync-frequency", type=parse_duration)
     p.add_argument("--hollow-nodes", type=int, help="run N hollow kubelets (fake runtime) in this process")
     p.add_argument("-v", "--v", dest="verbosity", type=int)
     return p

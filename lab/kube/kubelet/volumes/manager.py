@@ -114,8 +114,9 @@ def check_host_path(path: str, kind: str) -> None:
 
 class VolumeManager:
     def __init__(self, root_dir: str | Path, tokens: TokenManager, objects: ObjectGetter,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, resync_period: float = RESYNC_PERIOD) -> None:
         self.root = Path(root_dir)
+        self.resync_period = resync_period
         self.tokens, self.objects, self.clock = tokens, objects, clock
         self.retry = Backoff(RETRY_INITIAL, RETRY_MAXIMUM, clock=clock)
         self._failed: dict[str, tuple[float, str]] = {}  # uid -> (when, why) of the last failed setup
@@ -154,7 +155,7 @@ class VolumeManager:
         volumes = list(atomic_volumes(pod))
         local_problems = await self._local_volumes(pod)
         all_written = all(self._written(uid, name, plugin) for name, plugin, _ in volumes) and not local_problems
-        if all_written and self.clock() - self._synced_at.get(uid, float("-inf")) < RESYNC_PERIOD:
+        if all_written and self.clock() - self._synced_at.get(uid, float("-inf")) < self.resync_period:
             return
         if not all_written and uid in self._failed:
             when, why = self._failed[uid]
@@ -277,7 +278,9 @@ async def unmount_below(directory: Path) -> None:
             log.error("could not unmount %s", point)
 
 
-def from_api(client: Client, root_dir: str | Path, objects: ObjectGetter | None = None) -> VolumeManager:
+def from_api(client: Client, root_dir: str | Path, objects: ObjectGetter | None = None,
+             resync_period: float = RESYNC_PERIOD) -> VolumeManager:
     """The kubelet's volume manager: tokens by TokenRequest and ConfigMaps/Secrets by GET, through
     `client` (or the kubelet's shared `objects` cache)."""
-    return VolumeManager(root_dir, TokenManager(APITokenSource(client)), objects or CachedObjects(client))
+    return VolumeManager(root_dir, TokenManager(APITokenSource(client)), objects or CachedObjects(client),
+                         resync_period=resync_period)
