@@ -14,18 +14,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lab.kube.kubelet import container_env, lifecycle, pod_spec, podconfig, pull_secrets, termination_message
+from lab.kube.kubelet import container_env, lifecycle, pod_spec, podconfig, termination_message
 from lab.kube.kubelet.backoff import Backoff
 from lab.kube.kubelet.container_env import EnvError
 from lab.kube.kubelet.cri import api_pb2 as pb
 from lab.kube.kubelet.cri.runtime import CRIError, Runtime
 from lab.kube.kubelet.events import PodEvents
+from lab.kube.kubelet.image_puller import ImagePuller, Retry
 from lab.kube.kubelet.pod_spec import is_sidecar
 from lab.kube.kubelet.pod_status import NO_PROBES, TERMINAL, Probes, Waiting
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime, read_pod
 from lab.kube.kubelet.volumes import VolumeManager, VolumeNotReady
 from lab.kube.kubelet.volumes.objects import ObjectGetter
-from lab.kube.machinery import errors, meta
+from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 log = logging.getLogger(__name__)
@@ -39,17 +40,6 @@ class SyncResult:
 
     def retry_in(self, seconds: float) -> None:
         self.requeue_after = seconds if self.requeue_after is None else min(self.requeue_after, seconds)
-
-
-def pull_policy(container: Obj) -> str:
-    """The API server defaults this; fall back to its rule (`:latest` or no tag means Always)."""
-    if container.get("imagePullPolicy"):
-        return str(container["imagePullPolicy"])
-    image = container.get("image", "")
-    if "@" in image:
-        return "IfNotPresent"
-    last = image.rsplit("/", 1)[-1]
-    return "Always" if ":" not in last or last.endswith(":latest") else "IfNotPresent"
 
 
 def _in_sandbox(rt: PodRuntime, name: str, sandbox_id: str) -> bool:
@@ -75,8 +65,7 @@ class PodSyncer:
         self.services = services
         self.events = events or PodEvents()
         self.crash_backoff = Backoff(clock=clock)
-        self.pull_backoff = Backoff(clock=clock)
-        self._pull_failed_at: dict[str, float] = {}
+        self.images = ImagePuller(runtime, self.events, clock, objects)
 
     async def sync(self, pod: Obj, probes: Probes = NO_PROBES) -> SyncResult:
         """`probes` tells when a sidecar has started (its startup probe passed), so the next init container may run."""
@@ -229,9 +218,11 @@ class PodSyncer:
                 result.retry_in(self.crash_backoff.initial)
                 return False  # upstream fails the start while the target does not run
             target_id = running.id
-        waiting = await self._ensure_image(pod, spec, config, result)
-        if waiting is not None:
-            result.waiting[name] = waiting
+        pulled = await self.images.ensure(pod, spec, config)
+        if isinstance(pulled, Retry):
+            result.waiting[name] = pulled.waiting
+            if pulled.after is not None:
+                result.retry_in(pulled.after)
             return False
         try:  # upstream generateContainerConfig: the environment and the non-root check
             env = await container_env.environment(
@@ -293,55 +284,6 @@ class PodSyncer:
             if old.id != keep and old.exited:
                 await self.runtime.remove_container(old.id)
 
-    async def _ensure_image(self, pod: Obj, spec: Obj, config: pb.PodSandboxConfig,
-                            result: SyncResult) -> Waiting | None:
-        image, policy = spec.get("image", ""), pull_policy(spec)
-        key = f"{meta.uid(pod)}/{spec['name']}/pull"
-        if policy != "Always" and await self.runtime.image_status(image) is not None:
-            self.events.already_present(pod, image)
-            return None
-        if policy == "Never":
-            message = f'Container image "{image}" is not present with pull policy of Never'
-            self.events.never_pull(pod, message)
-            return Waiting("ErrImageNeverPull", message)
-        wait = self.pull_backoff.remaining(key, self._pull_failed_at.get(key, 0.0))
-        if wait > 0:
-            result.retry_in(wait)
-            self.events.pull_backoff(pod, image)
-            return Waiting("ImagePullBackOff", f'Back-off pulling image "{image}"')
-        entries, unreadable = await pull_secrets.keyring(pod, self.objects)
-        if unreadable:
-            self.events.pull_secrets_unreadable(pod, unreadable)
-        self.events.pulling(pod, image)
-        started = time.monotonic()
-        try:
-            await self._pull(image, config, pull_secrets.lookup(entries, image))
-        except CRIError as exc:
-            self.pull_backoff.next(key)
-            self._pull_failed_at[key] = self.clock()
-            result.retry_in(self.pull_backoff.get(key))
-            self.events.pull_failed(pod, image, exc.details)
-            return Waiting("ErrImagePull", exc.details)
-        took = time.monotonic() - started
-        pulled = await self.runtime.image_status(image)
-        self.events.pulled(pod, image, took, pulled.size if pulled is not None else 0)
-        self.pull_backoff.reset(key)
-        return None
-
-    async def _pull(self, image: str, config: pb.PodSandboxConfig, credentials: list[pb.AuthConfig]) -> None:
-        """Anonymously without credentials, else with each matching one until one works (upstream's puller)."""
-        if not credentials:
-            await self.runtime.pull_image(image, config)
-            return
-        failures: list[str] = []
-        for auth in credentials:
-            try:
-                await self.runtime.pull_image(image, config, auth)
-                return
-            except CRIError as exc:
-                failures.append(exc.details)
-        raise CRIError("PullImage", "UNKNOWN", errors.aggregate(failures))
-
     async def stop_sandboxes(self, rt: PodRuntime) -> None:
         """A finished pod keeps its containers (for logs) but gives its network back."""
         for s in rt.sandboxes:
@@ -380,7 +322,7 @@ class PodSyncer:
         if self.volumes is not None:  # nothing runs on the pod's files any more
             await self.volumes.cleanup(uid)
         self.crash_backoff.forget_prefix(f"{uid}/")
-        self.pull_backoff.forget_prefix(f"{uid}/")
+        self.images.forget(uid)
 
     async def stop_all(self, pod: Obj, grace: int) -> None:
         """Stop the pod's running containers as a deletion would, but keep them (and their logs)."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from lab.kube.kubelet import labels as lbl
 from lab.kube.kubelet.cri import api_pb2 as pb
+from lab.kube.kubelet.image_puller import pull_policy
 from lab.kube.kubelet.pod_status import pod_status
-from lab.kube.kubelet.pod_sync import PodSyncer, pull_policy
+from lab.kube.kubelet.pod_sync import PodSyncer
 
 from .conftest import make_pod
 
