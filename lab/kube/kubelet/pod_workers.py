@@ -28,6 +28,9 @@ from lab.kube.machinery.objects import Obj, spec_of, status_of
 log = logging.getLogger(__name__)
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 EVICTION_GRACE = 1  # upstream immediateEvictionGracePeriodSeconds: hard thresholds do not wait
+# upstream runs one goroutine per pod; most of a sync waits on the runtime (sandbox, CNI), so
+# many pods starting at once need many workers (the queue still syncs each pod on one at a time)
+WORKERS = 32
 RELIST_PERIOD = 2.0  # upstream PLEG relists every 1 s; status lag of 2 s is fine for a lab
 
 
@@ -42,7 +45,7 @@ def deadline_left(pod: Obj, now: float) -> float | None:
 
 class PodWorkers:
     def __init__(self, client: Client, syncer: PodSyncer, node_name: str, runtime_name: str = "containerd",
-                 network_ready: Callable[[], bool] = lambda: True, workers: int = 4,
+                 network_ready: Callable[[], bool] = lambda: True, workers: int = WORKERS,
                  relist_period: float = RELIST_PERIOD, static_pod_path: str = "",
                  node_uid: Callable[[], str] = lambda: "", file_check_frequency: float = 20.0) -> None:
         """`static_pod_path` is the directory of static pod manifests; `node_uid` the registered
