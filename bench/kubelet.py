@@ -124,13 +124,22 @@ def logs_throughput(kubeconfig: Path, target: str) -> dict[str, Any]:
     return {"bytes": len(out), "seconds": round(took, 3), "mb_per_second": round(len(out) / took / 1e6, 1)}
 
 
+async def fresh_namespace(client: Client, timeout: float = 180) -> None:
+    """Create the bench namespace, waiting out the deletion of an earlier run's."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await client.create(catalog.NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+            return
+        except errors.AlreadyExists:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(2)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     async with Client(load_kubeconfig(args.kubeconfig)) as client:
-        try:
-            await client.create(catalog.NAMESPACES, {"apiVersion": "v1", "kind": "Namespace",
-                                                     "metadata": {"name": NS}})
-        except errors.AlreadyExists:
-            pass
+        await fresh_namespace(client)
         try:
             await client.create(catalog.PODS, pod("warmup", args.node, args.image), NS)
             logger = ["sh", "-c", f"yes kubelab-log-line-0123456789abc | head -n {LOG_LINES}; echo logger-done; "
