@@ -26,7 +26,7 @@ from lab.kube.client import Client, load_kubeconfig
 from lab.kube.machinery import catalog, errors
 
 REPO = Path(__file__).resolve().parents[1]
-NS = "bench-kubelet"
+NS = "default"  # the bench's pods carry bench=kubelet and are removed after
 LOG_LINES = 120_000  # 32-byte lines: 3.8 MB, one log file (below containerLogMaxSize in the CRI format)
 
 
@@ -124,22 +124,18 @@ def logs_throughput(kubeconfig: Path, target: str) -> dict[str, Any]:
     return {"bytes": len(out), "seconds": round(took, 3), "mb_per_second": round(len(out) / took / 1e6, 1)}
 
 
-async def fresh_namespace(client: Client, timeout: float = 180) -> None:
-    """Create the bench namespace, waiting out the deletion of an earlier run's."""
-    deadline = time.monotonic() + timeout
-    while True:
+async def remove_pods(client: Client) -> None:
+    listed = await client.list(catalog.PODS, NS, label_selector="bench=kubelet")
+    for p in listed["items"]:
         try:
-            await client.create(catalog.NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
-            return
-        except errors.AlreadyExists:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(2)
+            await client.delete(catalog.PODS, p["metadata"]["name"], NS, grace_period_seconds=0)
+        except errors.NotFound:
+            pass
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     async with Client(load_kubeconfig(args.kubeconfig)) as client:
-        await fresh_namespace(client)
+        await remove_pods(client)  # an earlier, interrupted run's
         try:
             await client.create(catalog.PODS, pod("warmup", args.node, args.image), NS)
             logger = ["sh", "-c", f"yes kubelab-log-line-0123456789abc | head -n {LOG_LINES}; echo logger-done; "
@@ -159,7 +155,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             result["logs"] = await asyncio.to_thread(logs_throughput, args.kubeconfig, "logger")
             return result
         finally:
-            await client.delete(catalog.NAMESPACES, NS)
+            await remove_pods(client)
 
 
 def main() -> None:
