@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 POLL = 0.2           # seconds between looks at a followed file (upstream waits on inotify)
 RUNNING_CHECK = 1.0  # seconds between asking the runtime whether a followed container still runs
 TAIL_BLOCK = 64 * 1024
+BATCH = 64 * 1024  # bytes of log lines per write: one write per line made `kubectl logs` crawl
 
 
 class LogFormatError(ValueError):
@@ -145,9 +146,12 @@ class LogFile:
 
 async def read_logs(path: str, options: LogOptions,
                     running: Callable[[], Awaitable[bool]] | None = None) -> AsyncIterator[bytes]:
-    """Yield the log as `kubectl logs` shows it; with `follow`, until `running()` says False."""
+    """Yield the log as `kubectl logs` shows it; with `follow`, until `running()` says False.
+    Lines come in batches of up to BATCH bytes, and whatever is there is yielded before any
+    wait, so a follower still sees each line as it is written."""
     limit = _Limit(options.limit_bytes)
     f = LogFile(path, options.tail_lines)
+    batch = bytearray()
     try:
         at_line_start, pending = True, b""
         last_check, alive = 0.0, True
@@ -162,14 +166,18 @@ async def read_logs(path: str, options: LogOptions,
                     continue  # upstream logs and skips a line it cannot parse
                 if options.since_time is not None and line.when() < options.since_time:
                     continue
-                out = limit.take(render(line, options.timestamps, at_line_start))
+                batch += limit.take(render(line, options.timestamps, at_line_start))
                 at_line_start = not line.partial
-                if out:
-                    yield out
                 if limit.done:
-                    return
+                    break
+                if len(batch) >= BATCH:
+                    yield bytes(batch)
+                    batch.clear()
                 continue
             pending += chunk  # a line still being written, or the end of the file
+            if batch:
+                yield bytes(batch)
+                batch.clear()
             if not options.follow:
                 return
             if f.rotated():
@@ -185,5 +193,7 @@ async def read_logs(path: str, options: LogOptions,
                 if not alive:
                     continue  # one more pass for what it wrote before stopping
             await asyncio.sleep(POLL)
+        if batch:
+            yield bytes(batch)
     finally:
         f.close()
