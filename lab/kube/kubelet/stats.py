@@ -129,9 +129,12 @@ class StatsProvider:
             labels = s.attributes.labels
             if s.attributes.id not in started or not labels.get(lbl.POD_UID):
                 continue  # exited meanwhile, or not a pod's
+            usage = container_usage(s)
+            if not usage.at_ns:
+                continue  # the runtime has no reading yet (a container just started): no numbers, not zeros
             out.append(ContainerUsage(labels.get(lbl.POD_NAMESPACE, ""), labels.get(lbl.POD_NAME, ""),
                                       labels[lbl.POD_UID], labels.get(lbl.CONTAINER_NAME, s.attributes.metadata.name),
-                                      container_usage(s), started[s.attributes.id]))
+                                      usage, started[s.attributes.id]))
         return out
 
     async def summary(self) -> Obj:
