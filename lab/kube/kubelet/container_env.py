@@ -16,12 +16,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import aiohttp
-
 from lab.kube.kubelet import pod_spec
 from lab.kube.kubelet.service_env import service_environment
-from lab.kube.kubelet.volumes.objects import ObjectGetter
-from lab.kube.machinery import catalog, errors, meta
+from lab.kube.kubelet.volumes import projected
+from lab.kube.kubelet.volumes.objects import ObjectGetter, ObjectUnavailable, get_config_object
+from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of
 from lab.kube.machinery.quantity import parse_quantity
 
@@ -50,17 +49,18 @@ def expand(text: str, env: dict[str, str]) -> str:
 
 
 def field_value(pod: Obj, path: str, pod_ip: str, node_name: str, node_ip: str) -> str:
-    """Upstream podFieldSelectorRuntimeValue; the API server admits only these paths."""
-    if m := re.fullmatch(r"metadata\.(labels|annotations)\['(.+)'\]", path):
-        return str((meta.labels(pod) if m.group(1) == "labels" else meta.annotations(pod)).get(m.group(2), ""))
+    """Upstream podFieldSelectorRuntimeValue: the node and status fields here, metadata.* as the
+    downward API reads it (ExtractFieldPathAsString)."""
     s = spec_of(pod)
-    values = {"metadata.name": meta.name(pod), "metadata.namespace": meta.namespace(pod),
-              "metadata.uid": meta.uid(pod), "spec.nodeName": s.get("nodeName") or node_name,
+    values = {"spec.nodeName": s.get("nodeName") or node_name,
               "spec.serviceAccountName": s.get("serviceAccountName", ""),
               "status.hostIP": node_ip, "status.hostIPs": node_ip, "status.podIP": pod_ip, "status.podIPs": pod_ip}
-    if path not in values:
+    if path in values:
+        return str(values[path])
+    value = projected.field_value(pod, path)
+    if value is None:
         raise EnvError(f"unsupported fieldPath: {path}")
-    return str(values[path])
+    return value
 
 
 def resource_value(ref: Obj, container: Obj, allocatable: dict[str, str]) -> str:
@@ -95,10 +95,10 @@ class _Objects:
 
     async def data(self, secret: bool, name: str, optional: bool) -> dict[str, str] | None:
         """The object's string data; None when it is missing and `optional`."""
-        kind = "secret" if secret else "configmap"
-        if (kind, name) not in self._seen:
-            self._seen[(kind, name)] = await self._get(secret, kind, name, optional)
-        obj = self._seen[(kind, name)]
+        key = ("secret" if secret else "configmap", name)
+        if key not in self._seen:
+            self._seen[key] = await self._get(secret, name, optional)
+        obj = self._seen[key]
         if obj is None:
             return None
         raw = obj.get("data") or {}
@@ -106,19 +106,15 @@ class _Objects:
             return {k: base64.b64decode(v).decode("utf-8", "replace") for k, v in raw.items()}
         return {k: str(v) for k, v in raw.items()}
 
-    async def _get(self, secret: bool, kind: str, name: str, optional: bool) -> Obj | None:
+    async def _get(self, secret: bool, name: str, optional: bool) -> Obj | None:
         namespace = meta.namespace(self.pod)
         if self.getter is None:
             raise EnvError(f"couldn't get {'secret' if secret else 'configMap'} {namespace}/{name}, "
                            "no kubeClient defined")
         try:
-            return await self.getter.get(catalog.SECRETS if secret else catalog.CONFIGMAPS, namespace, name)
-        except errors.NotFound as exc:
-            if optional:
-                return None
-            raise EnvError(f'{kind} "{name}" not found') from exc
-        except (errors.APIError, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise EnvError(f"couldn't get {kind} {namespace}/{name}: {exc}") from exc
+            return await get_config_object(self.getter, namespace, name, secret=secret, optional=optional)
+        except ObjectUnavailable as exc:
+            raise EnvError(str(exc)) from exc
 
 
 async def environment(pod: Obj, container: Obj, *, pod_ip: str, node_name: str, node_ip: str = "",

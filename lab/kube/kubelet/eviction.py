@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lab.kube.kubelet.static_pods import CONFIG_MIRROR, CONFIG_SOURCE
 from lab.kube.kubelet.stats import ContainerUsage
 from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of, status_of
@@ -200,6 +201,5 @@ class EvictionManager:
 def _critical(pod: Obj) -> bool:
     """Static and mirror pods, and system-node-critical ones, are never evicted (upstream IsCriticalPod)."""
     annotations = meta.annotations(pod)
-    return (annotations.get("kubernetes.io/config.source", "api") != "api"
-            or "kubernetes.io/config.mirror" in annotations
+    return (annotations.get(CONFIG_SOURCE, "api") != "api" or CONFIG_MIRROR in annotations
             or int(spec_of(pod).get("priority") or 0) >= 2_000_000_000)

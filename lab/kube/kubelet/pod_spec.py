@@ -10,6 +10,11 @@ def is_sidecar(container: Obj) -> bool:
     return container.get("restartPolicy") == "Always"
 
 
+def sidecar_names(pod: Obj) -> list[str]:
+    """The pod's sidecars, in the order they start."""
+    return [c["name"] for c in spec_of(pod).get("initContainers") or [] if is_sidecar(c)]
+
+
 def container(pod: Obj, name: str) -> Obj | None:
     """The init or regular container called `name`."""
     s = spec_of(pod)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from lab.kube.kubelet.pod_spec import is_sidecar
+from lab.kube.kubelet.pod_spec import is_sidecar, sidecar_names
 from lab.kube.kubelet.runtime_state import ContainerRecord, PodRuntime
 from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of, status_of
@@ -210,7 +210,7 @@ def containers_ready(pod: Obj, statuses: list[Obj], init_statuses: Sequence[Obj]
     """Upstream GenerateContainersReadyCondition: sidecars and regular containers all ready."""
     by_name = {st["name"]: st for st in [*init_statuses, *statuses]}
     s = spec_of(pod)
-    names = [c["name"] for c in s.get("initContainers") or [] if is_sidecar(c)]
+    names = sidecar_names(pod)
     names += [c["name"] for c in s.get("containers") or []]
     unknown = [n for n in names if n not in by_name]
     unready = [n for n in names if n in by_name and not by_name[n]["ready"]]

@@ -131,7 +131,7 @@ class PodSyncer:
             if initialized:
                 continue
             latest = rt.latest(spec["name"])
-            if latest is None or latest.sandbox_id != sandbox_id:
+            if latest is None or not _in_sandbox(rt, spec["name"], sandbox_id):
                 return changed, False
             done = (latest.running and probes.started(meta.uid(pod), spec["name"], latest.id) if sidecar
                     else latest.exited and latest.exit_code == 0)
@@ -141,20 +141,20 @@ class PodSyncer:
 
     async def _stop_sidecars_when_done(self, pod: Obj, rt: PodRuntime, sandbox_id: str) -> bool:
         """Once every regular container has finished for good, the sidecars are stopped, last first."""
-        s = spec_of(pod)
-        sidecars = [c["name"] for c in s.get("initContainers") or [] if is_sidecar(c)]
+        sidecars = pod_spec.sidecar_names(pod)
         if not sidecars:
             return False
-        for spec in s.get("containers") or []:
+        for spec in spec_of(pod).get("containers") or []:
             latest = rt.latest(spec["name"])
-            if latest is None or latest.sandbox_id != sandbox_id or not latest.exited or should_restart(pod, latest):
+            if latest is None or not _in_sandbox(rt, spec["name"], sandbox_id) or not latest.exited \
+                    or should_restart(pod, latest):
                 return False
         stopped = False
         for name in reversed(sidecars):
             latest = rt.latest(name)
             if latest is not None and latest.running:
                 self.events.killing(pod, name)
-                await self.stop(pod, latest, grace_period(pod), rt.sandbox.ip if rt.sandbox else "")
+                await self.stop(pod, latest, grace_period(pod), rt.sandbox_ip)
                 stopped = True
         return stopped
 
@@ -179,7 +179,7 @@ class PodSyncer:
         exited instance is started again."""
         name, key = spec["name"], f"{meta.uid(pod)}/{spec['name']}"
         latest = rt.latest(name)
-        in_sandbox = latest is not None and latest.sandbox_id == sandbox_id
+        in_sandbox = _in_sandbox(rt, name, sandbox_id)
         if latest is not None and in_sandbox and latest.running:
             if latest.spec_hash and latest.spec_hash != podconfig.container_hash(spec):
                 log.info("Container %s of pod %s changed, restarting it", name, meta.key(pod))
@@ -331,7 +331,7 @@ class PodSyncer:
     async def _stop_running(self, uid: str, grace: int, pod: Obj | None) -> PodRuntime:
         rt = await read_pod(self.runtime, uid)
         running = [c for c in rt.containers if c.running]
-        sidecars = [c["name"] for c in spec_of(pod).get("initContainers") or [] if is_sidecar(c)] if pod else []
+        sidecars = pod_spec.sidecar_names(pod) if pod else []
         deadline = time.monotonic() + grace
         waves = [[c for c in running if c.name not in sidecars]]
         waves += [[c for c in running if c.name == name] for name in reversed(sidecars)]
@@ -340,8 +340,7 @@ class PodSyncer:
                 for c in wave:
                     self.events.killing(pod, c.name)
             left = max(0, math.ceil(deadline - time.monotonic()))
-            pod_ip = rt.sandbox.ip if rt.sandbox else ""
-            await asyncio.gather(*(self.stop(pod, c, left, pod_ip) if pod is not None
+            await asyncio.gather(*(self.stop(pod, c, left, rt.sandbox_ip) if pod is not None
                                    else self.runtime.stop_container(c.id, left) for c in wave))
         return rt
 

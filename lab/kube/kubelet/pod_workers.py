@@ -189,7 +189,7 @@ class PodWorkers:
                 log.info("Pod %s: %s", meta.key(pod), why)
                 self.syncer.events.killing(pod, c.name, why)
                 self.probes.update(pod, PodRuntime(), "")  # its probes stop with it
-                await self.syncer.stop(pod, c, grace_period(pod), rt.sandbox.ip if rt.sandbox else "")
+                await self.syncer.stop(pod, c, grace_period(pod), rt.sandbox_ip)
 
     async def _remove_orphans(self, namespace: str, name: str, live_uid: str) -> None:
         """Sandboxes with this pod's name but another uid (or no pod at all) belong to nobody: remove them."""

@@ -14,11 +14,9 @@ import fnmatch
 import json
 from dataclasses import dataclass
 
-import aiohttp
-
 from lab.kube.kubelet.cri import api_pb2 as pb
-from lab.kube.kubelet.volumes.objects import ObjectGetter
-from lab.kube.machinery import catalog, errors, meta
+from lab.kube.kubelet.volumes.objects import ObjectGetter, ObjectUnavailable, get_config_object
+from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj, spec_of
 
 DOCKER_HUB = "docker.io"
@@ -103,7 +101,8 @@ async def keyring(pod: Obj, objects: ObjectGetter | None) -> tuple[list[Entry], 
             failed.append(name)
             continue
         try:
-            entries += parse(await objects.get(catalog.SECRETS, meta.namespace(pod), name))
-        except (errors.NotFound, errors.APIError, aiohttp.ClientError, OSError, TimeoutError, ValueError):
+            secret = await get_config_object(objects, meta.namespace(pod), name, secret=True)
+            entries += parse(secret or {})
+        except (ObjectUnavailable, ValueError):  # missing, unreadable, or not JSON inside
             failed.append(name)
     return entries, failed

@@ -59,6 +59,12 @@ class PodRuntime:
         """The newest sandbox (the one containers should live in)."""
         return max(self.sandboxes, key=lambda s: (s.attempt, s.created_at), default=None)
 
+    @property
+    def sandbox_ip(self) -> str:
+        """The newest sandbox's pod IP ("" when it has none, or is not ready)."""
+        newest = self.sandbox
+        return newest.ip if newest is not None else ""
+
     def instances(self, name: str) -> list[ContainerRecord]:
         """Instances of one container, newest first."""
         found = [c for c in self.containers if c.name == name]

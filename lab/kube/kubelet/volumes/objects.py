@@ -11,7 +11,10 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+import aiohttp
+
 from lab.kube.client import Client
+from lab.kube.machinery import catalog, errors
 from lab.kube.machinery.catalog import Resource
 from lab.kube.machinery.objects import Obj
 
@@ -40,3 +43,23 @@ class CachedObjects:
             del self._cache[stale]  # objects no pod asks for any more
         self._cache[key] = (now, obj)
         return obj
+
+
+class ObjectUnavailable(Exception):
+    """A ConfigMap or Secret that could not be had; the text is upstream's."""
+
+
+async def get_config_object(objects: ObjectGetter, namespace: str, name: str, *, secret: bool,
+                            optional: bool = False) -> Obj | None:
+    """ConfigMap (or Secret) `name`: None when it is missing and `optional`, else ObjectUnavailable
+    (`configmap "x" not found`, `couldn't get secret ns/x: ...`). Volumes, environment variables and
+    pull secrets read them the same way."""
+    kind = "secret" if secret else "configmap"
+    try:
+        return await objects.get(catalog.SECRETS if secret else catalog.CONFIGMAPS, namespace, name)
+    except errors.NotFound as exc:
+        if optional:
+            return None
+        raise ObjectUnavailable(f'{kind} "{name}" not found') from exc
+    except (errors.APIError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise ObjectUnavailable(f"couldn't get {kind} {namespace}/{name}: {exc}") from exc

@@ -12,12 +12,10 @@ import json
 import logging
 import re
 
-import aiohttp
-
 from lab.kube.kubelet.token_manager import TokenKey, TokenManager, TokenUnavailable
 from lab.kube.kubelet.volumes.atomic_writer import FileProjection
-from lab.kube.kubelet.volumes.objects import ObjectGetter
-from lab.kube.machinery import catalog, errors, meta
+from lab.kube.kubelet.volumes.objects import ObjectGetter, ObjectUnavailable, get_config_object
+from lab.kube.machinery import errors, meta
 from lab.kube.machinery.objects import Obj, spec_of
 
 log = logging.getLogger(__name__)
@@ -76,13 +74,11 @@ async def _keys(pod: Obj, projection: Obj, default_mode: int, objects: ObjectGet
     kind = "secret" if secret else "configmap"
     name, optional = str(projection.get("name") or ""), bool(projection.get("optional"))
     try:
-        obj = await objects.get(catalog.SECRETS if secret else catalog.CONFIGMAPS, meta.namespace(pod), name)
-    except errors.NotFound as exc:
-        if optional:
-            return {}
-        raise VolumeError(f'{kind} "{name}" not found') from exc
-    except (errors.APIError, aiohttp.ClientError, OSError, TimeoutError) as exc:
-        raise VolumeError(f"couldn't get {kind} {meta.namespace(pod)}/{name}: {exc}") from exc
+        obj = await get_config_object(objects, meta.namespace(pod), name, secret=secret, optional=optional)
+    except ObjectUnavailable as exc:
+        raise VolumeError(str(exc)) from exc
+    if obj is None:
+        return {}
     if secret:
         values = {k: base64.b64decode(v) for k, v in (obj.get("data") or {}).items()}
     else:
