@@ -12,6 +12,7 @@ PACKAGES=(
   vagrant mmdebstrap skopeo docker-registry
   etcd-server etcd-client containerd runc containernetworking-plugins
   iptables iproute2 conntrack gcc libc6-dev dpkg-dev openssh-client rsync
+  dbus-daemon
   python3 python3-venv python3-pip ca-certificates
 )
 # busybox-static is not installed: it conflicts with the host's busybox; the pod image

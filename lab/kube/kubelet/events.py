@@ -25,10 +25,15 @@ class NoEvents:
 
 def go_duration(seconds: float) -> str:
     """A duration as Go's time.Duration prints it (`1.234s`, `523.4ms`), which the texts embed."""
+    if seconds < 0:
+        return "-" + go_duration(-seconds)
+    if seconds == 0:
+        return "0s"
     if seconds >= 1:
         minutes, rest = divmod(seconds, 60)
+        hours, minutes = divmod(int(minutes), 60)
         text = f"{rest:.9f}".rstrip("0").rstrip(".") + "s"
-        return f"{int(minutes)}m{text}" if minutes else text
+        return (f"{hours}h{minutes}m" if hours else f"{minutes}m" if minutes else "") + text
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.6f}".rstrip("0").rstrip(".") + "ms"
     return f"{seconds * 1e6:.3f}".rstrip("0").rstrip(".") + "µs"
@@ -98,6 +103,10 @@ class PodEvents:
 
     def evicted(self, pod: Obj, message: str) -> None:
         self._emit(pod, WARNING, "Evicted", message)
+
+    def rejected(self, pod: Obj, reason: str, message: str) -> None:
+        """Upstream rejectPod: the kubelet did not admit the pod."""
+        self._emit(pod, WARNING, reason, message)
 
     def deadline_exceeded(self, pod: Obj, message: str) -> None:
         self._emit(pod, NORMAL, "DeadlineExceeded", message)

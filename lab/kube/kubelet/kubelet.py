@@ -23,7 +23,9 @@ from lab.kube.kubelet.events import PodEvents
 from lab.kube.kubelet.host import prepare_host
 from lab.kube.kubelet.lease import NodeLease
 from lab.kube.kubelet.log_rotation import ContainerLogManager
+from lab.kube.kubelet.logind import DBusLogind
 from lab.kube.kubelet.node_network import NodeNetwork
+from lab.kube.kubelet.node_shutdown import NodeShutdownManager, PriorityGrace, plan
 from lab.kube.kubelet.node_status import NodeFactsProvider, NodeStatusManager, allocatable, capacity, memory_bytes
 from lab.kube.kubelet.pod_sync import PodSyncer
 from lab.kube.kubelet.pod_workers import PodWorkers
@@ -101,9 +103,13 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
             syncer = PodSyncer(rt, node_facts(settings, node_allocatable),
                                volumes=volumes.from_api(client, settings.root_dir, objects, settings.sync_frequency),
                                services=services.store.list, events=PodEvents(recorder), objects=objects)
+            periods = [] if settings.hollow else plan(
+                settings.shutdown_grace_period, settings.shutdown_grace_period_critical_pods,
+                [PriorityGrace(p, s) for p, s in settings.shutdown_grace_period_by_pod_priority])
             workers = PodWorkers(client, syncer, settings.node_name, name, network_ready=network_ready,
                                  static_pod_path=settings.static_pod_path, node_uid=lambda: meta.uid(status.node),
-                                 file_check_frequency=settings.file_check_frequency)
+                                 file_check_frequency=settings.file_check_frequency,
+                                 shutting_down=lambda: shutdown is not None and shutdown.shutting_down)
             usage = StatsProvider(rt, settings.node_name, workers.informer.store.list)
 
             async def signals() -> eviction.Signals:
@@ -112,7 +118,12 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
             evictions = eviction.EvictionManager(hard, signals, workers.informer.store.list, usage.containers,
                                                  workers.evict, settings.eviction_pressure_transition_period)
             status = NodeStatusManager(client, facts, network_ready, settings.node_status_update_frequency,
-                                       pressure=evictions.pressure, images=rt.list_images)
+                                       pressure=evictions.pressure, images=rt.list_images,
+                                       shutting_down=lambda: shutdown is not None and shutdown.shutting_down)
+            shutdown = NodeShutdownManager(
+                periods, DBusLogind, workers.active_pods, workers.shutdown_pod,
+                lambda message: recorder.event(status.node, "Normal", "NodeShutdown", message),
+                status.update) if periods else None
             await status.register()
             if settings.healthz_port:
                 await healthz.start(settings.healthz_bind_address, settings.healthz_port)
@@ -129,6 +140,8 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                     group.create_task(ContainerLogManager.from_settings(rt, settings).run(), name="log-rotation")
                     group.create_task(_after(workers.informer.wait_synced(), evictions.run()),
                                       name="eviction-manager")
+                if shutdown is not None:  # graceful node shutdown: a logind inhibitor lock
+                    group.create_task(shutdown.run(), name="node-shutdown")
                 if settings.enable_server and settings.port:  # the kubelet API on 10250
                     server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list, runtime=rt)
                     group.create_task(server.run(), name="kubelet-server")

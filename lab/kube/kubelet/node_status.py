@@ -28,6 +28,7 @@ KUBELET_VERSION = "v1.30.0-kubelab"
 ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
 NETWORK_NOT_READY = ("container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
                      "message:Network plugin returns error: cni plugin not initialized")
+SHUTTING_DOWN = "node is shutting down"  # upstream's nodeshutdown ShutdownStatus error
 PRESSURE = (("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
             ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
             ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"))
@@ -101,11 +102,14 @@ UNDER_PRESSURE = {"MemoryPressure": ("KubeletHasInsufficientMemory", "kubelet ha
 MAX_IMAGES, MAX_NAMES_PER_IMAGE = 50, 5  # upstream nodeStatusMaxImages, maxNamesPerImageInNodeStatus
 
 
-def conditions(ready: bool, old: list[Obj], now: str, pressure: set[str] | frozenset[str] = frozenset()) -> list[Obj]:
+def conditions(ready: bool, old: list[Obj], now: str, pressure: set[str] | frozenset[str] = frozenset(),
+               shutting_down: bool = False) -> list[Obj]:
     previous = {c.get("type"): c for c in old}
     wanted = [(t, "True", *UNDER_PRESSURE[t]) if t in pressure else (t, "False", r, m) for t, r, m in PRESSURE]
-    wanted.append(("Ready", "True", "KubeletReady", "kubelet is posting ready status") if ready
-                  else ("Ready", "False", "KubeletNotReady", NETWORK_NOT_READY))
+    # upstream's ReadyCondition: every error the kubelet knows of, aggregated
+    not_ready = [m for m, bad in ((NETWORK_NOT_READY, not ready), (SHUTTING_DOWN, shutting_down)) if bad]
+    wanted.append(("Ready", "False", "KubeletNotReady", errors.aggregate(not_ready)) if not_ready
+                  else ("Ready", "True", "KubeletReady", "kubelet is posting ready status"))
     out = []
     for kind, status, reason, message in wanted:
         prev = previous.get(kind) or {}
@@ -143,13 +147,14 @@ def image_list(images: list[pb.Image]) -> list[Obj]:
 
 
 def node_status(facts: NodeFactsProvider, ready: bool, old: Obj, pressure: set[str] | frozenset[str] = frozenset(),
-                images: list[pb.Image] | None = None) -> Obj:
+                images: list[pb.Image] | None = None, shutting_down: bool = False) -> Obj:
     cap = capacity(facts.root_dir, facts.max_pods)
     addresses = [{"type": "InternalIP", "address": facts.node_ip}] if facts.node_ip else []
     addresses.append({"type": "Hostname", "address": facts.hostname})
     status = {"capacity": cap, "allocatable": allocatable(cap, facts.reserved, facts.hard_eviction),
               "addresses": addresses, "nodeInfo": facts.node_info(),
-              "conditions": conditions(ready, status_of(old).get("conditions") or [], meta.now(), pressure),
+              "conditions": conditions(ready, status_of(old).get("conditions") or [], meta.now(), pressure,
+                                        shutting_down),
               "daemonEndpoints": {"kubeletEndpoint": {"Port": facts.kubelet_port}}}
     if images is not None:
         status["images"] = image_list(images)
@@ -161,11 +166,12 @@ class NodeStatusManager:
 
     def __init__(self, client: Client, facts: NodeFactsProvider, ready: Callable[[], bool],
                  frequency: float = 10.0, pressure: Callable[[], set[str]] = set,
-                 images: Callable[[], Awaitable[list[pb.Image]]] | None = None) -> None:
+                 images: Callable[[], Awaitable[list[pb.Image]]] | None = None,
+                 shutting_down: Callable[[], bool] = lambda: False) -> None:
         """`pressure` names the pressure conditions the eviction manager holds; `images` lists the
-        runtime's images for status.images."""
+        runtime's images for status.images; `shutting_down` is the node shutdown manager's state."""
         self.client, self.facts, self.ready, self.frequency = client, facts, ready, frequency
-        self.pressure, self.images = pressure, images
+        self.pressure, self.images, self.shutting_down = pressure, images, shutting_down
         self.node: Obj = {}
 
     def allocatable(self) -> dict[str, str]:
@@ -198,7 +204,8 @@ class NodeStatusManager:
         return self.node
 
     async def update(self) -> None:
-        status = node_status(self.facts, self.ready(), self.node, self.pressure(), await self._images())
+        status = node_status(self.facts, self.ready(), self.node, self.pressure(), await self._images(),
+                             self.shutting_down())
         self.node = await self.client.patch(catalog.NODES, self.facts.name, {"status": status},
                                             subresource="status")
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from lab.kube.client import Client, Informer, WorkQueue, run_controller
 from lab.kube.kubelet import labels as lbl
-from lab.kube.kubelet import podconfig
+from lab.kube.kubelet import node_shutdown, podconfig
 from lab.kube.kubelet.cri.runtime import CRIError
 from lab.kube.kubelet.pod_status import TERMINAL, pod_status
 from lab.kube.kubelet.pod_sync import PodSyncer, grace_period
@@ -47,9 +47,11 @@ class PodWorkers:
     def __init__(self, client: Client, syncer: PodSyncer, node_name: str, runtime_name: str = "containerd",
                  network_ready: Callable[[], bool] = lambda: True, workers: int = WORKERS,
                  relist_period: float = RELIST_PERIOD, static_pod_path: str = "",
-                 node_uid: Callable[[], str] = lambda: "", file_check_frequency: float = 20.0) -> None:
+                 node_uid: Callable[[], str] = lambda: "", file_check_frequency: float = 20.0,
+                 shutting_down: Callable[[], bool] = lambda: False) -> None:
         """`static_pod_path` is the directory of static pod manifests; `node_uid` the registered
-        Node's uid (its mirror pods' owner)."""
+        Node's uid (its mirror pods' owner); `shutting_down` the node shutdown manager's state
+        (no new pod is admitted then)."""
         self.client, self.syncer, self.node_name = client, syncer, node_name
         self.runtime_name, self.network_ready = runtime_name, network_ready
         self.workers, self.relist_period = workers, relist_period
@@ -57,6 +59,8 @@ class PodWorkers:
         self.queue = WorkQueue("kubelet-pods")
         self.probes = ProbeManager(syncer.runtime, self.queue.add, syncer.events)
         self._ended: set[str] = set()  # uids this kubelet failed itself (eviction, active deadline)
+        self._admitted: set[str] = set()  # uids synced before: a shutting-down node refuses only new pods
+        self.shutting_down = shutting_down
         self.static = (StaticPodSource(static_pod_path, node_name, self.queue.add, file_check_frequency)
                        if static_pod_path else None)
         self.mirrors = MirrorPods(client, node_name, node_uid) if static_pod_path else None
@@ -86,7 +90,8 @@ class PodWorkers:
 
     async def relist(self) -> None:
         """Queue every known pod and every pod the runtime still runs (orphans included)."""
-        keys = set(self.informer.store.keys()) | (set(self.static.pods) if self.static is not None else set())
+        static_pods = list(self.static.pods.values()) if self.static is not None else []
+        keys = set(self.informer.store.keys()) | {meta.key(p) for p in static_pods}
         try:
             sandboxes = await self.syncer.runtime.list_pod_sandbox()
         except CRIError as exc:  # the runtime being down must not stop the loop; the sync will report it
@@ -95,12 +100,12 @@ class PodWorkers:
         keys.update(k for s in sandboxes or [] if (k := lbl.pod_key(s.labels)))
         for key in keys:
             self.queue.add(key)
+        self._admitted &= {meta.uid(p) for p in self.informer.store} | {meta.uid(p) for p in static_pods}
         if sandboxes is not None and self.syncer.volumes is not None:
             # only with the runtime's full answer: a pod still running keeps its files
             running = {s.labels.get(lbl.POD_UID, "") for s in sandboxes}
-            static = list(self.static.pods.values()) if self.static is not None else []
             await self.syncer.volumes.cleanup_orphans(
-                lambda: running | {meta.uid(p) for p in [*self.informer.store, *static]})
+                lambda: running | {meta.uid(p) for p in [*self.informer.store, *static_pods]})
 
     async def sync(self, key: str) -> None:
         namespace, name = meta.split_key(key)
@@ -128,6 +133,11 @@ class PodWorkers:
             return
         if meta.uid(pod) in self._ended:
             return  # evicted or past its deadline: finished here, whatever the cache says yet
+        if meta.uid(pod) not in self._admitted and status_of(pod).get("phase") not in TERMINAL:
+            if self.shutting_down():
+                await self._reject(pod, node_shutdown.NOT_ADMITTED_REASON, node_shutdown.NOT_ADMITTED_MESSAGE)
+                return
+            self._admitted.add(meta.uid(pod))
         if not self.network_ready() and not podconfig.host_network(pod):
             log.info("Pod %s waits: container runtime network not ready", key)
             self.queue.add_after(key, 2.0)
@@ -165,15 +175,36 @@ class PodWorkers:
                      "message": message, "lastTransitionTime": meta.now()}
         await self._end(pod, "Evicted", message, EVICTION_GRACE, condition)
 
-    async def _end(self, pod: Obj, reason: str, message: str, grace: int, condition: Obj | None = None) -> None:
-        """Stop the pod's containers (kept, for logs) and make it Failed for good with `reason`."""
+    async def shutdown_pod(self, pod: Obj, grace: int) -> None:
+        """The node shutdown manager's verdict: stop the pod within `grace` and fail it as Terminated."""
+        condition = {"type": "DisruptionTarget", "status": "True", "reason": "TerminationByKubelet",
+                     "message": node_shutdown.MESSAGE, "lastTransitionTime": meta.now()}
+        await self._end(pod, node_shutdown.REASON, node_shutdown.MESSAGE, grace, condition, keep_succeeded=True)
+
+    def active_pods(self) -> list[Obj]:
+        """Upstream GetActivePods: the pods bound here (static ones too) that are not finished."""
+        static = list(self.static.pods.values()) if self.static is not None else []
+        return [p for p in [*self.informer.store.list(), *static]
+                if status_of(p).get("phase") not in TERMINAL and meta.uid(p) not in self._ended and not is_mirror(p)]
+
+    async def _reject(self, pod: Obj, reason: str, message: str) -> None:
+        """Upstream rejectPod: a pod this kubelet will not run fails at once, nothing started."""
+        log.info("Pod %s rejected: %s", meta.key(pod), message)
+        self.syncer.events.rejected(pod, reason, message)
+        await self._end(pod, reason, message, 0)
+
+    async def _end(self, pod: Obj, reason: str, message: str, grace: int, condition: Obj | None = None,
+                   keep_succeeded: bool = False) -> None:
+        """Stop the pod's containers (kept, for logs) and make it Failed for good with `reason`
+        (a pod that `keep_succeeded` and did succeed stays Succeeded)."""
         uid = meta.uid(pod)
         self._ended.add(uid)  # no sync may start it again while the API catches up
         self.probes.forget(uid)
         await self.syncer.stop_all(pod, grace)
         rt = await read_pod(self.syncer.runtime, uid)
         status = pod_status(pod, rt, {}, self.syncer.node.node_ip, self.runtime_name, podconfig.host_network(pod))
-        status.update(phase="Failed", reason=reason, message=message)
+        succeeded = keep_succeeded and status.get("phase") == "Succeeded"
+        status.update(phase="Succeeded" if succeeded else "Failed", reason=reason, message=message)
         if condition is not None:
             status["conditions"] = [c for c in status["conditions"] if c["type"] != condition["type"]] + [condition]
         await self._write_status(pod, status)
@@ -202,6 +233,7 @@ class PodWorkers:
         """Stop the containers within the grace period, remove the sandbox, then let the API forget the pod."""
         self.probes.forget(meta.uid(pod))
         self._ended.discard(meta.uid(pod))
+        self._admitted.discard(meta.uid(pod))
         await self.syncer.kill(meta.uid(pod), grace_period(pod), pod)
         try:
             await self.client.delete(catalog.PODS, meta.name(pod), meta.namespace(pod), grace_period_seconds=0,

@@ -28,6 +28,7 @@ from lab.kube.component.config import (
     MapOf,
 )
 from lab.kube.kubelet.cri.client import DEFAULT_ENDPOINT
+from lab.kube.kubelet.events import go_duration
 from lab.kube.kubelet.eviction import ThresholdError, parse_thresholds
 from lab.kube.machinery.quantity import QuantityError, parse_quantity
 
@@ -118,6 +119,12 @@ class KubeletSettings:
     """Pod manifests this kubelet runs itself, mirrored in the API (staticPodPath, --pod-manifest-path)."""
     file_check_frequency: float = 20.0
     """Seconds between reads of staticPodPath (fileCheckFrequency)."""
+    shutdown_grace_period: float = 0.0
+    """Seconds a node shutdown is delayed for its pods to stop (shutdownGracePeriod); 0: no graceful shutdown."""
+    shutdown_grace_period_critical_pods: float = 0.0
+    """The part of it kept for system-critical pods, stopped last (shutdownGracePeriodCriticalPods)."""
+    shutdown_grace_period_by_pod_priority: tuple[tuple[int, int], ...] = ()
+    """(priority, seconds) pairs instead of the two above (shutdownGracePeriodByPodPriority)."""
     hollow: bool = False
     """A hollow node (kubemark's): a fake runtime, nothing touched on the host, the network always ready."""
     hollow_nodes: int = 0
@@ -193,7 +200,9 @@ CONFIG_FIELDS = {"node_status_update_frequency": "nodeStatusUpdateFrequency", "m
                  "system_reserved": "systemReserved", "kube_reserved": "kubeReserved", "eviction_hard": "evictionHard",
                  "eviction_pressure_transition_period": "evictionPressureTransitionPeriod",
                  "static_pod_path": "staticPodPath", "sync_frequency": "syncFrequency",
-                 "file_check_frequency": "fileCheckFrequency"}
+                 "file_check_frequency": "fileCheckFrequency", "shutdown_grace_period": "shutdownGracePeriod",
+                 "shutdown_grace_period_critical_pods": "shutdownGracePeriodCriticalPods",
+                 "shutdown_grace_period_by_pod_priority": "shutdownGracePeriodByPodPriority"}
 AUTHORIZATION_MODES = ("AlwaysAllow", "Webhook")
 MAX_HOLLOW_NODES = 256 * 64  # the hollow nodes' address plan (lab/kube/kubelet/hollow.py)
 
@@ -203,6 +212,10 @@ def from_config_file(path: str) -> dict[str, Any]:
     values = component_config.pick(component_config.load(path, CONFIG_TYPE), CONFIG_FIELDS)
     if "cluster_dns" in values:
         values["cluster_dns"] = tuple(values["cluster_dns"])
+    if "shutdown_grace_period_by_pod_priority" in values:
+        values["shutdown_grace_period_by_pod_priority"] = tuple(
+            (int(e.get("priority", 0)), int(e.get("shutdownGracePeriodSeconds", 0)))
+            for e in values["shutdown_grace_period_by_pod_priority"])
     return values
 
 
@@ -284,6 +297,28 @@ def check_log_rotation(settings: KubeletSettings) -> None:
             f" {settings.container_log_monitor_interval}s must be a positive time duration greater than or equal to 3s")
 
 
+def check_shutdown(settings: KubeletSettings) -> None:
+    """Upstream ValidateKubeletConfiguration's checks on the graceful node shutdown settings."""
+    grace, critical = settings.shutdown_grace_period, settings.shutdown_grace_period_critical_pods
+    g, c = go_duration(grace), go_duration(critical)
+    if grace < 0 or critical < 0 or critical > grace:
+        raise component_config.ConfigError(
+            f"invalid configuration: shutdownGracePeriod {g} must be >= 0, shutdownGracePeriodCriticalPods {c} must be"
+            f" >= 0, and shutdownGracePeriodCriticalPods {c} must be <= shutdownGracePeriod {g}")
+    for name, value in (("shutdownGracePeriod", grace), ("shutdownGracePeriodCriticalPods", critical)):
+        if 0 < value < 1:
+            raise component_config.ConfigError(
+                f"invalid configuration: {name} {go_duration(value)} must be either zero or otherwise >= 1 sec")
+    if (grace > 0 or critical > 0) and settings.shutdown_grace_period_by_pod_priority:
+        raise component_config.ConfigError("invalid configuration: Cannot specify both shutdownGracePeriodByPodPriority"
+                                           " and shutdownGracePeriod at the same time")
+    for _priority, seconds in settings.shutdown_grace_period_by_pod_priority:
+        if seconds < 0:
+            raise component_config.ConfigError(
+                f"invalid configuration: shutdownGracePeriodByPodPriority.shutdownGracePeriodSeconds {seconds}"
+                " must be >= 0")
+
+
 def default_node_ip(hostname: str) -> str:
     """Upstream picks the host name's address when --node-ip is unset; loopback does not count."""
     try:
@@ -304,6 +339,7 @@ def settings_from_args(argv: list[str] | None = None) -> KubeletSettings:
         raise component_config.ConfigError(f"authorization.mode: unknown authorization mode {mode!r}"
                                            f" (one of {', '.join(AUTHORIZATION_MODES)})")
     check_log_rotation(settings)
+    check_shutdown(settings)
     if not 0 <= settings.hollow_nodes <= MAX_HOLLOW_NODES:
         raise component_config.ConfigError(f"--hollow-nodes must be between 0 and {MAX_HOLLOW_NODES}")
     if settings.eviction_hard is not None:

@@ -151,3 +151,48 @@ async def test_a_running_pod_is_stopped_when_its_deadline_comes(api, workers, ru
     assert not runtime.running("app")
     status = (await api.object(catalog.PODS, "web", "default"))["status"]
     assert status["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 143
+
+
+async def test_a_pod_stopped_for_node_shutdown_fails_as_terminated_and_stays_stopped(api, workers, runtime):
+    await seed(api, make_pod())
+    await eventually(lambda: workers.informer.store.get("default/web"))
+    await workers.sync("default/web")
+    assert [meta_name(p) for p in workers.active_pods()] == ["web"]
+    await workers.shutdown_pod(workers.informer.store.get("default/web"), 3)
+    status = (await api.object(catalog.PODS, "web", "default"))["status"]
+    assert (status["phase"], status["reason"]) == ("Failed", "Terminated")
+    assert status["message"] == "Pod was terminated in response to imminent node shutdown."
+    target = {c["type"]: c for c in status["conditions"]}["DisruptionTarget"]
+    assert (target["status"], target["reason"]) == ("True", "TerminationByKubelet")
+    assert not runtime.running("app")
+    await workers.sync("default/web")  # never started again
+    assert not runtime.running("app") and workers.active_pods() == []
+
+
+async def test_a_shutting_down_node_rejects_new_pods_but_keeps_syncing_admitted_ones(api, syncer, runtime):
+    shutting_down = False
+    async with Client(api.config) as client:
+        pw = PodWorkers(client, syncer, "w1", shutting_down=lambda: shutting_down)
+        task = asyncio.create_task(pw.informer.run())
+        try:
+            await pw.informer.wait_synced(timeout=3)
+            await seed(api, make_pod("old", uid="uid-old"))
+            await eventually(lambda: pw.informer.store.get("default/old"))
+            await pw.sync("default/old")
+            shutting_down = True
+            await seed(api, make_pod("new", uid="uid-new"))
+            await eventually(lambda: pw.informer.store.get("default/new"))
+            await pw.sync("default/new")
+            await pw.sync("default/old")
+            new = (await api.object(catalog.PODS, "new", "default"))["status"]
+            assert (new["phase"], new["reason"]) == ("Failed", "NodeShutdown")
+            assert new["message"] == "Pod was rejected as the node is shutting down."
+            assert (await api.object(catalog.PODS, "old", "default"))["status"]["phase"] == "Running"
+            assert [dict(c.config.labels)["io.kubernetes.pod.name"] for c in runtime.running("app")] == ["old"]
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+def meta_name(pod: dict[str, Any]) -> str:
+    return str(pod["metadata"]["name"])
