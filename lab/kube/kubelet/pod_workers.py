@@ -43,6 +43,10 @@ def deadline_left(pod: Obj, now: float) -> float | None:
     return deadline - (now - meta.parse_time(started).timestamp())
 
 
+def with_condition(conditions: list[Obj], condition: Obj) -> list[Obj]:
+    return [c for c in conditions if c.get("type") != condition["type"]] + [condition]
+
+
 class PodWorkers:
     def __init__(self, client: Client, syncer: PodSyncer, node_name: str, runtime_name: str = "containerd",
                  network_ready: Callable[[], bool] = lambda: True, workers: int = WORKERS,
@@ -200,13 +204,19 @@ class PodWorkers:
         uid = meta.uid(pod)
         self._ended.add(uid)  # no sync may start it again while the API catches up
         self.probes.forget(uid)
+        if condition is not None:  # upstream sets it at once; the terminal phase waits until nothing runs
+            try:
+                await self._write_status(pod, {"conditions": with_condition(status_of(pod).get("conditions") or [],
+                                                                            condition)})
+            except (errors.APIError, OSError, TimeoutError) as exc:  # the containers must stop all the same
+                log.warning("Pod %s: writing the %s condition failed: %s", meta.key(pod), condition["type"], exc)
         await self.syncer.stop_all(pod, grace)
         rt = await read_pod(self.syncer.runtime, uid)
         status = pod_status(pod, rt, {}, self.syncer.node.node_ip, self.runtime_name, podconfig.host_network(pod))
         succeeded = keep_succeeded and status.get("phase") == "Succeeded"
         status.update(phase="Succeeded" if succeeded else "Failed", reason=reason, message=message)
         if condition is not None:
-            status["conditions"] = [c for c in status["conditions"] if c["type"] != condition["type"]] + [condition]
+            status["conditions"] = with_condition(status["conditions"], condition)
         await self._write_status(pod, status)
         await self.syncer.stop_sandboxes(rt)
 

@@ -158,7 +158,16 @@ async def test_a_pod_stopped_for_node_shutdown_fails_as_terminated_and_stays_sto
     await eventually(lambda: workers.informer.store.get("default/web"))
     await workers.sync("default/web")
     assert [meta_name(p) for p in workers.active_pods()] == ["web"]
+    seen_while_stopping: list[dict[str, Any]] = []
+    stop_all = workers.syncer.stop_all
+
+    async def stop_and_look(pod: dict[str, Any], grace: int) -> None:
+        seen_while_stopping.append((await api.object(catalog.PODS, "web", "default"))["status"])
+        await stop_all(pod, grace)
+    workers.syncer.stop_all = stop_and_look
     await workers.shutdown_pod(workers.informer.store.get("default/web"), 3)
+    [early] = seen_while_stopping  # as upstream: the condition at once, the phase once nothing runs
+    assert early["phase"] == "Running" and "DisruptionTarget" in {c["type"] for c in early["conditions"]}
     status = (await api.object(catalog.PODS, "web", "default"))["status"]
     assert (status["phase"], status["reason"]) == ("Failed", "Terminated")
     assert status["message"] == "Pod was terminated in response to imminent node shutdown."
