@@ -1,7 +1,8 @@
 """The kubelet on a running lab, as JSON (issue 7's figures).
 
 - `startup`: N pods (default 30) created at once on one worker, bound to it (the image is
-  already there: a warm-up pod pulls it first); create -> Running p50/p99 from a watch.
+  already there: a warm-up pod pulls it first); create -> Running p50/p99 from a watch, and
+  the kubelet's own means over the burst (CRI operations, pod start, pod sync) from its /metrics.
 - `kubelet`: the worker's kubelet CPU (% of one core, over a window) and RSS with M pods
   (default 50) running there.
 - `exec`: `kubectl exec <pod> -- true` round trips through the API server, p50/p99.
@@ -64,6 +65,27 @@ async def wait_running(client: Client, names: set[str], timeout: float) -> dict[
         except errors.APIError:
             continue
     return seen
+
+
+def kubelet_series(kubeconfig: Path, node: str) -> dict[str, float]:
+    """The kubelet's histogram sums and counts from its /metrics (through nodes/proxy)."""
+    out = kubectl(kubeconfig, "get", "--raw", f"/api/v1/nodes/{node}/proxy/metrics").stdout.decode()
+    return {name: float(value) for line in out.splitlines() if not line.startswith("#")
+            for name, _, value in [line.rpartition(" ")] if name.split("{")[0].endswith(("_sum", "_count"))}
+
+
+def mean_seconds(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Per series: the mean of what was observed between the two scrapes."""
+    out = {}
+    for key, total in after.items():
+        if not key.split("{")[0].endswith("_sum"):
+            continue
+        count_key = key.replace("_sum", "_count", 1)
+        n = after.get(count_key, 0) - before.get(count_key, 0)
+        if n > 0:
+            name = key.replace("kubelet_", "", 1).replace("_sum", "", 1)
+            out[f"{name} (n={int(n)})"] = round((total - before.get(key, 0)) / n, 3)
+    return out
 
 
 async def startup(client: Client, node: str, image: str, count: int) -> dict[str, Any]:
@@ -143,7 +165,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await client.create(catalog.PODS, pod("logger", args.node, args.image, logger), NS)
             await wait_running(client, {"warmup", "logger"}, 300)
             result: dict[str, Any] = {"benchmark": "kubelet", "node": args.node}
+            before = await asyncio.to_thread(kubelet_series, args.kubeconfig, args.node)
             result["startup"] = await startup(client, args.node, args.image, args.pods)
+            after = await asyncio.to_thread(kubelet_series, args.kubeconfig, args.node)
+            # where a start's time goes: the kubelet's own histograms over the burst, mean seconds each
+            result["startup"]["kubelet_mean_seconds"] = mean_seconds(before, after)
             extra = [f"steady-{i}" for i in range(max(0, args.running - args.pods - 2))]
             for name in extra:
                 await client.create(catalog.PODS, pod(name, args.node, args.image), NS)

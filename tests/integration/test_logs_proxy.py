@@ -269,3 +269,11 @@ async def test_stats_summary_metrics_and_running_pods_through_nodes_proxy(
     code, out, err = await raw(kubectl, 33, f"/api/v1/nodes/{node}/proxy/runningpods/")
     assert code == 0, err
     assert "web" in [p["metadata"]["name"] for p in json.loads(out)["items"]]
+    code, own, err = await raw(kubectl, 33, f"/api/v1/nodes/{node}/proxy/metrics")
+    assert code == 0, err
+    totals = {line.split()[0]: float(line.split()[1]) for line in own.splitlines()
+              if line.startswith("kubelet_runtime_operations_total{")}
+    assert totals['kubelet_runtime_operations_total{operation_type="run_podsandbox"}'] >= 1
+    assert totals['kubelet_runtime_operations_total{operation_type="start_container"}'] >= 1
+    assert 'kubelet_runtime_operations_duration_seconds_count{operation_type="create_container"}' in own
+    assert "kubelet_pod_start_duration_seconds_count " in own

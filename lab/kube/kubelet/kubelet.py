@@ -24,6 +24,7 @@ from lab.kube.kubelet.host import prepare_host
 from lab.kube.kubelet.lease import NodeLease
 from lab.kube.kubelet.log_rotation import ContainerLogManager
 from lab.kube.kubelet.logind import DBusLogind
+from lab.kube.kubelet.metrics import KubeletMetrics
 from lab.kube.kubelet.node_network import NodeNetwork
 from lab.kube.kubelet.node_shutdown import NodeShutdownManager, PriorityGrace, plan
 from lab.kube.kubelet.node_status import NodeFactsProvider, NodeStatusManager, allocatable, capacity, memory_bytes
@@ -74,7 +75,8 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
     if not settings.hollow:  # a hollow node leaves the host alone
         await prepare_host(runner, proc_sys)
     own_runtime = runtime is None
-    rt: Runtime = runtime or RemoteRuntime(settings.container_runtime_endpoint)
+    metrics = KubeletMetrics()
+    rt: Runtime = runtime or RemoteRuntime(settings.container_runtime_endpoint, observe=metrics.runtime_call)
     config = client_config or load_kubeconfig(settings.kubeconfig)
     healthz = HealthServer()
     try:
@@ -109,7 +111,8 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
             workers = PodWorkers(client, syncer, settings.node_name, name, network_ready=network_ready,
                                  static_pod_path=settings.static_pod_path, node_uid=lambda: meta.uid(status.node),
                                  file_check_frequency=settings.file_check_frequency,
-                                 shutting_down=lambda: shutdown is not None and shutdown.shutting_down)
+                                 shutting_down=lambda: shutdown is not None and shutdown.shutting_down,
+                                 metrics=metrics)
             usage = StatsProvider(rt, settings.node_name, workers.informer.store.list)
 
             async def signals() -> eviction.Signals:
@@ -143,7 +146,8 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                 if shutdown is not None:  # graceful node shutdown: a logind inhibitor lock
                     group.create_task(shutdown.run(), name="node-shutdown")
                 if settings.enable_server and settings.port:  # the kubelet API on 10250
-                    server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list, runtime=rt)
+                    server = KubeletServer.from_settings(settings, client, pods=workers.informer.store.list, runtime=rt,
+                                                         metrics=metrics)
                     group.create_task(server.run(), name="kubelet-server")
     finally:
         await healthz.stop()

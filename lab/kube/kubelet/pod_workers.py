@@ -17,6 +17,7 @@ from lab.kube.client import Client, Informer, WorkQueue, run_controller
 from lab.kube.kubelet import labels as lbl
 from lab.kube.kubelet import node_shutdown, podconfig
 from lab.kube.kubelet.cri.runtime import CRIError
+from lab.kube.kubelet.metrics import KubeletMetrics
 from lab.kube.kubelet.pod_status import TERMINAL, pod_status
 from lab.kube.kubelet.pod_sync import PodSyncer, grace_period
 from lab.kube.kubelet.prober import ProbeManager
@@ -52,7 +53,7 @@ class PodWorkers:
                  network_ready: Callable[[], bool] = lambda: True, workers: int = WORKERS,
                  relist_period: float = RELIST_PERIOD, static_pod_path: str = "",
                  node_uid: Callable[[], str] = lambda: "", file_check_frequency: float = 20.0,
-                 shutting_down: Callable[[], bool] = lambda: False) -> None:
+                 shutting_down: Callable[[], bool] = lambda: False, metrics: KubeletMetrics | None = None) -> None:
         """`static_pod_path` is the directory of static pod manifests; `node_uid` the registered
         Node's uid (its mirror pods' owner); `shutting_down` the node shutdown manager's state
         (no new pod is admitted then)."""
@@ -65,14 +66,21 @@ class PodWorkers:
         self._ended: set[str] = set()  # uids this kubelet failed itself (eviction, active deadline)
         self._admitted: set[str] = set()  # uids synced before: a shutting-down node refuses only new pods
         self.shutting_down = shutting_down
+        self.metrics = metrics or KubeletMetrics()
+        self._first_seen: dict[str, float] = {}  # uid -> when a new pod was first seen, for the start SLI
         self.static = (StaticPodSource(static_pod_path, node_name, self.queue.add, file_check_frequency)
                        if static_pod_path else None)
         self.mirrors = MirrorPods(client, node_name, node_uid) if static_pod_path else None
         enqueue = self._enqueue
-        self.informer.add_handler(on_add=enqueue, on_update=lambda old, new: enqueue(new), on_delete=enqueue)
+        self.informer.add_handler(on_add=self._added, on_update=lambda old, new: enqueue(new), on_delete=enqueue)
 
     def _enqueue(self, pod: Obj) -> None:
         self.queue.add(meta.key(pod))
+
+    def _added(self, pod: Obj) -> None:
+        if status_of(pod).get("phase", "Pending") == "Pending" and not status_of(pod).get("containerStatuses"):
+            self._first_seen.setdefault(meta.uid(pod), time.monotonic())
+        self._enqueue(pod)
 
     async def run(self) -> None:
         """Run until cancelled: informer first, then (once synced) the relist tick and the workers."""
@@ -112,6 +120,15 @@ class PodWorkers:
                 lambda: running | {meta.uid(p) for p in [*self.informer.store, *static_pods]})
 
     async def sync(self, key: str) -> None:
+        started = time.monotonic()
+        cached = self.informer.store.get(key)
+        first = cached is not None and meta.uid(cached) not in self._admitted
+        try:
+            await self._sync(key)
+        finally:
+            self.metrics.pod_worker.observe(time.monotonic() - started, "create" if first else "sync")
+
+    async def _sync(self, key: str) -> None:
         namespace, name = meta.split_key(key)
         cached = self.informer.store.get(key)
         static = self.static.pods.get(key) if self.static is not None else None
@@ -161,6 +178,8 @@ class PodWorkers:
                             podconfig.host_network(pod), self.probes)
         if mirror is not None:  # a static pod without its mirror yet keeps its status to itself
             await self._write_status(pod, status)
+        if status["phase"] == "Running" and (seen := self._first_seen.pop(meta.uid(pod), None)) is not None:
+            self.metrics.pod_start.observe(time.monotonic() - seen)
         if status["phase"] in TERMINAL:
             await self.syncer.stop_sandboxes(result.runtime)
         if result.requeue_after is not None:
@@ -244,6 +263,7 @@ class PodWorkers:
         self.probes.forget(meta.uid(pod))
         self._ended.discard(meta.uid(pod))
         self._admitted.discard(meta.uid(pod))
+        self._first_seen.pop(meta.uid(pod), None)
         await self.syncer.kill(meta.uid(pod), grace_period(pod), pod)
         try:
             await self.client.delete(catalog.PODS, meta.name(pod), meta.namespace(pod), grace_period_seconds=0,

@@ -6,38 +6,9 @@ and habits carry over; no client library is needed for three series.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 
-# upstream: prometheus.ExponentialBuckets(0.001, 2, 15)
-SYNC_BUCKETS = tuple(0.001 * 2**i for i in range(15))
-
-
-@dataclass
-class Histogram:
-    name: str
-    help: str
-    buckets: tuple[float, ...] = SYNC_BUCKETS
-    counts: list[int] = field(default_factory=list)
-    total: float = 0.0
-    count: int = 0
-
-    def observe(self, value: float) -> None:
-        if not self.counts:
-            self.counts = [0] * len(self.buckets)
-        i = bisect.bisect_left(self.buckets, value)
-        for j in range(i, len(self.buckets)):
-            self.counts[j] += 1
-        self.total += value
-        self.count += 1
-
-    def render(self) -> list[str]:
-        counts = self.counts or [0] * len(self.buckets)
-        lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
-        lines += [f'{self.name}_bucket{{le="{b:g}"}} {n}' for b, n in zip(self.buckets, counts, strict=True)]
-        lines += [f'{self.name}_bucket{{le="+Inf"}} {self.count}', f"{self.name}_sum {self.total:g}",
-                  f"{self.name}_count {self.count}"]
-        return lines
+from lab.kube.component.metrics import Histogram
 
 
 @dataclass

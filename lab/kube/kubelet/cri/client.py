@@ -7,6 +7,8 @@ back as `CRIError`. Calls are built with `channel.unary_unary` on the upstream m
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self, TypeVar
 
@@ -32,9 +34,12 @@ def _target(endpoint: str) -> str:
 class RemoteRuntime:
     """`async with RemoteRuntime("unix:///run/containerd/containerd.sock") as rt: await rt.version()`."""
 
-    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, timeout: float = DEFAULT_TIMEOUT,
+                 observe: Callable[[str, float, bool], None] | None = None) -> None:
+        """`observe(method, seconds, failed)` is told of every call (the kubelet's runtime metrics)."""
         self.endpoint = endpoint
         self.timeout = timeout
+        self.observe = observe
         self._channel: grpc.aio.Channel | None = None
 
     async def __aenter__(self) -> Self:
@@ -63,11 +68,16 @@ class RemoteRuntime:
         rpc = self._channel.unary_unary(f"/runtime.v1.{service}/{method}",
                                         request_serializer=type(request).SerializeToString,
                                         response_deserializer=reply.FromString)
+        started, failed = time.monotonic(), True
         try:
             # grpc is untyped; the response_deserializer above makes the answer a `reply`
             result: R = await rpc(request, timeout=timeout or self.timeout)
+            failed = False
         except grpc.aio.AioRpcError as exc:
             raise CRIError(method, exc.code().name, exc.details() or "") from exc
+        finally:
+            if self.observe is not None:
+                self.observe(method, time.monotonic() - started, failed)
         return result
 
     async def _rt(self, method: str, request: Message, reply: type[R], timeout: float | None = None) -> R:

@@ -29,6 +29,7 @@ from lab.kube.component import (
 from lab.kube.component.client_certs import X509Verifier
 from lab.kube.kubelet import stats
 from lab.kube.kubelet.cri.runtime import Runtime
+from lab.kube.kubelet.metrics import KubeletMetrics
 from lab.kube.kubelet.server.auth import auth_filter
 from lab.kube.kubelet.server.logs import ContainerLogs
 from lab.kube.kubelet.server.streaming import Streaming
@@ -76,7 +77,7 @@ class KubeletServer:
 
     @classmethod
     def build(cls, settings: KubeletSettings, reviewer: Reviewer | None, pods: PodsFunc,
-              runtime: Runtime | None = None) -> KubeletServer:
+              runtime: Runtime | None = None, metrics: KubeletMetrics | None = None) -> KubeletServer:
         cert, key, cert_dir = serving_context(settings)
         tls = server_context(cert, key, cert_dir=cert_dir, pair="kubelet", hosts=(settings.node_name,),
                              client_ca_file=settings.client_ca_file)
@@ -105,7 +106,8 @@ class KubeletServer:
                                     charset="utf-8", headers={"X-Content-Type-Options": "nosniff"})
 
             async def own_metrics(_: web.Request) -> web.Response:
-                return web.Response(text=await stats.kubelet_metrics(runtime), content_type="text/plain",
+                own = "".join(line + "\n" for line in metrics.render()) if metrics is not None else ""
+                return web.Response(text=await stats.kubelet_metrics(runtime) + own, content_type="text/plain",
                                     charset="utf-8")
 
             async def runtime_pods(_: web.Request) -> web.Response:
@@ -119,9 +121,9 @@ class KubeletServer:
 
     @classmethod
     def from_settings(cls, settings: KubeletSettings, client: Client, pods: PodsFunc,
-                      runtime: Runtime | None = None) -> KubeletServer:
+                      runtime: Runtime | None = None, metrics: KubeletMetrics | None = None) -> KubeletServer:
         """Reviews go to the API server the kubelet talks to, with its own credentials."""
-        return cls.build(settings, APIReviewer(client), pods, runtime)
+        return cls.build(settings, APIReviewer(client), pods, runtime, metrics)
 
     async def run(self) -> None:
         """Serve until cancelled."""

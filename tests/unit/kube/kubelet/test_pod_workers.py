@@ -205,3 +205,13 @@ async def test_a_shutting_down_node_rejects_new_pods_but_keeps_syncing_admitted_
 
 def meta_name(pod: dict[str, Any]) -> str:
     return str(pod["metadata"]["name"])
+
+
+async def test_a_new_pod_start_is_measured_once_from_first_seen_to_running(api, workers):
+    await seed(api, make_pod())
+    await eventually(lambda: workers.informer.store.get("default/web"))
+    await workers.sync("default/web")
+    await workers.sync("default/web")
+    assert workers.metrics.pod_start.count == 1
+    assert {labels: s.count for labels, s in workers.metrics.pod_worker.series.items()} == {("create",): 1,
+                                                                                            ("sync",): 1}
