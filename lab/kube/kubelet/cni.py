@@ -1,4 +1,5 @@
-"""The CNI network config for this node's podCIDR: bridge cni0 + host-local IPAM + portmap.
+"""The CNI network config for this node's podCIDR: bridge cni0 + host-local IPAM + portmap
+(no per-pod ipMasq: the node masquerades pod egress in one chain, pod_masquerade.py).
 
 containerd's CRI plugin watches the conf dir and loads the first `.conflist`, so writing the
 file (atomically, and only when it changes) is what makes the node's pod network ready.
@@ -24,7 +25,7 @@ def conflist(pod_cidr: str, bridge: str = BRIDGE, network: str = NETWORK_NAME) -
         "cniVersion": CNI_VERSION,
         "name": network,
         "plugins": [
-            {"type": "bridge", "bridge": bridge, "isGateway": True, "ipMasq": True, "hairpinMode": True,
+            {"type": "bridge", "bridge": bridge, "isGateway": True, "ipMasq": False, "hairpinMode": True,
              "ipam": {"type": "host-local", "ranges": [[{"subnet": pod_cidr}]],
                       "routes": [{"dst": "0.0.0.0/0"}]}},
             {"type": "portmap", "capabilities": {"portMappings": True}},

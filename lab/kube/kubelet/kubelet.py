@@ -28,6 +28,7 @@ from lab.kube.kubelet.metrics import KubeletMetrics
 from lab.kube.kubelet.node_network import NodeNetwork
 from lab.kube.kubelet.node_shutdown import NodeShutdownManager, PriorityGrace, plan
 from lab.kube.kubelet.node_status import NodeFactsProvider, NodeStatusManager, allocatable, capacity, memory_bytes
+from lab.kube.kubelet.pod_masquerade import PodMasquerade
 from lab.kube.kubelet.pod_sync import PodSyncer
 from lab.kube.kubelet.pod_workers import PodWorkers
 from lab.kube.kubelet.routes import RouteManager
@@ -87,7 +88,8 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
             nodes = Informer(client, catalog.NODES)
             with_routes = settings.pod_cidr_routes and not settings.hollow
             routes = RouteManager(runner, settings.node_name) if with_routes else None
-            network = NodeNetwork(nodes, settings.node_name, settings.cni_conf_dir, routes)
+            network = NodeNetwork(nodes, settings.node_name, settings.cni_conf_dir, routes,
+                                  PodMasquerade(runner) if with_routes else None)
             network_ready = (lambda: True) if settings.hollow else (lambda: network.ready)
             hard = eviction.parse_thresholds(eviction.DEFAULT_HARD if settings.eviction_hard is None
                                              else settings.eviction_hard)

@@ -10,6 +10,7 @@ import logging
 
 from lab.kube.client import Informer, WorkQueue, run_controller
 from lab.kube.kubelet import cni
+from lab.kube.kubelet.pod_masquerade import PodMasquerade
 from lab.kube.kubelet.routes import RouteManager
 from lab.kube.machinery.objects import spec_of
 
@@ -18,8 +19,11 @@ KEY = "node-network"
 
 
 class NodeNetwork:
-    def __init__(self, nodes: Informer, node_name: str, cni_conf_dir: str, routes: RouteManager | None) -> None:
+    def __init__(self, nodes: Informer, node_name: str, cni_conf_dir: str, routes: RouteManager | None,
+                 masquerade: PodMasquerade | None = None) -> None:
+        """`routes` and `masquerade` come together (host-gw networking) or not at all."""
         self.nodes, self.node_name, self.cni_conf_dir, self.routes = nodes, node_name, cni_conf_dir, routes
+        self.masquerade = masquerade
         self.pod_cidr = ""
         self.queue = WorkQueue("kubelet-node-network")
 
@@ -43,6 +47,9 @@ class NodeNetwork:
             log.info("Waiting for node %s to get a podCIDR", self.node_name)
         if self.routes is not None:
             await self.routes.sync(self.nodes.store.list())
+        if self.masquerade is not None and self.pod_cidr:
+            cidrs = [c for n in self.nodes.store.list() if (c := spec_of(n).get("podCIDR"))]
+            await self.masquerade.sync(self.pod_cidr, cidrs)
 
     async def run(self) -> None:
         self.queue.add(KEY)

@@ -11,7 +11,7 @@ def test_conflist_is_bridge_host_local_and_portmap_for_the_pod_cidr():
     doc = cni.conflist("10.244.1.0/24")
     assert doc["cniVersion"] == "0.4.0" and doc["name"] == "kubelab"
     bridge, portmap = doc["plugins"]
-    assert bridge == {"type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": True, "hairpinMode": True,
+    assert bridge == {"type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": False, "hairpinMode": True,
                       "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.244.1.0/24"}]],
                                "routes": [{"dst": "0.0.0.0/0"}]}}
     assert portmap == {"type": "portmap", "capabilities": {"portMappings": True}}
