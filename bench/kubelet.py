@@ -2,7 +2,8 @@
 
 - `startup`: N pods (default 30) created at once on one worker, bound to it (the image is
   already there: a warm-up pod pulls it first); create -> Running p50/p99 from a watch, and
-  the kubelet's own means over the burst (CRI operations, pod start, pod sync) from its /metrics.
+  the kubelet's own means over the burst (CRI operations, pod start, pod sync) from its /metrics,
+  and the baseline: the same burst straight to containerd on the node (bench/cri_burst.py).
 - `kubelet`: the worker's kubelet CPU (% of one core, over a window) and RSS with M pods
   (default 50) running there.
 - `exec`: `kubectl exec <pod> -- true` round trips through the API server, p50/p99.
@@ -110,6 +111,18 @@ def lab_ssh(node: str, command: str) -> str:
                           capture_output=True, text=True, check=True, cwd=REPO, timeout=120).stdout
 
 
+def runtime_baseline(node: str, image: str, count: int) -> dict[str, Any]:
+    """The same burst straight to containerd on the node (bench/cri_burst.py): what the runtime alone takes."""
+    script = (REPO / "bench" / "cri_burst.py").read_text()
+    out = subprocess.run([str(REPO / ".venv" / "bin" / "lab"), "ssh", node, "--",
+                          f"sudo /opt/kubelab/venv/bin/python - {count} {shlex.quote(image)}"],
+                         input=script, capture_output=True, text=True, check=True, cwd=REPO, timeout=300).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    times = result["times"]
+    return {"pods": count, "completed": len(times), "p50_seconds": percentile(times, 0.5),
+            "p99_seconds": percentile(times, 0.99), "errors": result["errors"]}
+
+
 def kubelet_usage(node: str, window: float) -> dict[str, Any]:
     """CPU over `window` seconds (utime+stime ticks of the kubelet's process) and its RSS."""
     probe = ("pid=$(pgrep -o -f 'bin/kubelet'); t1=$(cut -d' ' -f14,15 /proc/$pid/stat); "
@@ -170,6 +183,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             after = await asyncio.to_thread(kubelet_series, args.kubeconfig, args.node)
             # where a start's time goes: the kubelet's own histograms over the burst, mean seconds each
             result["startup"]["kubelet_mean_seconds"] = mean_seconds(before, after)
+            await asyncio.sleep(5)  # the burst's status writes settle before the baseline's
+            baseline = await asyncio.to_thread(runtime_baseline, args.node, args.image, args.pods)
+            result["startup"]["runtime_only"] = baseline
+            result["startup"]["p99_ratio_to_runtime_only"] = round(
+                result["startup"]["p99_seconds"] / baseline["p99_seconds"], 2) if baseline["p99_seconds"] else None
             extra = [f"steady-{i}" for i in range(max(0, args.running - args.pods - 2))]
             for name in extra:
                 await client.create(catalog.PODS, pod(name, args.node, args.image), NS)
