@@ -275,7 +275,7 @@ class PodSyncer:
         name = spec["name"]
         self.events.failed_post_start_hook(pod, failure)
         self.events.killing(pod, name, "FailedPostStartHook")
-        await self.runtime.stop_container(cid, grace_period(pod))
+        await self._kill_container(pod, name, cid, True, grace_period(pod), pod_ip)  # preStop runs, as upstream
         result.waiting[name] = Waiting("PostStartHookError", failure)
 
     async def _prune(self, rt: PodRuntime, name: str, keep: str) -> None:
@@ -291,22 +291,25 @@ class PodSyncer:
                 await self.runtime.stop_pod_sandbox(s.id)
 
     async def stop(self, pod: Obj, c: ContainerRecord, grace: int, pod_ip: str) -> None:
-        """Stop one running container within `grace` seconds, its preStop hook first (upstream
-        killContainer: the hook takes from the grace, at least 2 s are left for SIGTERM)."""
-        spec = pod_spec.container(pod, c.name)
+        """Stop one container within `grace` seconds, its preStop hook first if it runs."""
+        await self._kill_container(pod, c.name, c.id, c.running, grace, pod_ip)
+
+    async def _kill_container(self, pod: Obj, name: str, cid: str, running: bool, grace: int, pod_ip: str) -> None:
+        """Upstream killContainer: the preStop hook takes from the grace, at least 2 s are left for SIGTERM."""
+        spec = pod_spec.container(pod, name)
         hook = ((spec or {}).get("lifecycle") or {}).get("preStop")
-        if spec is not None and hook and c.running and grace > 0:
+        if spec is not None and hook and running and grace > 0:
             started = time.monotonic()
             try:
                 failure = await asyncio.wait_for(
-                    lifecycle.run_hook(self.runtime, hook, pod, spec, c.id, pod_ip, timeout=grace), grace)
+                    lifecycle.run_hook(self.runtime, hook, pod, spec, cid, pod_ip, timeout=grace), grace)
             except TimeoutError:
                 failure = ""
-                log.info("preStop hook of %s in %s did not finish within %ds", c.name, meta.key(pod), grace)
+                log.info("preStop hook of %s in %s did not finish within %ds", name, meta.key(pod), grace)
             if failure:
                 self.events.failed_pre_stop_hook(pod, failure)
             grace = max(MINIMUM_GRACE, grace - int(time.monotonic() - started))  # whole seconds, as upstream
-        await self.runtime.stop_container(c.id, grace)
+        await self.runtime.stop_container(cid, grace)
 
     async def kill(self, uid: str, grace: int, pod: Obj | None = None) -> None:
         """Stop every container of pod `uid` (SIGTERM, SIGKILL after `grace`), then its sandboxes; remove all.

@@ -29,7 +29,7 @@ from lab.kube.component.config import (
 )
 from lab.kube.kubelet.cri.client import DEFAULT_ENDPOINT
 from lab.kube.kubelet.events import go_duration
-from lab.kube.kubelet.eviction import ThresholdError, parse_thresholds
+from lab.kube.kubelet.eviction import DEFAULT_HARD, ThresholdError, parse_thresholds
 from lab.kube.machinery.quantity import QuantityError, parse_quantity
 
 
@@ -217,6 +217,29 @@ def from_config_file(path: str) -> dict[str, Any]:
             (int(e.get("priority", 0)), int(e.get("shutdownGracePeriodSeconds", 0)))
             for e in values["shutdown_grace_period_by_pod_priority"])
     return values
+
+
+def configz(settings: KubeletSettings) -> dict[str, Any]:
+    """`/configz`: what this kubelet runs with, as the KubeletConfiguration fields it has
+    (durations in Go's form), under `kubeletconfig` as upstream serves it."""
+    doc: dict[str, Any] = {"kind": CONFIG_TYPE.kind, "apiVersion": CONFIG_TYPE.api_version}
+    for name, path in CONFIG_FIELDS.items():
+        value: Any = getattr(settings, name)
+        if name == "eviction_hard" and value is None:
+            value = DEFAULT_HARD
+        elif name == "shutdown_grace_period_by_pod_priority":
+            value = [{"priority": p, "shutdownGracePeriodSeconds": sec} for p, sec in value]
+        ftype: Any = CONFIG_TYPE.fields
+        *parents, leaf = path.split(".")
+        target = doc
+        for part in parents:
+            ftype = ftype.get(part, {}) if isinstance(ftype, dict) else {}
+            target = target.setdefault(part, {})
+        ftype = ftype.get(leaf) if isinstance(ftype, dict) else None
+        if ftype == DURATION and isinstance(value, int | float):
+            value = go_duration(value)
+        target[leaf] = list(value) if isinstance(value, tuple) else value
+    return {"kubeletconfig": doc}
 
 
 def key_values(text: str, sep: str = "=") -> dict[str, str]:

@@ -33,7 +33,7 @@ from lab.kube.kubelet.metrics import KubeletMetrics
 from lab.kube.kubelet.server.auth import auth_filter
 from lab.kube.kubelet.server.logs import ContainerLogs
 from lab.kube.kubelet.server.streaming import Streaming
-from lab.kube.kubelet.settings import KubeletSettings
+from lab.kube.kubelet.settings import KubeletSettings, configz
 from lab.kube.kubelet.stats import StatsProvider
 from lab.kube.machinery import meta
 from lab.kube.machinery.objects import Obj
@@ -88,6 +88,10 @@ class KubeletServer:
         async def list_pods(_: web.Request) -> web.Response:
             return web.json_response(pod_list(pods()))
         health.add_route("/pods", list_pods)
+
+        async def config(_: web.Request) -> web.Response:
+            return web.json_response(configz(settings))
+        health.add_route("/configz", config)
         if runtime is not None:
             def find_pod(namespace: str, name: str) -> Obj | None:
                 return next((p for p in pods() if meta.namespace(p) == namespace and meta.name(p) == name), None)

@@ -51,6 +51,16 @@ async def test_a_failed_post_start_hook_kills_the_container(runtime: FakeRuntime
     assert ("Normal", "Killing", "FailedPostStartHook") in recorded.events
 
 
+async def test_a_container_killed_for_its_post_start_hook_runs_its_pre_stop(runtime: FakeRuntime,
+                                                                           clock: Clock) -> None:
+    syncer = PodSyncer(runtime, NodeFacts("w1"), clock=clock)
+    runtime.exec_results["false"] = pb.ExecSyncResponse(exit_code=1)
+    await syncer.sync(hooked(postStart={"exec": {"command": ["false"]}},
+                             preStop={"exec": {"command": ["nginx", "-s", "quit"]}}))
+    assert [c.split()[0] + " " + " ".join(c.split()[2:]) for c in calls(runtime, "ExecSync", "StopContainer")] == [
+        "ExecSync false", "ExecSync nginx -s quit", "StopContainer 30"]
+
+
 async def test_pre_stop_runs_before_the_stop_and_takes_from_the_grace(runtime: FakeRuntime, clock: Clock) -> None:
     syncer = PodSyncer(runtime, NodeFacts("w1"), clock=clock)
     pod = hooked(preStop={"exec": {"command": ["nginx", "-s", "quit"]}})

@@ -159,3 +159,16 @@ async def test_the_serving_certificate_is_self_signed_in_the_cert_dir_unless_giv
     trusting = ssl.create_default_context(cafile=str(crt))  # kubelet.crt carries its CA after the cert
     trusting.check_hostname = False
     assert (await get(port, "/healthz", trusting))[0] == 401  # the TLS handshake verified the given cert
+
+
+async def test_configz_serves_the_running_configuration_to_those_allowed_it(serve: Start) -> None:
+    reviewer = FakeReviewer(tokens={"sa-token": SA}, allow=grants({SA.name: {"configz"}}))
+    port = await serve(reviewer)
+    status, content_type, body = await get(port, "/configz", client_context(), token="sa-token")
+    assert (status, content_type) == (200, "application/json")
+    config = json.loads(body)["kubeletconfig"]
+    assert (config["kind"], config["apiVersion"]) == ("KubeletConfiguration", "kubelet.config.k8s.io/v1beta1")
+    assert config["syncFrequency"] == "1m0s" and config["shutdownGracePeriod"] == "0s"
+    assert config["authentication"]["webhook"]["cacheTTL"] == "2m0s" and config["maxPods"] == 110
+    assert config["evictionHard"]["memory.available"] == "100Mi"
+    assert (await get(port, "/pods", client_context(), token="sa-token"))[0] == 403
