@@ -105,8 +105,9 @@ async def test_a_kubelet_stops_its_pods_before_the_node_shuts_down(
                 assert any(e["reason"] == "NodeShutdown" and e["involvedObject"]["kind"] == "Node"
                            and e["message"] == "Shutdown manager detected shutdown event" for e in events)
 
-                late = pod("late", node, image, ["/bin/sleep", "60"])
+                late = pod("late-for-shutdown", node, image, ["/bin/sleep", "60"])
                 await client.create(catalog.PODS, late)
-                status = await status_when(client, "late", lambda s: s.get("phase") == "Failed", 15, "late rejected")
+                status = await status_when(client, "late-for-shutdown", lambda s: s.get("phase") == "Failed", 15,
+                                           "the late pod rejected")
                 assert (status["reason"], status["message"]) == (
                     "NodeShutdown", "Pod was rejected as the node is shutting down.")

@@ -35,13 +35,14 @@ from lab.kube.controllers.endpoints import EndpointsController
 from lab.kube.controllers.endpointslice import EndpointSliceController
 from lab.kube.controllers.garbagecollector import GarbageCollector
 from lab.kube.controllers.informers import SharedInformers
+from lab.kube.controllers.namespace import NamespaceController
 from lab.kube.controllers.nodeipam import NodeIpamController
 from lab.kube.controllers.replicaset import ReplicaSetController
 from lab.kube.controllers.rootcacert import RootCACertPublisher
 from lab.kube.controllers.serviceaccounts import ServiceAccountsController
 
 log = logging.getLogger("kube-controller-manager")
-KNOWN = ("deployment", "replicaset", "endpoint", "endpointslice", "garbagecollector", "nodeipam",
+KNOWN = ("deployment", "replicaset", "endpoint", "endpointslice", "garbagecollector", "namespace", "nodeipam",
          "serviceaccount", "root-ca-cert-publisher",
          "clusterrole-aggregation")
 SYNC_TIMEOUT = 60.0
@@ -107,6 +108,7 @@ def build(client: Client, informers: SharedInformers, settings: Settings) -> lis
         "endpoint": lambda: EndpointsController(client, informers),
         "endpointslice": lambda: EndpointSliceController(client, informers),
         "garbagecollector": lambda: GarbageCollector(client, informers),
+        "namespace": lambda: NamespaceController(client, informers),
         "nodeipam": lambda: NodeIpamController(client, informers, settings.cluster_cidr, settings.node_cidr_mask_size),
         "serviceaccount": lambda: ServiceAccountsController(client, informers),
         "root-ca-cert-publisher": lambda: RootCACertPublisher(client, informers, settings.root_ca_file),

@@ -266,6 +266,11 @@ def controller_roles() -> list[Obj]:
             r(["create", "delete", "get", "list", "update"], [DISCOVERY], ["endpointslices"]),
         ]),
         c("generic-garbage-collector", [r(["delete", "get", "list", "patch", "update", "watch"], ["*"], ["*"])]),
+        c("namespace-controller", [
+            r(["delete", "get", "list", "watch"], [LEGACY], ["namespaces"]),
+            r(["update"], [LEGACY], ["namespaces/finalize", "namespaces/status"]),
+            r(["delete", "deletecollection", "get", "list"], ["*"], ["*"]),
+        ], events=False),
         c("node-controller", [
             r(["delete", "get", "list", "patch", "update"], [LEGACY], ["nodes"]),
             r(["patch", "update"], [LEGACY], ["nodes/status"]),
@@ -293,7 +298,7 @@ NODE_ROUTES = "kubelab:node-routes"
 PUBLIC_ISSUER_DISCOVERY = "kubelab:service-account-issuer-discovery"
 """What our controllers do beyond upstream's controller roles (status and revision patches)."""
 CONTROLLERS = ("clusterrole-aggregation-controller", "deployment-controller", "endpoint-controller",
-               "endpointslice-controller", "generic-garbage-collector", "node-controller",
+               "endpointslice-controller", "generic-garbage-collector", "namespace-controller", "node-controller",
                "replicaset-controller", "root-ca-cert-publisher", "service-account-controller")
 
 
