@@ -179,9 +179,11 @@ class DeploymentController:
         old = [rs for rs in rses if existing is None or meta.uid(rs) != meta.uid(existing)]
         revision = du.max_revision(old) + 1
         surge, _ = du.rolling_params(d)
-        if existing is not None:
-            if du.revision_of(existing) < revision:
-                existing = await self._write_rs(d, existing, du.replicas_of(existing), revision)
+        if existing is not None:  # the current RS: the newest revision, and the Deployment's annotations
+            if du.revision_of(existing) < revision or any(
+                    meta.annotations(existing).get(k) != v for k, v in du.copied_annotations(d).items()):
+                existing = await self._write_rs(d, existing, du.replicas_of(existing),
+                                                max(revision, du.revision_of(existing)), new=True)
             await self._set_deployment_revision(d, du.revision_of(existing))
             return existing, old
         if not create:
@@ -220,10 +222,11 @@ class DeploymentController:
             self.recorder.event(d, NORMAL, "ScalingReplicaSet", message)
         return updated
 
-    async def _write_rs(self, d: Obj, rs: Obj, replicas: int, revision: int) -> Obj:
+    async def _write_rs(self, d: Obj, rs: Obj, replicas: int, revision: int, new: bool = False) -> Obj:
+        """Size `rs` and stamp it; the `new` (current) RS also gets the Deployment's annotations."""
         surge, _ = du.rolling_params(d)
-        annotations = {du.REVISION: str(revision), du.DESIRED_REPLICAS: str(du.replicas_of(d)),
-                       du.MAX_REPLICAS: str(du.replicas_of(d) + surge)}
+        annotations = {**(du.copied_annotations(d) if new else {}), du.REVISION: str(revision),
+                       du.DESIRED_REPLICAS: str(du.replicas_of(d)), du.MAX_REPLICAS: str(du.replicas_of(d) + surge)}
         if du.replicas_of(rs) == replicas and all(meta.annotations(rs).get(k) == v for k, v in annotations.items()):
             return rs
         updated = copy.deepcopy(rs)

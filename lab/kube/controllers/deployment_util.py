@@ -21,6 +21,9 @@ REVISION = "deployment.kubernetes.io/revision"
 DESIRED_REPLICAS = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
+# upstream annotationsToSkip: what stays the Deployment's own when its annotations reach the new RS
+ANNOTATIONS_TO_SKIP = frozenset({"kubectl.kubernetes.io/last-applied-configuration", REVISION, REVISION_HISTORY,
+                                 DESIRED_REPLICAS, MAX_REPLICAS, "deprecated.deployment.rollback.to"})
 _ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"  # upstream util/rand
 
 
@@ -121,6 +124,12 @@ def find_new_rs(d: Obj, rses: list[Obj]) -> Obj | None:
     return None
 
 
+def copied_annotations(d: Obj) -> dict[str, str]:
+    """The Deployment's annotations its new ReplicaSet carries (`kubernetes.io/change-cause` for
+    `kubectl rollout history`), as upstream's copyDeploymentAnnotationsToReplicaSet."""
+    return {k: v for k, v in meta.annotations(d).items() if k not in ANNOTATIONS_TO_SKIP}
+
+
 def new_replica_set(d: Obj, pod_hash: str, replicas: int, revision: int, max_surge: int) -> Obj:
     spec = spec_of(d)
     template = copy.deepcopy(spec.get("template") or {})
@@ -132,7 +141,7 @@ def new_replica_set(d: Obj, pod_hash: str, replicas: int, revision: int, max_sur
         "metadata": {
             "name": f"{meta.name(d)}-{pod_hash}", "namespace": meta.namespace(d),
             "labels": dict(template["metadata"]["labels"]),
-            "annotations": {REVISION: str(revision), DESIRED_REPLICAS: str(replicas_of(d)),
+            "annotations": {**copied_annotations(d), REVISION: str(revision), DESIRED_REPLICAS: str(replicas_of(d)),
                             MAX_REPLICAS: str(replicas_of(d) + max_surge)},
             "ownerReferences": [meta.new_controller_ref(d)],
         },

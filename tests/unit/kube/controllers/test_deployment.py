@@ -171,3 +171,31 @@ async def test_scaling_a_stable_deployment_down_and_up() -> None:
                 await eventually(scaled)
         [rs] = await _rses(api)
         assert meta.annotations(rs)[du.DESIRED_REPLICAS] == "4"
+
+
+async def test_change_cause_reaches_each_revisions_replicaset_for_rollout_history() -> None:
+    async with running(DeploymentController, ReplicaSetController) as (api, _):
+        d = _deployment(1)
+        d["metadata"]["annotations"] = {"kubernetes.io/change-cause": "first",
+                                        "kubectl.kubernetes.io/last-applied-configuration": "{}"}
+        await api.seed(catalog.DEPLOYMENTS, d)
+
+        async def causes() -> list[str | None]:
+            return [meta.annotations(rs).get("kubernetes.io/change-cause") for rs in await _rses(api)]
+        await eventually(lambda: _first_is(causes, ["first"]), 5, "revision 1's cause")
+
+        def second(dep: dict) -> None:
+            dep["metadata"]["annotations"]["kubernetes.io/change-cause"] = "second"
+            dep["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.26"
+        await _change(api, second)
+        await eventually(lambda: _first_is(causes, ["first", "second"]), 5, "each revision keeps its cause")
+        [rs1, _] = await _rses(api)
+        assert "kubectl.kubernetes.io/last-applied-configuration" not in meta.annotations(rs1)
+
+        await _change(api, lambda dep: dep["metadata"]["annotations"].update(
+            {"kubernetes.io/change-cause": "annotated later"}))  # no new revision: the current RS follows
+        await eventually(lambda: _first_is(causes, ["first", "annotated later"]), 5, "the current RS's cause")
+
+
+async def _first_is(get, want) -> bool:  # type: ignore[no-untyped-def]
+    return bool(await get() == want)
