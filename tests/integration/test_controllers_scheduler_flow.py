@@ -204,6 +204,15 @@ async def test_deployment_to_endpoints_and_garbage_collection(
                                        "--timeout=30s")
         assert done.returncode == 0, done.stderr
         assert 'deployment "web" successfully rolled out' in done.stdout
+        annotate = await asyncio.to_thread(kubectl, "1.33", "-n", ns, "annotate", "deployment/web",
+                                           "kubernetes.io/change-cause=first rollout")
+        assert annotate.returncode == 0, annotate.stderr
+
+        async def history() -> str | None:
+            out = (await asyncio.to_thread(kubectl, "1.27", "-n", ns, "rollout", "history", "deployment/web")).stdout
+            return out if "first rollout" in out else None
+        out = await eventually(history, timeout=WAIT, what="the change cause in rollout history")
+        assert [line.split(None, 1) for line in out.splitlines()[2:] if line.strip()] == [["1", "first rollout"]]
 
         # `kubectl describe` shows the controllers' Events, worded as upstream's
         async def described(kind: str, name: str, reason: str) -> str | None:
