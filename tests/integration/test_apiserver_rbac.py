@@ -386,6 +386,15 @@ async def test_the_control_plane_works_under_its_own_names(cluster: Cluster, tmp
 
             await eventually(collected, WAIT, "the garbage collector removes the replica set")
 
+            # kubectl cordon: the node lifecycle controller's NoSchedule taint, under the KCM's name
+            await client.patch(catalog.NODES, f"{ns}-w1", {"spec": {"unschedulable": True}})
+
+            async def cordon_taint() -> list[dict[str, Any]] | None:
+                taints = (await client.get(catalog.NODES, f"{ns}-w1"))["spec"].get("taints") or []
+                return taints if any(t["key"] == "node.kubernetes.io/unschedulable" for t in taints) else None
+            [taint] = await eventually(cordon_taint, WAIT, "the unschedulable taint")
+            assert taint["effect"] == "NoSchedule" and taint["timeAdded"]
+
             # 500 objects of 10 kinds, then the namespace: the namespace controller empties it and lets it go
             await fill(client, ns, each=50)
             await client.delete(catalog.NAMESPACES, ns)

@@ -36,6 +36,7 @@ from lab.kube.controllers.endpointslice import EndpointSliceController
 from lab.kube.controllers.garbagecollector import GarbageCollector
 from lab.kube.controllers.informers import SharedInformers
 from lab.kube.controllers.namespace import NamespaceController
+from lab.kube.controllers.node_taints import NodeTaintController
 from lab.kube.controllers.nodeipam import NodeIpamController
 from lab.kube.controllers.replicaset import ReplicaSetController
 from lab.kube.controllers.rootcacert import RootCACertPublisher
@@ -43,8 +44,7 @@ from lab.kube.controllers.serviceaccounts import ServiceAccountsController
 
 log = logging.getLogger("kube-controller-manager")
 KNOWN = ("deployment", "replicaset", "endpoint", "endpointslice", "garbagecollector", "namespace", "nodeipam",
-         "serviceaccount", "root-ca-cert-publisher",
-         "clusterrole-aggregation")
+         "nodelifecycle", "serviceaccount", "root-ca-cert-publisher", "clusterrole-aggregation")
 SYNC_TIMEOUT = 60.0
 
 
@@ -109,6 +109,7 @@ def build(client: Client, informers: SharedInformers, settings: Settings) -> lis
         "endpointslice": lambda: EndpointSliceController(client, informers),
         "garbagecollector": lambda: GarbageCollector(client, informers),
         "namespace": lambda: NamespaceController(client, informers),
+        "nodelifecycle": lambda: NodeTaintController(client, informers),
         "nodeipam": lambda: NodeIpamController(client, informers, settings.cluster_cidr, settings.node_cidr_mask_size),
         "serviceaccount": lambda: ServiceAccountsController(client, informers),
         "root-ca-cert-publisher": lambda: RootCACertPublisher(client, informers, settings.root_ca_file),
