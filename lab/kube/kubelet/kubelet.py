@@ -110,10 +110,12 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
             periods = [] if settings.hollow else plan(
                 settings.shutdown_grace_period, settings.shutdown_grace_period_critical_pods,
                 [PriorityGrace(p, s) for p, s in settings.shutdown_grace_period_by_pod_priority])
+            def node_shutting_down() -> bool:
+                return shutdown is not None and shutdown.shutting_down
             workers = PodWorkers(client, syncer, settings.node_name, name, network_ready=network_ready,
                                  static_pod_path=settings.static_pod_path, node_uid=lambda: meta.uid(status.node),
                                  file_check_frequency=settings.file_check_frequency,
-                                 shutting_down=lambda: shutdown is not None and shutdown.shutting_down,
+                                 shutting_down=node_shutting_down,
                                  metrics=metrics)
             usage = StatsProvider(rt, settings.node_name, workers.informer.store.list)
 
@@ -124,7 +126,7 @@ async def run(settings: KubeletSettings, runtime: Runtime | None = None, client_
                                                  workers.evict, settings.eviction_pressure_transition_period)
             status = NodeStatusManager(client, facts, network_ready, settings.node_status_update_frequency,
                                        pressure=evictions.pressure, images=rt.list_images,
-                                       shutting_down=lambda: shutdown is not None and shutdown.shutting_down)
+                                       shutting_down=node_shutting_down)
             shutdown = NodeShutdownManager(
                 periods, DBusLogind, workers.active_pods, workers.shutdown_pod,
                 lambda message: recorder.event(status.node, "Normal", "NodeShutdown", message),

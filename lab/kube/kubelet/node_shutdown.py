@@ -122,9 +122,10 @@ class NodeShutdownManager:
             self.node_event("Shutdown manager detected shutdown event" if shutting_down
                             else "Shutdown manager detected shutdown cancellation")
             self.shutting_down = shutting_down
-            if shutting_down:
-                await self._post_status()
+            if shutting_down:  # the Node's NotReady goes out while the pods stop, as upstream's `go syncNodeStatus()`
+                posted = asyncio.create_task(self._post_status())
                 await self.stop_pods()
+                await posted
                 self._release(bus)
                 log.info("Shutdown manager completed processing shutdown event, node will shutdown shortly")
             else:

@@ -48,6 +48,12 @@ def with_condition(conditions: list[Obj], condition: Obj) -> list[Obj]:
     return [c for c in conditions if c.get("type") != condition["type"]] + [condition]
 
 
+def disruption_target(message: str) -> Obj:
+    """The condition a pod the kubelet itself ends (eviction, node shutdown) carries."""
+    return {"type": "DisruptionTarget", "status": "True", "reason": "TerminationByKubelet", "message": message,
+            "lastTransitionTime": meta.now()}
+
+
 class PodWorkers:
     def __init__(self, client: Client, syncer: PodSyncer, node_name: str, runtime_name: str = "containerd",
                  network_ready: Callable[[], bool] = lambda: True, workers: int = WORKERS,
@@ -73,6 +79,9 @@ class PodWorkers:
         self.mirrors = MirrorPods(client, node_name, node_uid) if static_pod_path else None
         enqueue = self._enqueue
         self.informer.add_handler(on_add=self._added, on_update=lambda old, new: enqueue(new), on_delete=enqueue)
+
+    def _static_pods(self) -> list[Obj]:
+        return list(self.static.pods.values()) if self.static is not None else []
 
     def _enqueue(self, pod: Obj) -> None:
         self.queue.add(meta.key(pod))
@@ -102,7 +111,7 @@ class PodWorkers:
 
     async def relist(self) -> None:
         """Queue every known pod and every pod the runtime still runs (orphans included)."""
-        static_pods = list(self.static.pods.values()) if self.static is not None else []
+        static_pods = self._static_pods()
         keys = set(self.informer.store.keys()) | {meta.key(p) for p in static_pods}
         try:
             sandboxes = await self.syncer.runtime.list_pod_sandbox()
@@ -194,20 +203,16 @@ class PodWorkers:
     async def evict(self, pod: Obj, message: str) -> None:
         """The eviction manager's verdict: stop the pod at once and fail it as Evicted."""
         self.syncer.events.evicted(pod, message)
-        condition = {"type": "DisruptionTarget", "status": "True", "reason": "TerminationByKubelet",
-                     "message": message, "lastTransitionTime": meta.now()}
-        await self._end(pod, "Evicted", message, EVICTION_GRACE, condition)
+        await self._end(pod, "Evicted", message, EVICTION_GRACE, disruption_target(message))
 
     async def shutdown_pod(self, pod: Obj, grace: int) -> None:
         """The node shutdown manager's verdict: stop the pod within `grace` and fail it as Terminated."""
-        condition = {"type": "DisruptionTarget", "status": "True", "reason": "TerminationByKubelet",
-                     "message": node_shutdown.MESSAGE, "lastTransitionTime": meta.now()}
-        await self._end(pod, node_shutdown.REASON, node_shutdown.MESSAGE, grace, condition, keep_succeeded=True)
+        await self._end(pod, node_shutdown.REASON, node_shutdown.MESSAGE, grace,
+                        disruption_target(node_shutdown.MESSAGE), keep_succeeded=True)
 
     def active_pods(self) -> list[Obj]:
         """Upstream GetActivePods: the pods bound here (static ones too) that are not finished."""
-        static = list(self.static.pods.values()) if self.static is not None else []
-        return [p for p in [*self.informer.store.list(), *static]
+        return [p for p in [*self.informer.store.list(), *self._static_pods()]
                 if status_of(p).get("phase") not in TERMINAL and meta.uid(p) not in self._ended and not is_mirror(p)]
 
     async def _reject(self, pod: Obj, reason: str, message: str) -> None:
