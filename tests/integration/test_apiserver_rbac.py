@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from lab.kube.client import Client, load_kubeconfig
-from lab.kube.machinery import catalog, errors
+from lab.kube.machinery import catalog, errors, meta
 from lab.pki.authority import load_or_create_ca
 from lab.pki.certs import CertSpec, ensure_cert
 from tests.integration.components import WAIT, Component
@@ -425,3 +425,58 @@ async def test_the_control_plane_works_under_its_own_names(cluster: Cluster, tmp
     denied = [line for line in logs.splitlines() if "forbidden" in line.lower() and "being terminated" not in line]
     assert not denied, "\n".join(denied[-20:])
     assert codes == (0, 0)
+
+
+async def test_a_silent_node_goes_unknown_tainted_and_comes_back(cluster: Cluster, tmp_path: Path) -> None:
+    """The node lifecycle controller under the KCM's own name, with short upstream flags."""
+    kcm = Component("lab.kube.controllers.main", [
+        "--kubeconfig", str(cluster.kubeconfig("system:kube-controller-manager")), "--controllers=nodelifecycle",
+        "--node-monitor-period=1s", "--node-monitor-grace-period=3s", "--leader-elect=false"], tmp_path)
+    name = f"quiet-{uuid.uuid4().hex[:6]}"
+
+    def conditions(ready: str, heartbeat: str) -> list[dict[str, Any]]:
+        return [{"type": t, "status": s, "reason": "KubeletReady", "message": "ok", "lastHeartbeatTime": heartbeat,
+                 "lastTransitionTime": heartbeat}
+                for t, s in (("Ready", ready), ("MemoryPressure", "False"), ("DiskPressure", "False"),
+                             ("PIDPressure", "False"))]
+    try:
+        async with Client(load_kubeconfig(cluster.server.kubeconfig)) as client:
+            node = await client.create(catalog.NODES, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
+            await client.update(catalog.NODES, {**node, "status": {"conditions": conditions("True", meta.now())}},
+                                subresource="status")
+            pod = await client.create(catalog.PODS, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                                                     "spec": {"nodeName": name, "containers": [
+                                                         {"name": "c", "image": "x"}]}}, "default")
+            await client.patch(catalog.PODS, name, {"status": {"phase": "Running", "conditions": [
+                {"type": "Ready", "status": "True"}]}}, "default", subresource="status")
+
+            async def state() -> tuple[str, list[str], str]:
+                n = await client.get(catalog.NODES, name)
+                ready = {c["type"]: c for c in n["status"]["conditions"]}["Ready"]
+                taints = sorted(f"{t['key']}:{t['effect']}" for t in (n.get("spec") or {}).get("taints") or [])
+                p = await client.get(catalog.PODS, name, "default")
+                return ready["status"], taints, {c["type"]: c["status"] for c in p["status"]["conditions"]}["Ready"]
+
+            async def unknown() -> tuple[str, list[str], str] | None:
+                s = await state()
+                return s if s[0] == "Unknown" and s[1] and s[2] == "False" else None
+            assert await eventually(unknown, 20, "the node Unknown, tainted, its pod unready") == (
+                "Unknown", ["node.kubernetes.io/unreachable:NoSchedule"], "False")
+            got = await client.get(catalog.NODES, name)
+            ready = {c["type"]: c for c in got["status"]["conditions"]}["Ready"]
+            assert (ready["reason"], ready["message"]) == ("NodeStatusUnknown", "Kubelet stopped posting node status.")
+
+            await client.update(catalog.NODES, {**got, "status": {"conditions": conditions("True", meta.now())}},
+                                subresource="status")  # the kubelet is back
+
+            async def back() -> bool:
+                s = await state()
+                return s[0] == "True" and s[1] == []
+            await eventually(back, 20, "the node Ready again without taints")
+            await client.delete(catalog.PODS, meta.name(pod), "default", grace_period_seconds=0)
+            await client.delete(catalog.NODES, name)
+    finally:
+        code = kcm.stop()
+    logs = kcm.log.read_text()
+    assert "forbidden" not in logs.lower(), logs[-3000:]
+    assert code == 0

@@ -43,7 +43,12 @@ class Settings:
     """Authorizers in order (`Node`, `RBAC`, `AlwaysAllow`, `AlwaysDeny`); upstream's default
     is AlwaysAllow, the lab runs `Node,RBAC`."""
     enable_admission_plugins: tuple[str, ...] = ()
-    """Admission plugins to run (e.g. `NodeRestriction,ServiceAccount`)."""
+    """Admission plugins to run besides the default-on ones (e.g. `NodeRestriction,ServiceAccount`)."""
+    disable_admission_plugins: tuple[str, ...] = ()
+    """Default-on admission plugins not to run (e.g. `DefaultTolerationSeconds`)."""
+    default_not_ready_toleration_seconds: int = 300
+    default_unreachable_toleration_seconds: int = 300
+    """The tolerationSeconds DefaultTolerationSeconds gives every pod for the not-ready/unreachable taints."""
     insecure_anonymous_admin: bool = False
     """kubelab only: requests without credentials act as a cluster admin (system:masters).
     For a throwaway local server (demos, tests); never for a lab."""
@@ -132,7 +137,10 @@ def parser() -> argparse.ArgumentParser:
       help="anonymous requests on the health, version and OIDC discovery paths")
     a("--authorization-mode", default="AlwaysAllow",
       help="comma-separated: Node, RBAC, AlwaysAllow, AlwaysDeny")
-    a("--enable-admission-plugins", default="", help="comma-separated admission plugins")
+    a("--enable-admission-plugins", default="", help="comma-separated admission plugins (besides the default-on)")
+    a("--disable-admission-plugins", default="", help="comma-separated default-on admission plugins to turn off")
+    a("--default-not-ready-toleration-seconds", type=int, default=300)
+    a("--default-unreachable-toleration-seconds", type=int, default=300)
     a("--insecure-anonymous-admin", type=parse_bool, default=False,
       help="INSECURE: requests without credentials act as cluster admin (throwaway local servers only)")
     a("--service-account-issuer", action="append", default=None,
@@ -189,6 +197,9 @@ def from_args(argv: list[str] | None = None) -> Settings:
         anonymous_auth=ns.anonymous_auth,
         authorization_mode=tuple(m.strip() for m in ns.authorization_mode.split(",") if m.strip()),
         enable_admission_plugins=tuple(n.strip() for n in ns.enable_admission_plugins.split(",") if n.strip()),
+        disable_admission_plugins=tuple(n.strip() for n in ns.disable_admission_plugins.split(",") if n.strip()),
+        default_not_ready_toleration_seconds=ns.default_not_ready_toleration_seconds,
+        default_unreachable_toleration_seconds=ns.default_unreachable_toleration_seconds,
         insecure_anonymous_admin=ns.insecure_anonymous_admin,
         service_account_issuer=tuple(ns.service_account_issuer or Settings.service_account_issuer),
         service_account_key_file=_list_flag(ns.service_account_key_file),

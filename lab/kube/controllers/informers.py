@@ -1,7 +1,7 @@
 """Shared informers: one list+watch per resource, whatever number of controllers read it.
 
-Namespaced stores get a `namespace` index and every store a `uid` index, the two lookups
-the controllers need (pods of a namespace, owner by uid).
+Namespaced stores get a `namespace` index, every store `uid` and owner-uid indexes and pods a
+`spec.nodeName` one: the lookups the controllers need (pods of a namespace or a node, owner by uid).
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from lab.kube.client import Client, Informer
-from lab.kube.machinery import meta
+from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.catalog import Resource
+from lab.kube.machinery.objects import spec_of
 
 NAMESPACE_INDEX = "namespace"
 UID_INDEX = "uid"
 OWNER_UID_INDEX = "owner-uid"
+NODE_NAME_INDEX = "spec.nodeName"  # pods only
 
 
 def _owner_uids(obj: dict[str, Any]) -> list[str]:
@@ -38,6 +40,8 @@ class SharedInformers:
                 informer.store.add_index(NAMESPACE_INDEX, lambda o: [meta.namespace(o)])
             informer.store.add_index(UID_INDEX, lambda o: [meta.uid(o)] if meta.uid(o) else [])
             informer.store.add_index(OWNER_UID_INDEX, _owner_uids)
+            if res == catalog.PODS:
+                informer.store.add_index(NODE_NAME_INDEX, lambda o: [n] if (n := spec_of(o).get("nodeName")) else [])
             self._informers[res] = informer
         return informer
 

@@ -15,7 +15,7 @@ import asyncio
 import ipaddress
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lab.kube.client import Client, load_kubeconfig
@@ -23,6 +23,7 @@ from lab.kube.component import (
     HealthServer,
     identity,
     parse_bool,
+    parse_duration,
     process_metrics,
     run_component,
     run_leading,
@@ -36,15 +37,19 @@ from lab.kube.controllers.endpointslice import EndpointSliceController
 from lab.kube.controllers.garbagecollector import GarbageCollector
 from lab.kube.controllers.informers import SharedInformers
 from lab.kube.controllers.namespace import NamespaceController
+from lab.kube.controllers.node_health import NodeLifecycleSettings
 from lab.kube.controllers.node_taints import NodeTaintController
 from lab.kube.controllers.nodeipam import NodeIpamController
+from lab.kube.controllers.noexecute_taints import EvictionRates
 from lab.kube.controllers.replicaset import ReplicaSetController
 from lab.kube.controllers.rootcacert import RootCACertPublisher
 from lab.kube.controllers.serviceaccounts import ServiceAccountsController
+from lab.kube.controllers.taint_eviction import TaintEvictionController
 
 log = logging.getLogger("kube-controller-manager")
 KNOWN = ("deployment", "replicaset", "endpoint", "endpointslice", "garbagecollector", "namespace", "nodeipam",
-         "nodelifecycle", "serviceaccount", "root-ca-cert-publisher", "clusterrole-aggregation")
+         "nodelifecycle", "taint-eviction-controller", "serviceaccount", "root-ca-cert-publisher",
+         "clusterrole-aggregation")
 SYNC_TIMEOUT = 60.0
 
 
@@ -68,6 +73,8 @@ class Settings:
     """The secure port (10257; 0 disables it) and its delegated authn/authz."""
     root_ca_file: str = ""
     """CA bundle published as `kube-root-ca.crt` in every namespace; empty: not published."""
+    node_lifecycle: NodeLifecycleSettings = field(default_factory=NodeLifecycleSettings)
+    """--node-monitor-period, --node-monitor-grace-period, --node-startup-grace-period, the eviction rates."""
 
 
 def parse_args(argv: list[str] | None = None) -> Settings:
@@ -83,7 +90,22 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     p.add_argument("--concurrent-syncs", type=int, default=5, help="workers per controller")
     p.add_argument("-v", "--v", type=int, default=0, dest="verbosity")
     p.add_argument("--root-ca-file", default="", help="CA bundle published to every namespace")
+    p.add_argument("--node-monitor-period", type=parse_duration, default=5.0)
+    p.add_argument("--node-monitor-grace-period", type=parse_duration, default=40.0)
+    p.add_argument("--node-startup-grace-period", type=parse_duration, default=60.0)
+    p.add_argument("--node-eviction-rate", type=float, default=0.1, help="nodes per second tainted NoExecute")
+    p.add_argument("--secondary-node-eviction-rate", type=float, default=0.01)
+    p.add_argument("--unhealthy-zone-threshold", type=float, default=0.55)
+    p.add_argument("--large-cluster-size-threshold", type=int, default=50)
     a = p.parse_args(argv)
+    if a.node_monitor_period <= 0 or a.node_monitor_grace_period <= 0 or a.node_startup_grace_period <= 0:
+        p.error("--node-monitor-period, --node-monitor-grace-period and --node-startup-grace-period must be positive")
+    if a.node_eviction_rate < 0 or a.secondary_node_eviction_rate < 0 or not 0 < a.unhealthy_zone_threshold <= 1:
+        p.error("--node-eviction-rate and --secondary-node-eviction-rate must not be negative, "
+                "--unhealthy-zone-threshold must be in (0, 1]")
+    lifecycle = NodeLifecycleSettings(a.node_monitor_period, a.node_monitor_grace_period, a.node_startup_grace_period,
+                                      EvictionRates(a.node_eviction_rate, a.secondary_node_eviction_rate,
+                                                    a.unhealthy_zone_threshold, a.large_cluster_size_threshold))
     if a.allocate_node_cidrs and not a.cluster_cidr:
         p.error("--allocate-node-cidrs requires --cluster-cidr")
     if a.cluster_cidr and a.service_cluster_ip_range and ipaddress.ip_network(a.cluster_cidr).overlaps(
@@ -92,7 +114,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     return Settings(a.kubeconfig, a.cluster_cidr, a.service_cluster_ip_range, a.allocate_node_cidrs,
                     a.node_cidr_mask_size, tuple(c.strip() for c in a.controllers.split(",") if c.strip()),
                     a.leader_elect, a.concurrent_syncs, a.verbosity, secure_serving.settings_from_args(a),
-                    root_ca_file=a.root_ca_file)
+                    root_ca_file=a.root_ca_file, node_lifecycle=lifecycle)
 
 
 def enabled(name: str, wanted: tuple[str, ...]) -> bool:
@@ -109,7 +131,8 @@ def build(client: Client, informers: SharedInformers, settings: Settings) -> lis
         "endpointslice": lambda: EndpointSliceController(client, informers),
         "garbagecollector": lambda: GarbageCollector(client, informers),
         "namespace": lambda: NamespaceController(client, informers),
-        "nodelifecycle": lambda: NodeTaintController(client, informers),
+        "nodelifecycle": lambda: NodeTaintController(client, informers, settings.node_lifecycle),
+        "taint-eviction-controller": lambda: TaintEvictionController(client, informers),
         "nodeipam": lambda: NodeIpamController(client, informers, settings.cluster_cidr, settings.node_cidr_mask_size),
         "serviceaccount": lambda: ServiceAccountsController(client, informers),
         "root-ca-cert-publisher": lambda: RootCACertPublisher(client, informers, settings.root_ca_file),

@@ -1,6 +1,7 @@
-"""TaintNodesByCondition (upstream node lifecycle controller's `doNoScheduleTaintingPass`): a
-Node's conditions and `spec.unschedulable` become NoSchedule taints, so the scheduler and
-`kubectl describe node` say why nothing lands there.
+"""The node lifecycle controller (`nodelifecycle`): health monitoring (node_health.py), the
+rate-limited NoExecute taints (noexecute_taints.py) and, below, TaintNodesByCondition (upstream's
+`doNoScheduleTaintingPass`): a Node's conditions and `spec.unschedulable` become NoSchedule
+taints, so the scheduler and `kubectl describe node` say why nothing lands there.
 
 Ready False -> `node.kubernetes.io/not-ready`, Ready Unknown -> `.../unreachable`, Memory-,
 Disk-, PIDPressure True -> `.../memory-pressure` etc., NetworkUnavailable True ->
@@ -10,25 +11,27 @@ NoSchedule are the controller's: every other taint is left as it is.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 
 from lab.kube.client import Client, WorkQueue, run_controller
+from lab.kube.client.events import EventRecorder
 from lab.kube.controllers.informers import SharedInformers
+from lab.kube.controllers.node_health import NodeHealthMonitor, NodeLifecycleSettings
+from lab.kube.controllers.noexecute_taints import NoExecuteTainter
 from lab.kube.machinery import catalog, errors, meta
 from lab.kube.machinery.objects import Obj, spec_of, status_of
+from lab.kube.machinery.taints import NO_SCHEDULE, NOT_READY, PREFIX, UNREACHABLE, UNSCHEDULABLE
 
 log = logging.getLogger(__name__)
-PREFIX = "node.kubernetes.io/"
 # (condition type, status) -> taint key, as upstream's nodeConditionToTaintKeyStatusMap
-CONDITION_TAINTS = {("Ready", "False"): PREFIX + "not-ready", ("Ready", "Unknown"): PREFIX + "unreachable",
+CONDITION_TAINTS = {("Ready", "False"): NOT_READY, ("Ready", "Unknown"): UNREACHABLE,
                     ("MemoryPressure", "True"): PREFIX + "memory-pressure",
                     ("DiskPressure", "True"): PREFIX + "disk-pressure",
                     ("NetworkUnavailable", "True"): PREFIX + "network-unavailable",
                     ("PIDPressure", "True"): PREFIX + "pid-pressure"}
-UNSCHEDULABLE = PREFIX + "unschedulable"
 MANAGED = frozenset([*CONDITION_TAINTS.values(), UNSCHEDULABLE])
-NO_SCHEDULE = "NoSchedule"
 
 
 def wanted_keys(node: Obj) -> set[str]:
@@ -53,10 +56,15 @@ def taints_for(node: Obj, now: str) -> list[Obj] | None:
 class NodeTaintController:
     name = "nodelifecycle"  # upstream's node lifecycle controller; its NoSchedule tainting pass
 
-    def __init__(self, client: Client, informers: SharedInformers) -> None:
+    def __init__(self, client: Client, informers: SharedInformers,
+                 settings: NodeLifecycleSettings | None = None) -> None:
+        settings = settings or NodeLifecycleSettings()
         self.client = client
         self.nodes = informers.get(catalog.NODES)
         self.queue = WorkQueue(self.name)
+        self.tainter = NoExecuteTainter(client, settings.rates)
+        self.health = NodeHealthMonitor(client, self.nodes, informers.get(catalog.LEASES), informers.get(catalog.PODS),
+                                        EventRecorder(client, "node-controller"), settings, self.tainter)
 
         def on_node(node: Obj) -> None:
             if taints_for(node, "") is not None:
@@ -65,7 +73,10 @@ class NodeTaintController:
         self.nodes.add_handler(on_node, lambda old, new: on_node(new))
 
     async def run(self, workers: int = 5) -> None:
-        await run_controller(self.queue, self.sync, workers)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.health.run(), name="node-health")
+            group.create_task(self.tainter.run(self.nodes.store.get), name="node-noexecute-taints")
+            group.create_task(run_controller(self.queue, self.sync, workers), name="node-taints")
 
     async def sync(self, name: str) -> None:
         cached = self.nodes.store.get(name)

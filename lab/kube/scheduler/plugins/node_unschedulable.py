@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.kube.machinery.objects import spec_of
+from lab.kube.machinery.taints import tolerated
 from lab.kube.scheduler.framework import (
     SUCCESS,
     CycleState,
@@ -13,7 +14,7 @@ from lab.kube.scheduler.framework import (
     Status,
     unschedulable,
 )
-from lab.kube.scheduler.plugins.taint_toleration import pod_tolerations, tolerated
+from lab.kube.scheduler.plugins.taint_toleration import pod_tolerations
 
 NAME = "NodeUnschedulable"
 ERR_REASON_UNSCHEDULABLE = "node(s) were unschedulable"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.kube.machinery.objects import Obj, spec_of
+from lab.kube.machinery.taints import tolerated
 from lab.kube.scheduler.framework import (
     MAX_NODE_SCORE,
     SUCCESS,
@@ -17,25 +18,6 @@ from lab.kube.scheduler.framework import (
 )
 
 NAME = "TaintToleration"
-
-def tolerates(toleration: Obj, taint: Obj) -> bool:
-    """Upstream `Toleration.ToleratesTaint`: effect, key and (for Equal) value must match."""
-    effect = toleration.get("effect") or ""
-    if effect and effect != taint.get("effect"):
-        return False
-    key = toleration.get("key") or ""
-    if key and key != taint.get("key"):
-        return False
-    op = toleration.get("operator") or "Equal"
-    if op == "Exists":
-        return True
-    if op == "Equal":
-        return (toleration.get("value") or "") == (taint.get("value") or "")
-    return False
-
-
-def tolerated(tolerations: list[Obj], taint: Obj) -> bool:
-    return any(tolerates(t, taint) for t in tolerations)
 
 
 def node_taints(node_info: NodeInfo) -> list[Obj]:

@@ -1,7 +1,8 @@
 """TaintToleration: NoSchedule/NoExecute taints need tolerations; PreferNoSchedule lowers the score."""
 
+from lab.kube.machinery.taints import tolerates
 from lab.kube.scheduler.framework import CycleState
-from lab.kube.scheduler.plugins.taint_toleration import TaintToleration, tolerates
+from lab.kube.scheduler.plugins.taint_toleration import TaintToleration
 from tests.unit.kube.scheduler.builders import node, node_info, pod
 
 MASTER = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
