@@ -22,12 +22,6 @@ from lab.kube.machinery.errors import Cause
 from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 DEFAULT_GRACE = 30
-NOT_READY_TOLERATIONS = [
-    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
-     "tolerationSeconds": 300},
-    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
-     "tolerationSeconds": 300},
-]
 RESTART_POLICIES = ["Always", "OnFailure", "Never"]
 # fields a pod update may change (upstream ValidatePodUpdate)
 MUTABLE_SPEC = ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds")
@@ -176,11 +170,6 @@ class PodStrategy(Strategy):
         spec = obj.setdefault("spec", {})
         if isinstance(spec, dict):
             default_pod_spec(spec)
-            tolerations = spec.setdefault("tolerations", [])
-            for t in NOT_READY_TOLERATIONS:
-                if isinstance(tolerations, list) and not any(
-                        isinstance(x, dict) and x.get("key") == t["key"] for x in tolerations):
-                    tolerations.append(dict(t))
             spec.setdefault("enableServiceLinks", True)
             spec.setdefault("priority", 0)
             spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
