@@ -427,54 +427,93 @@ async def test_the_control_plane_works_under_its_own_names(cluster: Cluster, tmp
     assert codes == (0, 0)
 
 
-async def test_a_silent_node_goes_unknown_tainted_and_comes_back(cluster: Cluster, tmp_path: Path) -> None:
-    """The node lifecycle controller under the KCM's own name, with short upstream flags."""
+async def test_a_silent_node_goes_unknown_tainted_its_pods_evicted_and_comes_back(
+        cluster: Cluster, tmp_path: Path) -> None:
+    """The node lifecycle and taint-eviction controllers under the KCM's own name, with short
+    upstream flags; a second node keeps beating, as a lone silent node would be a disruption
+    of the whole zone, where upstream taints nothing NoExecute."""
     kcm = Component("lab.kube.controllers.main", [
-        "--kubeconfig", str(cluster.kubeconfig("system:kube-controller-manager")), "--controllers=nodelifecycle",
+        "--kubeconfig", str(cluster.kubeconfig("system:kube-controller-manager")),
+        "--controllers=nodelifecycle,taint-eviction-controller",
         "--node-monitor-period=1s", "--node-monitor-grace-period=3s", "--leader-elect=false"], tmp_path)
-    name = f"quiet-{uuid.uuid4().hex[:6]}"
+    quiet, alive = f"quiet-{uuid.uuid4().hex[:6]}", f"alive-{uuid.uuid4().hex[:6]}"
 
     def conditions(ready: str, heartbeat: str) -> list[dict[str, Any]]:
         return [{"type": t, "status": s, "reason": "KubeletReady", "message": "ok", "lastHeartbeatTime": heartbeat,
                  "lastTransitionTime": heartbeat}
                 for t, s in (("Ready", ready), ("MemoryPressure", "False"), ("DiskPressure", "False"),
                              ("PIDPressure", "False"))]
+
+    async def beat(client: Client, name: str) -> None:
+        node = await client.get(catalog.NODES, name)
+        await client.update(catalog.NODES, {**node, "status": {"conditions": conditions("True", meta.now())}},
+                            subresource="status")
+
+    beating_nodes = {alive}
+
+    async def keep_beating(client: Client) -> None:
+        for _ in range(240):  # bounded: two minutes at most
+            for name in sorted(beating_nodes):
+                await beat(client, name)
+            await asyncio.sleep(0.5)
+
+    def pod(name: str, seconds: int | None) -> dict[str, Any]:
+        spec: dict[str, Any] = {"nodeName": quiet, "containers": [{"name": "c", "image": "x"}]}
+        if seconds is not None:
+            spec["tolerations"] = [{"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+                                    "effect": "NoExecute", "tolerationSeconds": seconds}]
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
+
     try:
         async with Client(load_kubeconfig(cluster.server.kubeconfig)) as client:
-            node = await client.create(catalog.NODES, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
-            await client.update(catalog.NODES, {**node, "status": {"conditions": conditions("True", meta.now())}},
-                                subresource="status")
-            pod = await client.create(catalog.PODS, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-                                                     "spec": {"nodeName": name, "containers": [
-                                                         {"name": "c", "image": "x"}]}}, "default")
-            await client.patch(catalog.PODS, name, {"status": {"phase": "Running", "conditions": [
-                {"type": "Ready", "status": "True"}]}}, "default", subresource="status")
+            for name in (quiet, alive):
+                await client.create(catalog.NODES, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}})
+                await beat(client, name)
+            brief = await client.create(catalog.PODS, pod(f"{quiet}-brief", 1), "default")
+            patient = await client.create(catalog.PODS, pod(f"{quiet}-patient", None), "default")
+            assert [t["tolerationSeconds"] for t in patient["spec"]["tolerations"]] == [300, 300]  # admission's
+            for p in (brief, patient):
+                await client.patch(catalog.PODS, meta.name(p), {"status": {"phase": "Running", "conditions": [
+                    {"type": "Ready", "status": "True"}]}}, "default", subresource="status")
+            beating = asyncio.create_task(keep_beating(client))
 
             async def state() -> tuple[str, list[str], str]:
-                n = await client.get(catalog.NODES, name)
+                n = await client.get(catalog.NODES, quiet)
                 ready = {c["type"]: c for c in n["status"]["conditions"]}["Ready"]
                 taints = sorted(f"{t['key']}:{t['effect']}" for t in (n.get("spec") or {}).get("taints") or [])
-                p = await client.get(catalog.PODS, name, "default")
+                p = await client.get(catalog.PODS, meta.name(patient), "default")
                 return ready["status"], taints, {c["type"]: c["status"] for c in p["status"]["conditions"]}["Ready"]
 
             async def unknown() -> tuple[str, list[str], str] | None:
                 s = await state()
-                return s if s[0] == "Unknown" and s[1] and s[2] == "False" else None
+                return s if s[0] == "Unknown" and len(s[1]) == 2 and s[2] == "False" else None
             assert await eventually(unknown, 20, "the node Unknown, tainted, its pod unready") == (
-                "Unknown", ["node.kubernetes.io/unreachable:NoSchedule"], "False")
-            got = await client.get(catalog.NODES, name)
+                "Unknown", ["node.kubernetes.io/unreachable:NoExecute", "node.kubernetes.io/unreachable:NoSchedule"],
+                "False")
+            got = await client.get(catalog.NODES, quiet)
             ready = {c["type"]: c for c in got["status"]["conditions"]}["Ready"]
             assert (ready["reason"], ready["message"]) == ("NodeStatusUnknown", "Kubelet stopped posting node status.")
 
-            await client.update(catalog.NODES, {**got, "status": {"conditions": conditions("True", meta.now())}},
-                                subresource="status")  # the kubelet is back
+            async def evicted() -> dict[str, Any] | None:
+                p = await client.get(catalog.PODS, meta.name(brief), "default")
+                return p if p["metadata"].get("deletionTimestamp") else None
+            gone = await eventually(evicted, 20, "the pod tolerating 1 s deleted")
+            target = {c["type"]: c for c in gone["status"]["conditions"]}["DisruptionTarget"]
+            assert target["reason"] == "DeletionByTaintManager"
+            assert not (await client.get(catalog.PODS, meta.name(patient), "default"))["metadata"].get(
+                "deletionTimestamp")  # 300 s to go
+
+            beating_nodes.add(quiet)  # the kubelet is back
 
             async def back() -> bool:
                 s = await state()
                 return s[0] == "True" and s[1] == []
             await eventually(back, 20, "the node Ready again without taints")
-            await client.delete(catalog.PODS, meta.name(pod), "default", grace_period_seconds=0)
-            await client.delete(catalog.NODES, name)
+            beating.cancel()
+            for p in (brief, patient):
+                await client.delete(catalog.PODS, meta.name(p), "default", grace_period_seconds=0)
+            for name in (quiet, alive):
+                await client.delete(catalog.NODES, name)
     finally:
         code = kcm.stop()
     logs = kcm.log.read_text()
