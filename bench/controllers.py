@@ -79,11 +79,13 @@ async def control_plane(workdir: Path, kcm_args: list[str]) -> AsyncIterator[Cli
     port = free_port()
     procs = [start(workdir, "apiserver", "lab.kube.apiserver.main", [
         "--storage-backend=memory", "--bind-address=127.0.0.1", f"--secure-port={port}", f"--cert-dir={workdir}",
-        "--insecure-anonymous-admin", "--service-cluster-ip-range=10.96.0.0/12"])]
+        "--insecure-anonymous-admin=true", "--service-cluster-ip-range=10.96.0.0/12"])]
     try:
         for _ in range(600):  # its self-signed certificate, written at start: at most 60 s
             if (workdir / "apiserver.crt").exists():
                 break
+            if procs[0].poll() is not None:
+                raise SystemExit(f"bench: the API server exited: {(workdir / 'apiserver.log').read_text()[-2000:]}")
             await asyncio.sleep(0.1)
         kubeconfig = write_kubeconfig(workdir, port)
         async with Client(load_kubeconfig(str(kubeconfig))) as client:

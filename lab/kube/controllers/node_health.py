@@ -83,6 +83,16 @@ class NodeHealthMonitor:
         self.clock = clock
         self.tainter = tainter  # the NoExecute taints follow each node's Ready status
         self.probes: dict[str, Probe] = {}
+        # A renewal is seen when it arrives, not at the next pass: the node then goes Unknown
+        # within one monitor period after its grace, never two.
+        def on_node(node: Obj) -> None:
+            self._probe(node)
+
+        def on_lease(lease: Obj) -> None:
+            if meta.namespace(lease) == LEASE_NAMESPACE and (node := nodes.store.get(meta.name(lease))) is not None:
+                self._probe(node)
+        nodes.add_handler(on_node, lambda _old, new: on_node(new))
+        leases.add_handler(on_lease, lambda _old, new: on_lease(new))
 
     async def run(self) -> None:
         while True:

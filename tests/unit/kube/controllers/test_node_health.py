@@ -57,6 +57,7 @@ async def test_a_silent_node_goes_unknown_and_its_pods_unready_a_live_one_stays(
             await api.seed(catalog.LEASES, {"metadata": {"name": "alive", "namespace": "kube-node-lease"},
                                             "spec": lease})
             await eventually(lambda: informers.get(catalog.LEASES).store.get("kube-node-lease/alive"), 5, "lease seen")
+            assert monitor.probes["alive"].seen_at == 30.0  # seen as it arrived, not at the next pass
             await monitor.monitor()  # alive renewed its lease at 30 s
             now[0] = 41.0
             await monitor.monitor()
