@@ -519,3 +519,61 @@ async def test_a_silent_node_goes_unknown_tainted_its_pods_evicted_and_comes_bac
     logs = kcm.log.read_text()
     assert "forbidden" not in logs.lower(), logs[-3000:]
     assert code == 0
+
+
+async def test_kubectl_create_job_runs_to_complete_and_a_failing_one_hits_its_backoff_limit(
+        cluster: Cluster, ns: str, version: str, tmp_path: Path) -> None:
+    """The job controller under the KCM's own name; the test plays the kubelet, finishing pods."""
+    kcm = Component("lab.kube.controllers.main", [
+        "--kubeconfig", str(cluster.kubeconfig("system:kube-controller-manager")), "--controllers=job",
+        "--leader-elect=false"], tmp_path)
+    try:
+        # kubectl 1.33 sends the Job as protobuf
+        assert cluster.run(version, "-n", ns, "create", "job", "pi", "--image=registry.local/web:1", "--",
+                           "/bin/true").returncode == 0
+        failing = cluster.run(version, "-n", ns, "create", "job", "doomed", "--image=registry.local/web:1",
+                              "--dry-run=client", "-o", "json").stdout
+        body = json.loads(failing)
+        body["spec"]["backoffLimit"] = 1
+        assert cluster.run(version, "-n", ns, "create", "-f", "-", input=json.dumps(body)).returncode == 0
+        async with Client(load_kubeconfig(cluster.server.kubeconfig)) as client:
+            async def pods_of(job: str, count: int) -> list[dict[str, Any]] | None:
+                pods = [p for p in (await client.list(catalog.PODS, ns))["items"]
+                        if p["metadata"]["labels"].get("job-name") == job]
+                return pods if len(pods) == count else None
+
+            async def finish(pod: dict[str, Any], phase: str) -> None:
+                await client.patch(catalog.PODS, meta.name(pod), {"status": {"phase": phase}}, ns,
+                                   subresource="status")
+
+            [pi] = await eventually(lambda: pods_of("pi", 1), WAIT, "the job's pod")
+            assert pi["metadata"]["finalizers"] == ["batch.kubernetes.io/job-tracking"]
+            await finish(pi, "Succeeded")
+            waited = cluster.run(version, "-n", ns, "wait", "--for=condition=complete", "job/pi", "--timeout=30s")
+            assert waited.returncode == 0, waited.stderr
+            table = cluster.admin("-n", ns, "get", "jobs", "pi")
+            header, row = table.splitlines()[:2]
+            assert header.split() == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"], table
+            assert row.split()[:3] == ["pi", "Complete", "1/1"], table
+            assert cluster.run(version, "-n", ns, "describe", "job", "pi").returncode == 0
+
+            [first] = await eventually(lambda: pods_of("doomed", 1), WAIT, "the failing job's pod")
+            await finish(first, "Failed")
+            # the replacement waits out the 10 s back-off
+            pods = await eventually(lambda: pods_of("doomed", 2), 30, "the replacement pod")
+            await finish(next(p for p in pods if meta.uid(p) != meta.uid(first)), "Failed")
+
+            async def failed() -> dict[str, Any] | None:
+                job = await client.get(catalog.JOBS, "doomed", ns)
+                conds = {c["type"]: c for c in job["status"].get("conditions") or []}
+                return job if conds.get("Failed", {}).get("status") == "True" else None
+            job = await eventually(failed, WAIT, "the job Failed")
+            cond = {c["type"]: c for c in job["status"]["conditions"]}["Failed"]
+            assert cond["reason"] == "BackoffLimitExceeded" and job["status"]["failed"] == 2
+            row = cluster.admin("-n", ns, "get", "jobs", "doomed", "--no-headers").split()
+            assert row[:3] == ["doomed", "Failed", "0/1"], row
+    finally:
+        code = kcm.stop()
+    logs = kcm.log.read_text()
+    assert "forbidden" not in logs.lower(), logs[-3000:]
+    assert code == 0

@@ -36,6 +36,7 @@ from lab.kube.controllers.endpoints import EndpointsController
 from lab.kube.controllers.endpointslice import EndpointSliceController
 from lab.kube.controllers.garbagecollector import GarbageCollector
 from lab.kube.controllers.informers import SharedInformers
+from lab.kube.controllers.job import JobController
 from lab.kube.controllers.namespace import NamespaceController
 from lab.kube.controllers.node_health import NodeLifecycleSettings
 from lab.kube.controllers.node_taints import NodeTaintController
@@ -45,11 +46,12 @@ from lab.kube.controllers.replicaset import ReplicaSetController
 from lab.kube.controllers.rootcacert import RootCACertPublisher
 from lab.kube.controllers.serviceaccounts import ServiceAccountsController
 from lab.kube.controllers.taint_eviction import TaintEvictionController
+from lab.kube.controllers.ttl_after_finished import TTLAfterFinishedController
 
 log = logging.getLogger("kube-controller-manager")
-KNOWN = ("deployment", "replicaset", "endpoint", "endpointslice", "garbagecollector", "namespace", "nodeipam",
-         "nodelifecycle", "taint-eviction-controller", "serviceaccount", "root-ca-cert-publisher",
-         "clusterrole-aggregation")
+KNOWN = ("deployment", "replicaset", "job", "ttl-after-finished-controller", "endpoint", "endpointslice",
+         "garbagecollector", "namespace", "nodeipam", "nodelifecycle", "taint-eviction-controller", "serviceaccount",
+         "root-ca-cert-publisher", "clusterrole-aggregation")
 SYNC_TIMEOUT = 60.0
 
 
@@ -127,6 +129,8 @@ def build(client: Client, informers: SharedInformers, settings: Settings) -> lis
     factories: dict[str, Callable[[], Any]] = {
         "deployment": lambda: DeploymentController(client, informers),
         "replicaset": lambda: ReplicaSetController(client, informers),
+        "job": lambda: JobController(client, informers),
+        "ttl-after-finished-controller": lambda: TTLAfterFinishedController(client, informers),
         "endpoint": lambda: EndpointsController(client, informers),
         "endpointslice": lambda: EndpointSliceController(client, informers),
         "garbagecollector": lambda: GarbageCollector(client, informers),

@@ -78,6 +78,7 @@ RESOURCES: tuple[Resource, ...] = (
              short_names=("deploy",), categories=("all",), subresources=("status", "scale")),
     Resource("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, "replicasets",
              short_names=("rs",), categories=("all",), subresources=("status", "scale")),
+    Resource("batch", "v1", "jobs", "job", "Job", True, "jobs", categories=("all",), subresources=("status",)),
     Resource("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True,
              "endpointslices"),
     Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True, "leases"),
@@ -145,6 +146,7 @@ CONFIGMAPS = _named("configmaps")
 SECRETS = _named("secrets")
 DEPLOYMENTS = _named("deployments", "apps")
 REPLICASETS = _named("replicasets", "apps")
+JOBS = _named("jobs", "batch")
 ENDPOINTSLICES = _named("endpointslices", "discovery.k8s.io")
 LEASES = _named("leases", "coordination.k8s.io")
 SERVICEACCOUNTS = _named("serviceaccounts")

@@ -266,6 +266,11 @@ def controller_roles() -> list[Obj]:
             r(["create", "delete", "get", "list", "update"], [DISCOVERY], ["endpointslices"]),
         ]),
         c("generic-garbage-collector", [r(["delete", "get", "list", "patch", "update", "watch"], ["*"], ["*"])]),
+        c("job-controller", [
+            r(["get", "list", "patch", "update", "watch"], ["batch"], ["jobs"]),
+            r(["update"], ["batch"], ["jobs/finalizers", "jobs/status"]),
+            r(["create", "delete", "list", "patch", "watch"], [LEGACY], ["pods"]),
+        ]),
         c("namespace-controller", [
             r(["delete", "get", "list", "watch"], [LEGACY], ["namespaces"]),
             r(["update"], [LEGACY], ["namespaces/finalize", "namespaces/status"]),
@@ -284,6 +289,7 @@ def controller_roles() -> list[Obj]:
         ]),
         c("root-ca-cert-publisher", [r(["create", "update"], [LEGACY], ["configmaps"])]),
         c("service-account-controller", [r(["create"], [LEGACY], ["serviceaccounts"])]),
+        c("ttl-after-finished-controller", [r(["delete", "get", "list", "watch"], ["batch"], ["jobs"])]),
     ]
 
 
@@ -298,8 +304,9 @@ NODE_ROUTES = "kubelab:node-routes"
 PUBLIC_ISSUER_DISCOVERY = "kubelab:service-account-issuer-discovery"
 """What our controllers do beyond upstream's controller roles (status and revision patches)."""
 CONTROLLERS = ("clusterrole-aggregation-controller", "deployment-controller", "endpoint-controller",
-               "endpointslice-controller", "generic-garbage-collector", "namespace-controller", "node-controller",
-               "replicaset-controller", "root-ca-cert-publisher", "service-account-controller")
+               "endpointslice-controller", "generic-garbage-collector", "job-controller", "namespace-controller",
+               "node-controller", "replicaset-controller", "root-ca-cert-publisher", "service-account-controller",
+               "ttl-after-finished-controller")
 
 
 def cluster_role_bindings() -> list[Obj]:

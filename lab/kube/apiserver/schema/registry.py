@@ -12,6 +12,7 @@ from lab.kube.machinery import catalog
 from . import (  # noqa: F401  (they add to core_v1.core)
     apps_v1,
     autoscaling_v1,
+    batch_v1,
     coordination_v1,
     core_v1,
     core_v1_pod,
@@ -28,6 +29,7 @@ _PACKAGES = {
     "": "io.k8s.api.core.v1",
     "apps": "io.k8s.api.apps.v1",
     "autoscaling": "io.k8s.api.autoscaling.v1",
+    "batch": "io.k8s.api.batch.v1",
     "discovery.k8s.io": "io.k8s.api.discovery.v1",
     "coordination.k8s.io": "io.k8s.api.coordination.v1",
 }
@@ -52,7 +54,7 @@ def _list_definition(res: catalog.Resource) -> Definition:
 def definitions() -> dict[str, Definition]:
     """Every definition, keyed by upstream name (`io.k8s.api.core.v1.Pod`)."""
     out: dict[str, Definition] = {}
-    for group in (core_v1.core, apps_v1.apps, autoscaling_v1.autoscaling, discovery_v1.discovery,
+    for group in (core_v1.core, apps_v1.apps, autoscaling_v1.autoscaling, batch_v1.batch, discovery_v1.discovery,
                   coordination_v1.coordination, rbac_v1.rbac, reviews.authn, reviews.authn_beta,
                   reviews.authz):
         out.update(group.defs)

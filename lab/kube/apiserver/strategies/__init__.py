@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.kube.apiserver.strategies import apps, core, namespaces, nodes, pods, rbac, services
+from lab.kube.apiserver.strategies import apps, batch, core, namespaces, nodes, pods, rbac, services
 from lab.kube.apiserver.strategies import serviceaccounts as service_accounts
 from lab.kube.apiserver.strategies.base import Strategy
 from lab.kube.machinery.catalog import Resource
@@ -10,7 +10,7 @@ from lab.kube.machinery.catalog import Resource
 _BY_RESOURCE: dict[Resource, Strategy] = {
     s.resource: s
     for s in (pods.STRATEGY, namespaces.STRATEGY, nodes.STRATEGY, services.STRATEGY,
-              apps.DEPLOYMENTS, apps.REPLICASETS, core.CONFIGMAPS, core.SECRETS, core.EVENTS,
+              apps.DEPLOYMENTS, apps.REPLICASETS, batch.JOBS, core.CONFIGMAPS, core.SECRETS, core.EVENTS,
               core.ENDPOINTS, core.ENDPOINTSLICES, core.LEASES,
               rbac.ROLES, rbac.CLUSTERROLES, rbac.ROLEBINDINGS, rbac.CLUSTERROLEBINDINGS)
 }
