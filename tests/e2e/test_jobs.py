@@ -37,3 +37,26 @@ def test_create_job_completes_and_a_failing_one_fails(lab: Lab, minor: int) -> N
     failed = {c["type"]: c for c in job["status"]["conditions"]}["Failed"]
     assert failed["reason"] == "BackoffLimitExceeded" and job["status"]["failed"] == 1, job["status"]
     lab.kubectl("delete", "namespace", ns, "--timeout=150s", minor=minor, timeout=180)
+
+
+def test_a_cronjob_runs_on_schedule_and_create_job_from_it_runs_at_once(lab: Lab) -> None:
+    ns = "cron"
+    lab.kubectl("delete", "namespace", ns, "--ignore-not-found", "--timeout=150s", timeout=180)
+    lab.kubectl("create", "namespace", ns)
+    lab.kubectl("-n", ns, "create", "cronjob", "tick", f"--image={web_image(lab)}", "--schedule=* * * * *", "--",
+                "sh", "-c", "echo tick", minor=27)
+    lab.kubectl("-n", ns, "create", "job", "manual", "--from=cronjob/tick", minor=33)
+    lab.kubectl("-n", ns, "wait", "--for=condition=complete", "job/manual", "--timeout=120s", timeout=150)
+
+    def scheduled_done() -> list[dict[str, object]] | None:
+        jobs = [j for j in lab.get_json("-n", ns, "jobs")["items"] if j["metadata"]["name"].startswith("tick-")]
+        done = [j for j in jobs if any(c["type"] == "Complete" and c["status"] == "True"
+                                       for c in j["status"].get("conditions") or [])]
+        return done or None
+    [job, *_] = lab.wait("a scheduled job complete", scheduled_done, timeout=150, interval=3)
+    assert job["metadata"]["ownerReferences"][0]["name"] == "tick"
+    row = lab.kubectl("-n", ns, "get", "cronjob", "tick", "--no-headers").stdout.split()
+    assert row[:4] == ["tick", "*", "*", "*"] and row[6:8] == ["<none>", "False"], row  # schedule, TZ, suspend
+    status = lab.get_json("-n", ns, "cronjob", "tick")["status"]
+    assert status.get("lastScheduleTime") and status.get("lastSuccessfulTime"), status
+    lab.kubectl("delete", "namespace", ns, "--timeout=150s", timeout=180)

@@ -31,6 +31,7 @@ from lab.kube.component import (
     setup_logging,
 )
 from lab.kube.controllers.clusterroleaggregation import ClusterRoleAggregationController
+from lab.kube.controllers.cronjob import CronJobController
 from lab.kube.controllers.deployment import DeploymentController
 from lab.kube.controllers.endpoints import EndpointsController
 from lab.kube.controllers.endpointslice import EndpointSliceController
@@ -49,7 +50,7 @@ from lab.kube.controllers.taint_eviction import TaintEvictionController
 from lab.kube.controllers.ttl_after_finished import TTLAfterFinishedController
 
 log = logging.getLogger("kube-controller-manager")
-KNOWN = ("deployment", "replicaset", "job", "ttl-after-finished-controller", "endpoint", "endpointslice",
+KNOWN = ("deployment", "replicaset", "job", "cronjob", "ttl-after-finished-controller", "endpoint", "endpointslice",
          "garbagecollector", "namespace", "nodeipam", "nodelifecycle", "taint-eviction-controller", "serviceaccount",
          "root-ca-cert-publisher", "clusterrole-aggregation")
 SYNC_TIMEOUT = 60.0
@@ -130,6 +131,7 @@ def build(client: Client, informers: SharedInformers, settings: Settings) -> lis
         "deployment": lambda: DeploymentController(client, informers),
         "replicaset": lambda: ReplicaSetController(client, informers),
         "job": lambda: JobController(client, informers),
+        "cronjob": lambda: CronJobController(client, informers),
         "ttl-after-finished-controller": lambda: TTLAfterFinishedController(client, informers),
         "endpoint": lambda: EndpointsController(client, informers),
         "endpointslice": lambda: EndpointSliceController(client, informers),

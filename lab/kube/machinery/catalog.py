@@ -79,6 +79,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, "replicasets",
              short_names=("rs",), categories=("all",), subresources=("status", "scale")),
     Resource("batch", "v1", "jobs", "job", "Job", True, "jobs", categories=("all",), subresources=("status",)),
+    Resource("batch", "v1", "cronjobs", "cronjob", "CronJob", True, "cronjobs", short_names=("cj",),
+             categories=("all",), subresources=("status",)),
     Resource("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True,
              "endpointslices"),
     Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True, "leases"),
@@ -147,6 +149,7 @@ SECRETS = _named("secrets")
 DEPLOYMENTS = _named("deployments", "apps")
 REPLICASETS = _named("replicasets", "apps")
 JOBS = _named("jobs", "batch")
+CRONJOBS = _named("cronjobs", "batch")
 ENDPOINTSLICES = _named("endpointslices", "discovery.k8s.io")
 LEASES = _named("leases", "coordination.k8s.io")
 SERVICEACCOUNTS = _named("serviceaccounts")

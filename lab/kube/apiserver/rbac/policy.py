@@ -249,6 +249,12 @@ def controller_roles() -> list[Obj]:
         c("clusterrole-aggregation-controller", [
             r(["escalate", "get", "list", "patch", "update", "watch"], [RBAC_GROUP], ["clusterroles"])],
           events=False),
+        c("cronjob-controller", [
+            r(["get", "list", "update", "watch"], ["batch"], ["cronjobs"]),
+            r(["create", "delete", "get", "list", "patch", "update", "watch"], ["batch"], ["jobs"]),
+            r(["update"], ["batch"], ["cronjobs/finalizers", "cronjobs/status"]),
+            r(["delete", "list"], [LEGACY], ["pods"]),
+        ]),
         c("deployment-controller", [
             r(["get", "list", "update", "watch"], [APPS], ["deployments"]),
             r(["update"], [APPS], ["deployments/finalizers", "deployments/status"]),
@@ -303,10 +309,10 @@ NODE_ROUTES = "kubelab:node-routes"
 # /.well-known/openid-configuration and /openid/v1/jwks to verify ServiceAccount tokens.
 PUBLIC_ISSUER_DISCOVERY = "kubelab:service-account-issuer-discovery"
 """What our controllers do beyond upstream's controller roles (status and revision patches)."""
-CONTROLLERS = ("clusterrole-aggregation-controller", "deployment-controller", "endpoint-controller",
-               "endpointslice-controller", "generic-garbage-collector", "job-controller", "namespace-controller",
-               "node-controller", "replicaset-controller", "root-ca-cert-publisher", "service-account-controller",
-               "ttl-after-finished-controller")
+CONTROLLERS = ("clusterrole-aggregation-controller", "cronjob-controller", "deployment-controller",
+               "endpoint-controller", "endpointslice-controller", "generic-garbage-collector", "job-controller",
+               "namespace-controller", "node-controller", "replicaset-controller", "root-ca-cert-publisher",
+               "service-account-controller", "ttl-after-finished-controller")
 
 
 def cluster_role_bindings() -> list[Obj]:

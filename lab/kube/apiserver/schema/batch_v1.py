@@ -1,7 +1,8 @@
-"""batch/v1 definitions: Job (with the pod failure and success policies it carries)."""
+"""batch/v1 definitions: Job (with the pod failure and success policies it carries) and CronJob."""
 
 from __future__ import annotations
 
+from .core_v1 import OBJECT_REFERENCE
 from .core_v1_pod import POD_TEMPLATE_SPEC
 from .meta_v1 import LABEL_SELECTOR, OBJECT_META, TIME
 from .types import I32, I64, Arr, B, Desc, Group, S
@@ -47,3 +48,21 @@ batch.define("Job", {
             "failed": Arr(S, list_type="set"), "succeeded": Arr(S, list_type="set")}),
     }, desc="JobStatus represents the current state of a Job."),
 }, desc="Job represents the configuration of a single job.", gvk=("batch", "v1", "Job"))
+
+batch.define("CronJob", {
+    "apiVersion": S, "kind": S, "metadata": OBJECT_META,
+    "spec": batch.define("CronJobSpec", {
+        "concurrencyPolicy": Desc(S, "Specifies how to treat concurrent executions of a Job: Allow, Forbid or "
+                                     "Replace."),
+        "failedJobsHistoryLimit": I32,
+        "jobTemplate": batch.define("JobTemplateSpec", {"metadata": OBJECT_META, "spec": JOB_SPEC},
+                                    desc="JobTemplateSpec describes the data a Job should have when created "
+                                         "from a template"),
+        "schedule": Desc(S, "The schedule in Cron format."), "startingDeadlineSeconds": I64,
+        "successfulJobsHistoryLimit": I32, "suspend": B, "timeZone": S,
+    }, required=("schedule", "jobTemplate"), desc="CronJobSpec describes how the job execution will look like "
+                                                   "and when it will actually run."),
+    "status": batch.define("CronJobStatus", {
+        "active": Arr(OBJECT_REFERENCE, list_type="atomic"), "lastScheduleTime": TIME, "lastSuccessfulTime": TIME,
+    }),
+}, desc="CronJob represents the configuration of a single cron job.", gvk=("batch", "v1", "CronJob"))

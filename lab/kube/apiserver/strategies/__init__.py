@@ -10,8 +10,8 @@ from lab.kube.machinery.catalog import Resource
 _BY_RESOURCE: dict[Resource, Strategy] = {
     s.resource: s
     for s in (pods.STRATEGY, namespaces.STRATEGY, nodes.STRATEGY, services.STRATEGY,
-              apps.DEPLOYMENTS, apps.REPLICASETS, batch.JOBS, core.CONFIGMAPS, core.SECRETS, core.EVENTS,
-              core.ENDPOINTS, core.ENDPOINTSLICES, core.LEASES,
+              apps.DEPLOYMENTS, apps.REPLICASETS, batch.JOBS, batch.CRONJOBS, core.CONFIGMAPS, core.SECRETS,
+              core.EVENTS, core.ENDPOINTS, core.ENDPOINTSLICES, core.LEASES,
               rbac.ROLES, rbac.CLUSTERROLES, rbac.ROLEBINDINGS, rbac.CLUSTERROLEBINDINGS)
 }
 _BY_RESOURCE[service_accounts.STRATEGY.resource] = service_accounts.STRATEGY

@@ -1,6 +1,7 @@
-"""Jobs (upstream `pkg/registry/batch/job` and `pkg/apis/batch/validation`): defaults, the
-generated `batch.kubernetes.io/controller-uid` selector and template labels, validation of
-counts, modes and policies, immutability on update, and the `kubectl get jobs` table."""
+"""Jobs and CronJobs (upstream `pkg/registry/batch` and `pkg/apis/batch/validation`):
+defaults, the generated `batch.kubernetes.io/controller-uid` selector and template labels,
+validation of counts, modes, policies and schedules, immutability on update, and the
+`kubectl get jobs` / `kubectl get cronjobs` tables."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from lab.kube.apiserver.printers import age, human_duration, joined, label_selec
 from lab.kube.apiserver.strategies import validation as v
 from lab.kube.apiserver.strategies.base import AGE_COLUMN, NAME_COLUMN, Strategy, column
 from lab.kube.apiserver.strategies.pods import default_pod_spec, validate_pod_spec
-from lab.kube.machinery import catalog, meta
+from lab.kube.machinery import catalog, cron, meta
 from lab.kube.machinery.errors import BadRequest, Cause
 from lab.kube.machinery.objects import Obj, spec_of, status_of
 from lab.kube.machinery.selectors import LabelSelector
@@ -86,10 +87,14 @@ def _pod_failure_policy_causes(policy: Any, spec: dict[str, Any], path: str) -> 
     return causes
 
 
-def validate_job_spec(spec: Any, path: str = "spec") -> list[Cause]:
-    """Upstream `validateJobSpec` (the selector and template checks of ValidateJob included)."""
+def validate_job_spec(spec: Any, path: str = "spec", *, in_cron_job: bool = False) -> list[Cause]:
+    """Upstream `validateJobSpec` (the selector and template checks of ValidateJob included);
+    `in_cron_job`: a CronJob's job template, whose selector and job defaults come later."""
     if not isinstance(spec, dict):
         return [v.required(path)]
+    if in_cron_job:
+        spec = {"completionMode": "NonIndexed", "podReplacementPolicy": "Failed" if spec.get(
+            "podFailurePolicy") else "TerminatingOrFailed", **spec}
     causes: list[Cause] = []
     for key in ("parallelism", "completions", "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished",
                 "backoffLimitPerIndex", "maxFailedIndexes"):
@@ -119,7 +124,8 @@ def validate_job_spec(spec: Any, path: str = "spec") -> list[Cause]:
     template = spec.get("template") or {}
     selector = spec.get("selector")
     if not selector:
-        causes.append(v.required(f"{path}.selector"))
+        if not in_cron_job:
+            causes.append(v.required(f"{path}.selector"))
     else:
         try:
             sel = LabelSelector.from_object(selector)
@@ -264,4 +270,94 @@ def _only_scheduling_changed(new: Obj, old: Obj) -> bool:
     return a == b
 
 
+CONCURRENCY_POLICIES = ["Allow", "Forbid", "Replace"]
+CRONJOB_NAME_MAX = 52  # 63 less the 11 characters of the scheduled-time suffix of its Jobs' names
+
+
+def validate_cronjob_spec(spec: Any) -> list[Cause]:
+    """Upstream `validateCronJobSpec`."""
+    if not isinstance(spec, dict):
+        return [v.required("spec")]
+    causes: list[Cause] = []
+    schedule = spec.get("schedule")
+    if not schedule:
+        causes.append(v.required("spec.schedule"))
+    elif not isinstance(schedule, str):
+        causes.append(v.invalid("spec.schedule", schedule, "must be a string"))
+    elif schedule.lstrip().startswith(("TZ=", "CRON_TZ=")):
+        causes.append(v.invalid("spec.schedule", schedule,
+                                "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
+    else:
+        try:
+            cron.parse(schedule)
+        except cron.CronError as exc:
+            causes.append(v.invalid("spec.schedule", schedule, str(exc)))
+    zone_name = spec.get("timeZone")
+    if zone_name is not None:
+        try:
+            if not isinstance(zone_name, str) or not zone_name or zone_name.strip() != zone_name:
+                raise cron.CronError(f"unknown time zone {zone_name}")
+            cron.zone(zone_name)
+        except cron.CronError as exc:
+            causes.append(v.invalid("spec.timeZone", zone_name, str(exc)))
+    policy = spec.get("concurrencyPolicy")
+    if policy not in CONCURRENCY_POLICIES:
+        causes.append(v.not_supported("spec.concurrencyPolicy", policy, CONCURRENCY_POLICIES))
+    for key in ("startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
+        causes += _nonnegative(spec, key, "spec")
+    job_template = spec.get("jobTemplate")
+    if not isinstance(job_template, dict):
+        return [*causes, v.required("spec.jobTemplate")]
+    return causes + validate_job_spec(job_template.get("spec"), "spec.jobTemplate.spec", in_cron_job=True)
+
+
+@dataclass
+class CronJobStrategy(Strategy):
+    tracks_generation: bool = True
+
+    def defaults(self, obj: Obj) -> None:
+        spec = obj.setdefault("spec", {})
+        if not isinstance(spec, dict):
+            return
+        spec.setdefault("concurrencyPolicy", "Allow")
+        spec.setdefault("suspend", False)
+        spec.setdefault("successfulJobsHistoryLimit", 3)
+        spec.setdefault("failedJobsHistoryLimit", 1)
+        job_spec = (spec.get("jobTemplate") or {}).get("spec")
+        template = job_spec.get("template") if isinstance(job_spec, dict) else None
+        if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+            default_pod_spec(template["spec"])
+
+    def validate(self, obj: Obj) -> list[Cause]:
+        causes = super().validate(obj)
+        name = meta.name(obj)
+        if len(name) > CRONJOB_NAME_MAX:
+            causes.append(v.invalid("metadata.name", name, f"must be no more than {CRONJOB_NAME_MAX} characters"))
+        return causes + validate_cronjob_spec(obj.get("spec"))
+
+    def columns(self) -> list[dict[str, Any]]:
+        return [NAME_COLUMN,
+                column("Schedule", description="The schedule in Cron format."),
+                column("Timezone", description="The time zone name for the given schedule."),
+                column("Suspend", "boolean", "This flag tells the controller to suspend subsequent executions."),
+                column("Active", "integer", "A list of pointers to currently running jobs."),
+                column("Last Schedule", description="Information when was the last time the job was successfully "
+                       "scheduled."),
+                AGE_COLUMN, *WIDE]
+
+    def row(self, obj: Obj) -> list[Any]:
+        spec, status = spec_of(obj), status_of(obj)
+        job_spec = spec_of(spec.get("jobTemplate") or {})
+        containers = spec_of(job_spec.get("template") or {}).get("containers") or []
+        last = status.get("lastScheduleTime")
+        last_text = human_duration((meta.parse_time(meta.now()) - meta.parse_time(last)).total_seconds()) if last \
+            else "<none>"
+        suspend = spec.get("suspend")
+        return [meta.name(obj), spec.get("schedule", ""), spec.get("timeZone") or "<none>",
+                "<unset>" if suspend is None else str(bool(suspend)), len(status.get("active") or []), last_text,
+                age(obj), joined([c.get("name", "") for c in containers]),
+                joined([c.get("image", "") for c in containers]), label_selector_text(job_spec.get("selector"))]
+
+
 JOBS = JobStrategy(catalog.JOBS)
+CRONJOBS = CronJobStrategy(catalog.CRONJOBS)

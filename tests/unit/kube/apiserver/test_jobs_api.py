@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lab.kube.apiserver.settings import Settings
-from lab.kube.apiserver.strategies.batch import JOBS, completions_text, job_status_text
+from lab.kube.apiserver.strategies.batch import CRONJOBS, JOBS, completions_text, job_status_text
 from lab.kube.apiserver.testing import InMemoryAPI
 from lab.kube.client import Client
 from lab.kube.machinery import catalog, errors
@@ -92,3 +92,54 @@ def test_the_table_reads_as_kubectl_get_jobs() -> None:
     assert (job_status_text(running), completions_text(running)) == ("Running", "0/1 of 3")
     assert job_status_text({"metadata": {}, "status": {"conditions": [{"type": "Suspended", "status": "True"}]}}) == (
         "Suspended")
+
+
+def cronjob(name: str = "tick", **spec: Any) -> dict[str, Any]:
+    template = job()["spec"]
+    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": name},
+            "spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": template}, **spec}}
+
+
+async def create_cronjob(body: dict[str, Any]) -> dict[str, Any]:
+    async with InMemoryAPI(Settings(insecure_anonymous_admin=True)) as api, Client(api.config) as client:
+        return await client.create(catalog.CRONJOBS, body, "default")
+
+
+async def cronjob_refused(body: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(errors.APIError) as exc:
+        await create_cronjob(body)
+    assert exc.value.code == 422, exc.value
+    return [(c.field, c.message) for c in exc.value.causes]
+
+
+async def test_a_cronjob_gets_upstreams_defaults_and_bad_ones_upstreams_causes() -> None:
+    stored = await create_cronjob(cronjob())
+    spec = stored["spec"]
+    assert (spec["concurrencyPolicy"], spec["suspend"], spec["successfulJobsHistoryLimit"],
+            spec["failedJobsHistoryLimit"]) == ("Allow", False, 3, 1)
+    assert "backoffLimit" not in spec["jobTemplate"]["spec"]  # the Job gets those when it is made
+    assert spec["jobTemplate"]["spec"]["template"]["spec"]["dnsPolicy"] == "ClusterFirst"
+    assert await cronjob_refused(cronjob(schedule="61 * * * *")) == [
+        ("spec.schedule", 'Invalid value: "61 * * * *": end of range (61) above maximum (59): 61')]
+    assert await cronjob_refused(cronjob(schedule="TZ=UTC 0 * * * *")) == [
+        ("spec.schedule", 'Invalid value: "TZ=UTC 0 * * * *": cannot use TZ or CRON_TZ in schedule, use timeZone '
+                          'field instead')]
+    assert await cronjob_refused(cronjob(timeZone="Mars/Olympus")) == [
+        ("spec.timeZone", 'Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus')]
+    assert await cronjob_refused(cronjob(concurrencyPolicy="Sometimes")) == [
+        ("spec.concurrencyPolicy", 'Unsupported value: "Sometimes": supported values: "Allow", "Forbid", "Replace"')]
+    long_name = "x" * 53
+    assert await cronjob_refused(cronjob(long_name)) == [
+        ("metadata.name", f'Invalid value: "{long_name}": must be no more than 52 characters')]
+    assert ("spec.jobTemplate.spec.template.spec.restartPolicy",
+            'Unsupported value: "Always": supported values: "OnFailure", "Never"') in await cronjob_refused(
+        {**cronjob(), "spec": {**cronjob()["spec"], "jobTemplate": {"spec": job(restart="Always")["spec"]}}})
+
+
+def test_the_cronjob_table_reads_as_kubectl_get_cronjobs() -> None:
+    assert [c["name"] for c in CRONJOBS.columns()][:7] == ["Name", "Schedule", "Timezone", "Suspend", "Active",
+                                                          "Last Schedule", "Age"]
+    row = CRONJOBS.row({"metadata": {"name": "tick", "creationTimestamp": "2026-01-01T00:00:00Z"},
+                        "spec": {"schedule": "*/5 * * * *", "suspend": False, "jobTemplate": {"spec": {}}},
+                        "status": {}})
+    assert row[:6] == ["tick", "*/5 * * * *", "<none>", "False", 0, "<none>"]
