@@ -30,6 +30,7 @@ from lab.kube.controllers.job_pods import (
     TRACKING_FINALIZER,
     backoff_remaining,
     completion_index,
+    failure_rule,
     format_indexes,
     is_finished,
     is_succeeded,
@@ -165,6 +166,7 @@ class JobController:
         recorded = set(uncounted.get("succeeded") or []) | set(uncounted.get("failed") or [])
         finished = [p for p in pods if TRACKING_FINALIZER in meta.finalizers(p) and is_finished(p, job)]
         new = [p for p in finished if meta.uid(p) not in recorded]
+        new = [p for p in new if (failure_rule(job, p) or ("",))[0] != "Ignore"]  # released, never counted
         if new:
             for pod in new:
                 bucket = "succeeded" if is_succeeded(pod) else "failed"
@@ -221,11 +223,25 @@ class JobController:
             status.setdefault("startTime", meta.now())
 
         failure = None
-        if failed > int(spec.get("backoffLimit") or 0) or restarts_past_limit(job, active):
+        target = condition(job, "FailureTarget") or {}
+        matched = next((m for p in pods if (m := failure_rule(job, p)) is not None and m[0] == "FailJob"), None)
+        if target.get("status") == "True":
+            failure = (str(target.get("reason") or ""), str(target.get("message") or ""))
+        elif matched is not None:
+            failure = ("PodFailurePolicy", matched[1])
+        elif failed > int(spec.get("backoffLimit") or 0) or restarts_past_limit(job, active):
             failure = BACKOFF_LIMIT
         elif (deadline := self._deadline_left(job, status, now)) is not None and deadline <= 0:
             failure = DEADLINE
-        if failure is not None:
+        if failure is not None and failure[0] == "PodFailurePolicy":
+            # upstream 1.30: FailureTarget at once, Failed once no pod of the Job is left running
+            if set_condition(status, "FailureTarget", "True", *failure):
+                events.append((WARNING, *failure))
+            await self._delete_pods(job, active)
+            if not active and not terminating:
+                set_condition(status, "Failed", "True", *failure)
+            active = []
+        elif failure is not None:
             await self._delete_pods(job, active)
             set_condition(status, "Failed", "True", *failure)
             events.append((WARNING, *failure))

@@ -90,8 +90,9 @@ def finish_time(pod: Obj) -> datetime | None:
 def backoff_remaining(job: Obj, pods: list[Obj], now: datetime) -> float:
     """Seconds until a failed pod may be replaced (upstream `getRemainingTime` of the back-off
     record): 10 s doubled per failure in a row since the last success, at most 10 minutes,
-    counted from the last failure."""
-    finished = [(finish_time(p), is_succeeded(p)) for p in pods if is_finished(p, job)]
+    counted from the last failure. Failures a podFailurePolicy Ignores do not count."""
+    finished = [(finish_time(p), is_succeeded(p)) for p in pods
+                if is_finished(p, job) and (failure_rule(job, p) or ("",))[0] != "Ignore"]
     timed = sorted(((t, ok) for t, ok in finished if t is not None), key=lambda x: x[0])
     failures, last = 0, None
     for t, ok in timed:
@@ -141,3 +142,28 @@ def pod_for(job: Obj, index: int | None) -> Obj:
     if not md["annotations"]:
         del md["annotations"]
     return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
+
+
+def failure_rule(job: Obj, pod: Obj) -> tuple[str, str] | None:
+    """Upstream `matchPodFailurePolicy` for a Failed pod: the first matching rule's action and
+    upstream's message, None when no rule matches (the failure then counts)."""
+    policy = spec_of(job).get("podFailurePolicy") or {}
+    if status_of(pod).get("phase") != "Failed":
+        return None
+    where = f"{meta.namespace(pod)}/{meta.name(pod)}"
+    statuses = [*(status_of(pod).get("initContainerStatuses") or []), *(status_of(pod).get("containerStatuses") or [])]
+    for i, rule in enumerate(policy.get("rules") or []):
+        action = str(rule.get("action") or "")
+        if (codes := rule.get("onExitCodes")) is not None:
+            for s in statuses:
+                code = ((s.get("state") or {}).get("terminated") or {}).get("exitCode")
+                if code in (None, 0) or codes.get("containerName") not in (None, s.get("name")):
+                    continue
+                if (code in (codes.get("values") or [])) == (codes.get("operator") == "In"):
+                    return action, (f"Container {s.get('name')} for pod {where} failed with exit code {code} "
+                                    f"matching {action} rule at index {i}")
+        for pattern in rule.get("onPodConditions") or []:
+            for c in status_of(pod).get("conditions") or []:
+                if c.get("type") == pattern.get("type") and c.get("status") == pattern.get("status", "True"):
+                    return action, f"Pod {where} has condition {c.get('type')} matching {action} rule at index {i}"
+    return None

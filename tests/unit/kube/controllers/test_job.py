@@ -188,3 +188,37 @@ async def _field(st: Any, key: str, want: Any) -> bool:
 async def _condition(st: Any, kind: str) -> dict[str, Any] | None:
     got: dict[str, Any] = await st
     return got if conditions(got).get(kind, {}).get("status") == "True" else None
+
+
+async def fail_with(api: InMemoryAPI, pod: dict[str, Any], code: int) -> None:
+    current = await api.object(catalog.PODS, pod["metadata"]["name"], "default")
+    assert current is not None
+    current["status"] = {"phase": "Failed", "containerStatuses": [{
+        "name": "work", "image": "busybox:1.36", "imageID": "", "ready": False, "restartCount": 0,
+        "state": {"terminated": {"exitCode": code, "finishedAt": "2026-01-01T00:00:00Z"}}}]}
+    await api.update(catalog.PODS, current, subresource="status")
+
+
+async def test_a_pod_failure_policy_fails_the_job_on_fail_job_and_ignores_on_ignore() -> None:
+    policy = {"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}},
+                        {"action": "Ignore", "onExitCodes": {"operator": "In", "values": [3]}}]}
+    async with running(JobController) as (api, _):
+        await api.seed(catalog.JOBS, job("picky", parallelism=2, completions=2, podFailurePolicy=policy))
+        first, second = await eventually(lambda: _count(pods_of(api, "picky"), 2), 5, "two pods")
+        await fail_with(api, first, 3)  # ignored: replaced at once, not counted
+        pods = await eventually(lambda: _count(pods_of(api, "picky"), 3), 5, "a replacement without back-off")
+        assert (await status(api, "picky")).get("failed", 0) == 0
+        await fail_with(api, second, 42)
+        st = await eventually(lambda: _condition(status(api, "picky"), "FailureTarget"), 5, "FailureTarget")
+        target = conditions(st)["FailureTarget"]
+        assert target["reason"] == "PodFailurePolicy"
+        assert target["message"] == (f"Container work for pod default/{second['metadata']['name']} failed with "
+                                     "exit code 42 matching FailJob rule at index 0")
+        assert "Failed" not in conditions(st)  # the third pod is still stopping
+        third = next(p for p in pods if p["metadata"]["name"] not in (first["metadata"]["name"],
+                                                                      second["metadata"]["name"]))
+        stopping = await api.object(catalog.PODS, third["metadata"]["name"], "default")
+        assert stopping is not None and stopping["metadata"].get("deletionTimestamp")
+        await fail_with(api, third, 137)  # the kubelet stopped it
+        st = await eventually(lambda: _condition(status(api, "picky"), "Failed"), 5, "Failed")
+        assert conditions(st)["Failed"]["reason"] == "PodFailurePolicy"
