@@ -12,6 +12,7 @@ from lab.kube.apiserver.strategies.batch import CRONJOBS, JOBS, completions_text
 from lab.kube.apiserver.testing import InMemoryAPI
 from lab.kube.client import Client
 from lab.kube.machinery import catalog, errors
+from lab.kube.machinery.catalog import Resource
 
 
 def job(name: str = "pi", restart: str = "Never", labels: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
@@ -22,14 +23,14 @@ def job(name: str = "pi", restart: str = "Never", labels: dict[str, str] | None 
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": {"template": template, **spec}}
 
 
-async def create(body: dict[str, Any]) -> dict[str, Any]:
+async def create(body: dict[str, Any], res: Resource = catalog.JOBS) -> dict[str, Any]:
     async with InMemoryAPI(Settings(insecure_anonymous_admin=True)) as api, Client(api.config) as client:
-        return await client.create(catalog.JOBS, body, "default")
+        return await client.create(res, body, "default")
 
 
-async def refused(body: dict[str, Any]) -> list[tuple[str, str]]:
+async def refused(body: dict[str, Any], res: Resource = catalog.JOBS) -> list[tuple[str, str]]:
     with pytest.raises(errors.APIError) as exc:
-        await create(body)
+        await create(body, res)
     assert exc.value.code == 422, exc.value
     return [(c.field, c.message) for c in exc.value.causes]
 
@@ -100,40 +101,29 @@ def cronjob(name: str = "tick", **spec: Any) -> dict[str, Any]:
             "spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": template}, **spec}}
 
 
-async def create_cronjob(body: dict[str, Any]) -> dict[str, Any]:
-    async with InMemoryAPI(Settings(insecure_anonymous_admin=True)) as api, Client(api.config) as client:
-        return await client.create(catalog.CRONJOBS, body, "default")
-
-
-async def cronjob_refused(body: dict[str, Any]) -> list[tuple[str, str]]:
-    with pytest.raises(errors.APIError) as exc:
-        await create_cronjob(body)
-    assert exc.value.code == 422, exc.value
-    return [(c.field, c.message) for c in exc.value.causes]
-
-
 async def test_a_cronjob_gets_upstreams_defaults_and_bad_ones_upstreams_causes() -> None:
-    stored = await create_cronjob(cronjob())
+    stored = await create(cronjob(), catalog.CRONJOBS)
     spec = stored["spec"]
     assert (spec["concurrencyPolicy"], spec["suspend"], spec["successfulJobsHistoryLimit"],
             spec["failedJobsHistoryLimit"]) == ("Allow", False, 3, 1)
     assert "backoffLimit" not in spec["jobTemplate"]["spec"]  # the Job gets those when it is made
     assert spec["jobTemplate"]["spec"]["template"]["spec"]["dnsPolicy"] == "ClusterFirst"
-    assert await cronjob_refused(cronjob(schedule="61 * * * *")) == [
+    assert await refused(cronjob(schedule="61 * * * *"), catalog.CRONJOBS) == [
         ("spec.schedule", 'Invalid value: "61 * * * *": end of range (61) above maximum (59): 61')]
-    assert await cronjob_refused(cronjob(schedule="TZ=UTC 0 * * * *")) == [
+    assert await refused(cronjob(schedule="TZ=UTC 0 * * * *"), catalog.CRONJOBS) == [
         ("spec.schedule", 'Invalid value: "TZ=UTC 0 * * * *": cannot use TZ or CRON_TZ in schedule, use timeZone '
                           'field instead')]
-    assert await cronjob_refused(cronjob(timeZone="Mars/Olympus")) == [
+    assert await refused(cronjob(timeZone="Mars/Olympus"), catalog.CRONJOBS) == [
         ("spec.timeZone", 'Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus')]
-    assert await cronjob_refused(cronjob(concurrencyPolicy="Sometimes")) == [
+    assert await refused(cronjob(concurrencyPolicy="Sometimes"), catalog.CRONJOBS) == [
         ("spec.concurrencyPolicy", 'Unsupported value: "Sometimes": supported values: "Allow", "Forbid", "Replace"')]
     long_name = "x" * 53
-    assert await cronjob_refused(cronjob(long_name)) == [
+    assert await refused(cronjob(long_name), catalog.CRONJOBS) == [
         ("metadata.name", f'Invalid value: "{long_name}": must be no more than 52 characters')]
     assert ("spec.jobTemplate.spec.template.spec.restartPolicy",
-            'Unsupported value: "Always": supported values: "OnFailure", "Never"') in await cronjob_refused(
-        {**cronjob(), "spec": {**cronjob()["spec"], "jobTemplate": {"spec": job(restart="Always")["spec"]}}})
+            'Unsupported value: "Always": supported values: "OnFailure", "Never"') in await refused(
+        {**cronjob(), "spec": {**cronjob()["spec"], "jobTemplate": {"spec": job(restart="Always")["spec"]}}},
+        catalog.CRONJOBS)
 
 
 def test_the_cronjob_table_reads_as_kubectl_get_cronjobs() -> None:
