@@ -1,6 +1,7 @@
-"""Objects every cluster has: the system namespaces and the `kubernetes` Service with its
-Endpoints/EndpointSlice pointing at this API server. Reconciled at every start (idempotent),
-retrying while storage is away; readiness waits for the first complete pass."""
+"""Objects every cluster has: the system namespaces, the `kubernetes` Service with its
+Endpoints/EndpointSlice pointing at this API server, and the two system PriorityClasses.
+Reconciled at every start (idempotent), retrying while storage is away; readiness waits for the
+first complete pass."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from lab.kube.apiserver.context import ServerContext
 from lab.kube.apiserver.rbac import reconcile as rbac_reconcile
 from lab.kube.apiserver.storage import StorageError
+from lab.kube.apiserver.strategies.scheduling import SYSTEM_CLASSES, system_class
 from lab.kube.machinery import catalog, errors
 from lab.kube.machinery.objects import spec_of
 
@@ -94,6 +96,8 @@ async def reconcile(ctx: ServerContext) -> None:
         "endpoints": [{"addresses": [s.advertise], "conditions": {"ready": True}}],
         "ports": [{"name": "https", "port": s.secure_port, "protocol": "TCP"}],
     }, ("endpoints", "ports"))
+    for name in SYSTEM_CLASSES:
+        await _ensure(ctx, catalog.PRIORITY_CLASSES, None, system_class(name), ())
 
 
 async def repair_service_ips(ctx: ServerContext) -> None:

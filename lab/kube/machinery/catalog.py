@@ -83,6 +83,8 @@ RESOURCES: tuple[Resource, ...] = (
              categories=("all",), subresources=("status",)),
     Resource("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True,
              "endpointslices"),
+    Resource("scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", False,
+             "priorityclasses", short_names=("pc",)),
     Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True, "leases"),
     Resource("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", True, "serviceaccounts",
              short_names=("sa",), subresources=("token",)),
@@ -152,6 +154,7 @@ JOBS = _named("jobs", "batch")
 CRONJOBS = _named("cronjobs", "batch")
 ENDPOINTSLICES = _named("endpointslices", "discovery.k8s.io")
 LEASES = _named("leases", "coordination.k8s.io")
+PRIORITY_CLASSES = _named("priorityclasses", "scheduling.k8s.io")
 SERVICEACCOUNTS = _named("serviceaccounts")
 CLUSTERROLES = _named("clusterroles", "rbac.authorization.k8s.io")
 CLUSTERROLEBINDINGS = _named("clusterrolebindings", "rbac.authorization.k8s.io")

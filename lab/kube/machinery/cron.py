@@ -8,7 +8,7 @@ day fields are restricted a day matches either, as in Vixie cron.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DESCRIPTORS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
@@ -117,9 +117,12 @@ def parse(spec: str) -> Schedule:
                     any_weekday=parts[4] in ("*", "?"))
 
 
-def zone(name: str | None) -> ZoneInfo:
-    """The CronJob's `timeZone` (None: the controller's, which is UTC here)."""
+def zone(name: str | None) -> tzinfo:
+    """The CronJob's `timeZone` (None: the controller's local time, which is UTC here); zoneinfo
+    reads the system's database or, where a machine has none, the `tzdata` package."""
+    if not name:
+        return UTC
     try:
-        return ZoneInfo(name or "UTC")
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise CronError(f"unknown time zone {name}") from exc

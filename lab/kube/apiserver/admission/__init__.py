@@ -13,6 +13,7 @@ from lab.kube.apiserver.admission.chain import (
     AdmissionRequest,
     Operation,
     current_request,
+    refuse,
 )
 
-__all__ = ["AdmissionChain", "AdmissionPlugin", "AdmissionRequest", "Operation", "current_request"]
+__all__ = ["AdmissionChain", "AdmissionPlugin", "AdmissionRequest", "Operation", "current_request", "refuse"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from lab.kube.apiserver.authz.attributes import Attributes
+from lab.kube.machinery import errors, meta
 from lab.kube.machinery.catalog import Resource
 from lab.kube.machinery.objects import Obj
 from lab.kube.machinery.user import UserInfo
@@ -59,3 +60,11 @@ class AdmissionChain:
                                    obj, old, dry_run)
         for plugin in self.plugins:
             await plugin.admit(request)
+
+
+def refuse(request: AdmissionRequest, why: str) -> errors.Forbidden:
+    """Upstream `admission.NewForbidden`: `pods "<name>" is forbidden: <why>`."""
+    name = request.name or (meta.name(request.obj) if request.obj else "")
+    subject = f'{request.resource.group_resource} "{name}"' if name else request.resource.group_resource
+    return errors.Forbidden(f"{subject} is forbidden: {why}", name=name, kind=request.resource.plural,
+                            group=request.resource.group)

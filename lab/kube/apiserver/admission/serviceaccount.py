@@ -12,7 +12,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from lab.kube.apiserver.admission.chain import AdmissionRequest, Operation
+from lab.kube.apiserver.admission.chain import AdmissionRequest, Operation, refuse
 from lab.kube.apiserver.registry import Registry
 from lab.kube.apiserver.settings import Settings
 from lab.kube.machinery import catalog, errors, meta, names
@@ -44,12 +44,6 @@ def token_volume_source() -> Obj:
     ]}
 
 
-def refuse(request: AdmissionRequest, why: str) -> errors.Forbidden:
-    """Upstream `admission.NewForbidden`: `pods "<name>" is forbidden: <why>`."""
-    name = request.name or (meta.name(request.obj) if request.obj else "")
-    subject = f'{request.resource.group_resource} "{name}"' if name else request.resource.group_resource
-    return errors.Forbidden(f"{subject} is forbidden: {why}", name=name, kind=request.resource.plural,
-                            group=request.resource.group)
 
 
 def should_automount(service_account: Obj | None, spec: Obj) -> bool:

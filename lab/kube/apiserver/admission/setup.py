@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from lab.kube.apiserver.admission import default_toleration_seconds, serviceaccount
+from lab.kube.apiserver.admission import default_toleration_seconds, priority, serviceaccount
 from lab.kube.apiserver.admission.chain import AdmissionPlugin
 from lab.kube.apiserver.node import restriction
 from lab.kube.apiserver.registry import Registry
@@ -18,10 +18,11 @@ PLUGINS: dict[str, PluginFactory] = {
     "ServiceAccount": serviceaccount.plugin,
     "NodeRestriction": restriction.plugin,
     "DefaultTolerationSeconds": default_toleration_seconds.plugin,
+    "Priority": priority.plugin,
 }
 # what runs without being named, as upstream's DefaultOffAdmissionPlugins leaves on (kubelab runs
 # ServiceAccount only when enabled: a bare test server has no ServiceAccounts to find)
-DEFAULT_ON = ("DefaultTolerationSeconds",)
+DEFAULT_ON = ("DefaultTolerationSeconds", "Priority")
 
 
 class UnknownPluginError(ValueError):

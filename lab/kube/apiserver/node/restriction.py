@@ -18,13 +18,13 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from lab.kube.apiserver.admission import AdmissionRequest, Operation
+from lab.kube.apiserver.admission import AdmissionRequest, Operation, refuse
 from lab.kube.apiserver.node import labels, references
 from lab.kube.apiserver.node.authorizer import NODE_LEASE_NAMESPACE
 from lab.kube.apiserver.node.graph import MIRROR_POD_ANNOTATION
 from lab.kube.apiserver.registry import Registry
 from lab.kube.apiserver.settings import Settings
-from lab.kube.machinery import catalog, errors, meta
+from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.catalog import Resource
 from lab.kube.machinery.objects import Obj, spec_of, status_of
 from lab.kube.machinery.user import NODE_PREFIX, NODES, node_name
@@ -32,12 +32,6 @@ from lab.kube.machinery.user import NODE_PREFIX, NODES, node_name
 KUBELET_SIGNERS = ("kubernetes.io/kubelet-serving", "kubernetes.io/kube-apiserver-client-kubelet")
 
 
-def refuse(request: AdmissionRequest, why: str) -> errors.Forbidden:
-    name = request.name or (meta.name(request.obj) if request.obj else "")
-    group_resource = request.resource.group_resource
-    subject = f'{group_resource} "{name}"' if name else group_resource
-    return errors.Forbidden(f"{subject} is forbidden: {why}", name=name,
-                            kind=request.resource.plural, group=request.resource.group)
 
 
 class NodeRestriction:

@@ -22,6 +22,7 @@ from . import (  # noqa: F401  (they add to core_v1.core)
     meta_v1,
     rbac_v1,
     reviews,
+    scheduling_v1,
 )
 from .types import Arr, Definition, MapOf, Ref, S, Type, field_type
 
@@ -32,6 +33,7 @@ _PACKAGES = {
     "batch": "io.k8s.api.batch.v1",
     "discovery.k8s.io": "io.k8s.api.discovery.v1",
     "coordination.k8s.io": "io.k8s.api.coordination.v1",
+    "scheduling.k8s.io": "io.k8s.api.scheduling.v1",
 }
 
 
@@ -55,8 +57,8 @@ def definitions() -> dict[str, Definition]:
     """Every definition, keyed by upstream name (`io.k8s.api.core.v1.Pod`)."""
     out: dict[str, Definition] = {}
     for group in (core_v1.core, apps_v1.apps, autoscaling_v1.autoscaling, batch_v1.batch, discovery_v1.discovery,
-                  coordination_v1.coordination, rbac_v1.rbac, reviews.authn, reviews.authn_beta,
-                  reviews.authz):
+                  coordination_v1.coordination, rbac_v1.rbac, scheduling_v1.scheduling, reviews.authn,
+                  reviews.authn_beta, reviews.authz):
         out.update(group.defs)
     out.update(meta_v1.DEFINITIONS)
     out.update(core_v1_serviceaccount.authentication.defs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.kube.apiserver.strategies import apps, batch, core, namespaces, nodes, pods, rbac, services
+from lab.kube.apiserver.strategies import apps, batch, core, namespaces, nodes, pods, rbac, scheduling, services
 from lab.kube.apiserver.strategies import serviceaccounts as service_accounts
 from lab.kube.apiserver.strategies.base import Strategy
 from lab.kube.machinery.catalog import Resource
@@ -12,7 +12,8 @@ _BY_RESOURCE: dict[Resource, Strategy] = {
     for s in (pods.STRATEGY, namespaces.STRATEGY, nodes.STRATEGY, services.STRATEGY,
               apps.DEPLOYMENTS, apps.REPLICASETS, batch.JOBS, batch.CRONJOBS, core.CONFIGMAPS, core.SECRETS,
               core.EVENTS, core.ENDPOINTS, core.ENDPOINTSLICES, core.LEASES,
-              rbac.ROLES, rbac.CLUSTERROLES, rbac.ROLEBINDINGS, rbac.CLUSTERROLEBINDINGS)
+              rbac.ROLES, rbac.CLUSTERROLES, rbac.ROLEBINDINGS, rbac.CLUSTERROLEBINDINGS,
+              scheduling.PRIORITY_CLASSES)
 }
 _BY_RESOURCE[service_accounts.STRATEGY.resource] = service_accounts.STRATEGY
 

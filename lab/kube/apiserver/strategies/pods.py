@@ -171,8 +171,6 @@ class PodStrategy(Strategy):
         if isinstance(spec, dict):
             default_pod_spec(spec)
             spec.setdefault("enableServiceLinks", True)
-            spec.setdefault("priority", 0)
-            spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
 
     def initial_status(self, obj: Obj) -> Any:
         return {"phase": "Pending", "qosClass": qos_class(spec_of(obj))}

@@ -61,8 +61,9 @@ async def test_the_seconds_follow_the_flags_and_the_plugin_can_be_disabled() -> 
 
 def test_plugins_are_the_default_on_plus_the_enabled_minus_the_disabled() -> None:
     names = [p.name for p in build_plugins(Settings(), {})]
-    assert names == ["DefaultTolerationSeconds"]
-    names = [p.name for p in build_plugins(Settings(enable_admission_plugins=("NodeRestriction",)), {})]
+    assert names == ["DefaultTolerationSeconds", "Priority"]
+    names = [p.name for p in build_plugins(Settings(enable_admission_plugins=("NodeRestriction",),
+                                                    disable_admission_plugins=("Priority",)), {})]
     assert names == ["NodeRestriction", "DefaultTolerationSeconds"]
     with pytest.raises(UnknownPluginError, match="unknown admission plugins: Bogus"):
         build_plugins(Settings(disable_admission_plugins=("Bogus",)), {})
