@@ -8,12 +8,12 @@ maxUnavailable rounds down; both zero means one may be unavailable.
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any
 
 import orjson
 
 from lab.kube.machinery import meta
+from lab.kube.machinery.intstr import scaled_value
 from lab.kube.machinery.objects import Obj, spec_of, status_of
 
 HASH_LABEL = "pod-template-hash"
@@ -76,12 +76,7 @@ def resolve_fenceposts(replicas: int, max_surge: Any, max_unavailable: Any) -> t
 
 
 def _scaled(value: Any, total: int, round_up: bool) -> int:
-    if value is None:
-        value = "25%"
-    if isinstance(value, str) and value.endswith("%"):
-        exact = int(value[:-1]) * total / 100
-        return math.ceil(exact) if round_up else math.floor(exact)
-    return int(value)
+    return scaled_value("25%" if value is None else value, total, round_up)
 
 
 def rolling_params(d: Obj) -> tuple[int, int]:

@@ -33,6 +33,7 @@ from lab.kube.component import (
 from lab.kube.controllers.clusterroleaggregation import ClusterRoleAggregationController
 from lab.kube.controllers.cronjob import CronJobController
 from lab.kube.controllers.deployment import DeploymentController
+from lab.kube.controllers.disruption import DisruptionController
 from lab.kube.controllers.endpoints import EndpointsController
 from lab.kube.controllers.endpointslice import EndpointSliceController
 from lab.kube.controllers.garbagecollector import GarbageCollector
@@ -50,9 +51,9 @@ from lab.kube.controllers.taint_eviction import TaintEvictionController
 from lab.kube.controllers.ttl_after_finished import TTLAfterFinishedController
 
 log = logging.getLogger("kube-controller-manager")
-KNOWN = ("deployment", "replicaset", "job", "cronjob", "ttl-after-finished-controller", "endpoint", "endpointslice",
-         "garbagecollector", "namespace", "nodeipam", "nodelifecycle", "taint-eviction-controller", "serviceaccount",
-         "root-ca-cert-publisher", "clusterrole-aggregation")
+KNOWN = ("deployment", "replicaset", "job", "cronjob", "disruption", "ttl-after-finished-controller", "endpoint",
+         "endpointslice", "garbagecollector", "namespace", "nodeipam", "nodelifecycle", "taint-eviction-controller",
+         "serviceaccount", "root-ca-cert-publisher", "clusterrole-aggregation")
 SYNC_TIMEOUT = 60.0
 
 
@@ -132,6 +133,7 @@ def build(client: Client, informers: SharedInformers, settings: Settings) -> lis
         "replicaset": lambda: ReplicaSetController(client, informers),
         "job": lambda: JobController(client, informers),
         "cronjob": lambda: CronJobController(client, informers),
+        "disruption": lambda: DisruptionController(client, informers),
         "ttl-after-finished-controller": lambda: TTLAfterFinishedController(client, informers),
         "endpoint": lambda: EndpointsController(client, informers),
         "endpointslice": lambda: EndpointSliceController(client, informers),

@@ -63,7 +63,8 @@ RESOURCES: tuple[Resource, ...] = (
              short_names=("ns",), subresources=("status",)),
     Resource("", "v1", "pods", "pod", "Pod", True, "pods",
              short_names=("po",), categories=("all",),
-             subresources=("status", "binding", "log", "exec", "attach", "portforward", "ephemeralcontainers")),
+             subresources=("status", "binding", "eviction", "log", "exec", "attach", "portforward",
+                           "ephemeralcontainers")),
     Resource("", "v1", "nodes", "node", "Node", False, "minions",
              short_names=("no",), subresources=("status",)),
     Resource("", "v1", "services", "service", "Service", True, "services/specs",
@@ -83,6 +84,8 @@ RESOURCES: tuple[Resource, ...] = (
              categories=("all",), subresources=("status",)),
     Resource("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True,
              "endpointslices"),
+    Resource("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", True,
+             "poddisruptionbudgets", short_names=("pdb",), subresources=("status",)),
     Resource("scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", False,
              "priorityclasses", short_names=("pc",)),
     Resource("coordination.k8s.io", "v1", "leases", "lease", "Lease", True, "leases"),
@@ -155,6 +158,7 @@ CRONJOBS = _named("cronjobs", "batch")
 ENDPOINTSLICES = _named("endpointslices", "discovery.k8s.io")
 LEASES = _named("leases", "coordination.k8s.io")
 PRIORITY_CLASSES = _named("priorityclasses", "scheduling.k8s.io")
+PDBS = _named("poddisruptionbudgets", "policy")
 SERVICEACCOUNTS = _named("serviceaccounts")
 CLUSTERROLES = _named("clusterroles", "rbac.authorization.k8s.io")
 CLUSTERROLEBINDINGS = _named("clusterrolebindings", "rbac.authorization.k8s.io")

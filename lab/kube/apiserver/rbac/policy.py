@@ -261,6 +261,13 @@ def controller_roles() -> list[Obj]:
             r(READ_WRITE, [APPS], ["replicasets"]),
             r(["get", "list", "update", "watch"], [LEGACY], ["pods"]),
         ]),
+        c("disruption-controller", [
+            r(READ, [APPS], ["deployments", "replicasets", "statefulsets"]),
+            r(READ, [LEGACY], ["replicationcontrollers"]),
+            r(READ, ["policy"], ["poddisruptionbudgets"]),
+            r(["update"], ["policy"], ["poddisruptionbudgets/status"]),
+            r(["get"], ["*"], ["*/scale"]),
+        ]),
         c("endpoint-controller", [
             r(READ, [LEGACY], ["pods", "services"]),
             r(["create", "delete", "get", "list", "update"], [LEGACY], ["endpoints"]),
@@ -310,9 +317,9 @@ NODE_ROUTES = "kubelab:node-routes"
 PUBLIC_ISSUER_DISCOVERY = "kubelab:service-account-issuer-discovery"
 """What our controllers do beyond upstream's controller roles (status and revision patches)."""
 CONTROLLERS = ("clusterrole-aggregation-controller", "cronjob-controller", "deployment-controller",
-               "endpoint-controller", "endpointslice-controller", "generic-garbage-collector", "job-controller",
-               "namespace-controller", "node-controller", "replicaset-controller", "root-ca-cert-publisher",
-               "service-account-controller", "ttl-after-finished-controller")
+               "disruption-controller", "endpoint-controller", "endpointslice-controller", "generic-garbage-collector",
+               "job-controller", "namespace-controller", "node-controller", "replicaset-controller",
+               "root-ca-cert-publisher", "service-account-controller", "ttl-after-finished-controller")
 
 
 def cluster_role_bindings() -> list[Obj]:

@@ -17,6 +17,7 @@ GIT_VERSION = "v1.30.0-kubelab"
 SUBRESOURCE_KINDS = {
     "status": (None, ["get", "patch", "update"]),
     "binding": ("Binding", ["create"]),
+    "eviction": ("Eviction", ["create"]),
     "scale": ("Scale", ["get", "patch", "update"]),
     "token": ("TokenRequest", ["create"]),
     "log": ("Pod", ["get"]),
@@ -79,6 +80,8 @@ def _entries(r: Resource) -> list[dict[str, Any]]:
             entry.update(group="autoscaling", version="v1")
         if sub == "token":
             entry.update(group="authentication.k8s.io", version="v1")
+        if sub == "eviction":
+            entry.update(group="policy", version="v1")
         out.append(entry)
     return out
 

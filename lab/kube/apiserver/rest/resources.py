@@ -19,7 +19,7 @@ from lab.kube.apiserver.registry.options import (
     ListOptions,
     check_resource_version,
 )
-from lab.kube.apiserver.rest import connect, podlogs, reviews
+from lab.kube.apiserver.rest import connect, eviction, podlogs, reviews
 from lab.kube.apiserver.rest import negotiation as neg
 from lab.kube.apiserver.rest import subresources as subs
 from lab.kube.apiserver.rest.fieldcheck import check_fields, check_shape
@@ -112,6 +112,10 @@ class ResourceHandler:
             if info.subresource == "binding":
                 body = await neg.read_body(request)
                 return neg.json_response(await subs.bind(registry, info.namespace or "", info.name or "", body), 201)
+            if info.subresource == "eviction":
+                body = await neg.read_body(request)
+                return neg.json_response(await eviction.evict(self.ctx, info.namespace or "", info.name or "", body),
+                                         201)
             if info.name:
                 raise MethodNotAllowed("the server does not allow this method on the requested resource")
             return await self._create(request, registry, info)

@@ -20,6 +20,7 @@ from . import (  # noqa: F401  (they add to core_v1.core)
     core_v1_volume,
     discovery_v1,
     meta_v1,
+    policy_v1,
     rbac_v1,
     reviews,
     scheduling_v1,
@@ -34,6 +35,7 @@ _PACKAGES = {
     "discovery.k8s.io": "io.k8s.api.discovery.v1",
     "coordination.k8s.io": "io.k8s.api.coordination.v1",
     "scheduling.k8s.io": "io.k8s.api.scheduling.v1",
+    "policy": "io.k8s.api.policy.v1",
 }
 
 
@@ -57,7 +59,7 @@ def definitions() -> dict[str, Definition]:
     """Every definition, keyed by upstream name (`io.k8s.api.core.v1.Pod`)."""
     out: dict[str, Definition] = {}
     for group in (core_v1.core, apps_v1.apps, autoscaling_v1.autoscaling, batch_v1.batch, discovery_v1.discovery,
-                  coordination_v1.coordination, rbac_v1.rbac, scheduling_v1.scheduling, reviews.authn,
+                  coordination_v1.coordination, policy_v1.policy, rbac_v1.rbac, scheduling_v1.scheduling, reviews.authn,
                   reviews.authn_beta, reviews.authz):
         out.update(group.defs)
     out.update(meta_v1.DEFINITIONS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.kube.apiserver.strategies import apps, batch, core, namespaces, nodes, pods, rbac, scheduling, services
+from lab.kube.apiserver.strategies import apps, batch, core, namespaces, nodes, pods, policy, rbac, scheduling, services
 from lab.kube.apiserver.strategies import serviceaccounts as service_accounts
 from lab.kube.apiserver.strategies.base import Strategy
 from lab.kube.machinery.catalog import Resource
@@ -13,7 +13,7 @@ _BY_RESOURCE: dict[Resource, Strategy] = {
               apps.DEPLOYMENTS, apps.REPLICASETS, batch.JOBS, batch.CRONJOBS, core.CONFIGMAPS, core.SECRETS,
               core.EVENTS, core.ENDPOINTS, core.ENDPOINTSLICES, core.LEASES,
               rbac.ROLES, rbac.CLUSTERROLES, rbac.ROLEBINDINGS, rbac.CLUSTERROLEBINDINGS,
-              scheduling.PRIORITY_CLASSES)
+              scheduling.PRIORITY_CLASSES, policy.PDBS)
 }
 _BY_RESOURCE[service_accounts.STRATEGY.resource] = service_accounts.STRATEGY
 
