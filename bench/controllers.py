@@ -4,6 +4,10 @@ Starts a throwaway kube-apiserver (memory storage, `--insecure-anonymous-admin`)
 kube-controller-manager against it, both on loopback, then:
 - `deployment`: a Deployment of N replicas (default 1,000; no scheduler, so pods stay Pending):
   seconds from its create until the N-th pod exists, and pods/s.
+- `job`: a Job of C completions (default 1,000), P at a time (default 100); the bench plays the
+  kubelet and marks each pod Succeeded as it appears: seconds to the Complete condition.
+- `namespace_deletion`: a namespace with N objects (default 5,000: ConfigMaps, Secrets and headless
+  Services): seconds from its DELETE until it is gone.
 - `nodes`: M nodes (default 20) whose Leases the bench renews every second; one at a time a node
   goes silent. The reaction is the time from its last Lease renewal until the controller
   wrote Ready=Unknown and until the `node.kubernetes.io/unreachable:NoExecute` taint is on,
@@ -12,7 +16,7 @@ kube-controller-manager against it, both on loopback, then:
   (default 1 s), and `--node-eviction-rate=10` so one silent node after another is not held
   back by the 0.1 nodes/s default (the rate limit is unit tested, not timed here).
 
-    .venv/bin/python bench/controllers.py --replicas 1000 --nodes 20 --samples 3
+    .venv/bin/python bench/controllers.py --replicas 1000 --completions 1000 --nodes 20 --samples 3
 """
 
 from __future__ import annotations
@@ -121,6 +125,61 @@ async def deployment(client: Client, replicas: int) -> dict[str, Any]:
             "pods_per_second": round(count / elapsed, 1)}
 
 
+async def job(client: Client, completions: int, parallelism: int) -> dict[str, Any]:
+    """A Job of `completions` run `parallelism` at a time; the bench plays the kubelet, finishing
+    each pod as it appears. Seconds from create to the Complete condition."""
+    body = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "bench"},
+            "spec": {"completions": completions, "parallelism": parallelism, "template": {"spec": {
+                "restartPolicy": "Never", "containers": [{"name": "c", "image": "bench:1"}]}}}}
+    started = time.monotonic()
+    await client.create(catalog.JOBS, body, "default")
+    finished: set[str] = set()
+    deadline = started + 900
+    while time.monotonic() < deadline:
+        current = await client.get(catalog.JOBS, "bench", "default")
+        if any(c.get("type") == "Complete" and c.get("status") == "True"
+               for c in (current.get("status") or {}).get("conditions") or []):
+            break
+        listed = await client.list(catalog.PODS, "default", label_selector="job-name=bench")
+        todo = [p for p in listed["items"] if p["metadata"]["name"] not in finished
+                and (p.get("status") or {}).get("phase") != "Succeeded"]
+        await asyncio.gather(*(client.patch(catalog.PODS, p["metadata"]["name"], {"status": {"phase": "Succeeded"}},
+                                            "default", subresource="status") for p in todo))
+        finished.update(p["metadata"]["name"] for p in todo)
+        if not todo:
+            await asyncio.sleep(0.05)
+    elapsed = time.monotonic() - started
+    return {"completions": completions, "parallelism": parallelism, "pods_finished": len(finished),
+            "seconds": round(elapsed, 3), "completions_per_second": round(completions / elapsed, 1)}
+
+
+async def namespace_deletion(client: Client, objects: int) -> dict[str, Any]:
+    """A namespace holding `objects` ConfigMaps, Secrets and Services (a third each): seconds from
+    its DELETE until it is gone (the namespace controller empties it, then finalizes)."""
+    ns = "bench-ns"
+    await client.create(catalog.NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    kinds = [(catalog.CONFIGMAPS, lambda n: {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": n},
+                                             "data": {"k": "v"}}),
+             (catalog.SECRETS, lambda n: {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": n},
+                                          "stringData": {"k": "v"}}),
+             (catalog.SERVICES, lambda n: {"apiVersion": "v1", "kind": "Service", "metadata": {"name": n},
+                                           "spec": {"clusterIP": "None", "ports": [{"port": 80}]}})]
+    for start in range(0, objects, 100):
+        await asyncio.gather(*(client.create(kinds[i % 3][0], kinds[i % 3][1](f"o-{i}"), ns)
+                               for i in range(start, min(objects, start + 100))))
+    started = time.monotonic()
+    await client.delete(catalog.NAMESPACES, ns)
+    deadline = started + 900
+    while time.monotonic() < deadline:
+        try:
+            await client.get(catalog.NAMESPACES, ns)
+        except errors.NotFound:
+            break
+        await asyncio.sleep(0.1)
+    elapsed = time.monotonic() - started
+    return {"objects": objects, "seconds": round(elapsed, 3), "objects_per_second": round(objects / elapsed, 1)}
+
+
 def lease(name: str) -> dict[str, Any]:
     return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": name, "namespace": LEASES},
             "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": meta.now_micro()}}
@@ -209,6 +268,9 @@ async def nodes(client: Client, count: int, samples: int, grace: float, period: 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=1000)
+    parser.add_argument("--completions", type=int, default=1000)
+    parser.add_argument("--parallelism", type=int, default=100)
+    parser.add_argument("--namespace-objects", type=int, default=5000)
     parser.add_argument("--nodes", type=int, default=20)
     parser.add_argument("--samples", type=int, default=3)
     parser.add_argument("--grace", type=float, default=5.0)
@@ -219,6 +281,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-controllers-") as tmp:
         async with control_plane(Path(tmp), kcm_args) as client:
             result = {"deployment": await deployment(client, args.replicas),
+                      "job": await job(client, args.completions, args.parallelism),
+                      "namespace_deletion": await namespace_deletion(client, args.namespace_objects),
                       "nodes": await nodes(client, args.nodes, args.samples, args.grace, args.period)}
     print(json.dumps(result, indent=2))
 
