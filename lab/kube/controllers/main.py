@@ -44,6 +44,7 @@ from lab.kube.controllers.node_health import NodeLifecycleSettings
 from lab.kube.controllers.node_taints import NodeTaintController
 from lab.kube.controllers.nodeipam import NodeIpamController
 from lab.kube.controllers.noexecute_taints import EvictionRates
+from lab.kube.controllers.podgc import PodGarbageCollector
 from lab.kube.controllers.replicaset import ReplicaSetController
 from lab.kube.controllers.rootcacert import RootCACertPublisher
 from lab.kube.controllers.serviceaccounts import ServiceAccountsController
@@ -53,7 +54,7 @@ from lab.kube.controllers.ttl_after_finished import TTLAfterFinishedController
 log = logging.getLogger("kube-controller-manager")
 KNOWN = ("deployment", "replicaset", "job", "cronjob", "disruption", "ttl-after-finished-controller", "endpoint",
          "endpointslice", "garbagecollector", "namespace", "nodeipam", "nodelifecycle", "taint-eviction-controller",
-         "serviceaccount", "root-ca-cert-publisher", "clusterrole-aggregation")
+         "serviceaccount", "root-ca-cert-publisher", "clusterrole-aggregation", "podgc")
 SYNC_TIMEOUT = 60.0
 
 
@@ -79,6 +80,8 @@ class Settings:
     """CA bundle published as `kube-root-ca.crt` in every namespace; empty: not published."""
     node_lifecycle: NodeLifecycleSettings = field(default_factory=NodeLifecycleSettings)
     """--node-monitor-period, --node-monitor-grace-period, --node-startup-grace-period, the eviction rates."""
+    terminated_pod_gc_threshold: int = 12500
+    """Terminated pods kept before the pod GC deletes the oldest; 0 keeps them all."""
 
 
 def parse_args(argv: list[str] | None = None) -> Settings:
@@ -101,6 +104,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     p.add_argument("--secondary-node-eviction-rate", type=float, default=0.01)
     p.add_argument("--unhealthy-zone-threshold", type=float, default=0.55)
     p.add_argument("--large-cluster-size-threshold", type=int, default=50)
+    p.add_argument("--terminated-pod-gc-threshold", type=int, default=12500)
     a = p.parse_args(argv)
     if a.node_monitor_period <= 0 or a.node_monitor_grace_period <= 0 or a.node_startup_grace_period <= 0:
         p.error("--node-monitor-period, --node-monitor-grace-period and --node-startup-grace-period must be positive")
@@ -118,7 +122,8 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     return Settings(a.kubeconfig, a.cluster_cidr, a.service_cluster_ip_range, a.allocate_node_cidrs,
                     a.node_cidr_mask_size, tuple(c.strip() for c in a.controllers.split(",") if c.strip()),
                     a.leader_elect, a.concurrent_syncs, a.verbosity, secure_serving.settings_from_args(a),
-                    root_ca_file=a.root_ca_file, node_lifecycle=lifecycle)
+                    root_ca_file=a.root_ca_file, node_lifecycle=lifecycle,
+                    terminated_pod_gc_threshold=a.terminated_pod_gc_threshold)
 
 
 def enabled(name: str, wanted: tuple[str, ...]) -> bool:
@@ -145,6 +150,7 @@ def build(client: Client, informers: SharedInformers, settings: Settings) -> lis
         "serviceaccount": lambda: ServiceAccountsController(client, informers),
         "root-ca-cert-publisher": lambda: RootCACertPublisher(client, informers, settings.root_ca_file),
         "clusterrole-aggregation": lambda: ClusterRoleAggregationController(client, informers),
+        "podgc": lambda: PodGarbageCollector(client, informers, settings.terminated_pod_gc_threshold),
     }
     out = []
     for name in KNOWN:

@@ -295,6 +295,11 @@ def controller_roles() -> list[Obj]:
             r(["patch", "update"], [LEGACY], ["pods/status"]),
             r(["delete", "get", "list"], [LEGACY], ["pods"]),
         ]),
+        c("pod-garbage-collector", [
+            r(["delete", "list", "watch"], [LEGACY], ["pods"]),
+            r(["get", "list"], [LEGACY], ["nodes"]),
+            r(["patch"], [LEGACY], ["pods/status"]),
+        ], events=False),
         c("replicaset-controller", [
             r(["get", "list", "update", "watch"], [APPS], ["replicasets"]),
             r(["update"], [APPS], ["replicasets/finalizers", "replicasets/status"]),
@@ -318,7 +323,8 @@ PUBLIC_ISSUER_DISCOVERY = "kubelab:service-account-issuer-discovery"
 """What our controllers do beyond upstream's controller roles (status and revision patches)."""
 CONTROLLERS = ("clusterrole-aggregation-controller", "cronjob-controller", "deployment-controller",
                "disruption-controller", "endpoint-controller", "endpointslice-controller", "generic-garbage-collector",
-               "job-controller", "namespace-controller", "node-controller", "replicaset-controller",
+               "job-controller", "namespace-controller", "node-controller", "pod-garbage-collector",
+               "replicaset-controller",
                "root-ca-cert-publisher", "service-account-controller", "ttl-after-finished-controller")
 
 
