@@ -32,6 +32,7 @@ from lab.kube.component import (
 )
 from lab.kube.controllers.clusterroleaggregation import ClusterRoleAggregationController
 from lab.kube.controllers.cronjob import CronJobController
+from lab.kube.controllers.daemonset import DaemonSetController
 from lab.kube.controllers.deployment import DeploymentController
 from lab.kube.controllers.disruption import DisruptionController
 from lab.kube.controllers.endpoints import EndpointsController
@@ -52,9 +53,9 @@ from lab.kube.controllers.taint_eviction import TaintEvictionController
 from lab.kube.controllers.ttl_after_finished import TTLAfterFinishedController
 
 log = logging.getLogger("kube-controller-manager")
-KNOWN = ("deployment", "replicaset", "job", "cronjob", "disruption", "ttl-after-finished-controller", "endpoint",
-         "endpointslice", "garbagecollector", "namespace", "nodeipam", "nodelifecycle", "taint-eviction-controller",
-         "serviceaccount", "root-ca-cert-publisher", "clusterrole-aggregation", "podgc")
+KNOWN = ("deployment", "replicaset", "daemonset", "job", "cronjob", "disruption", "ttl-after-finished-controller",
+         "endpoint", "endpointslice", "garbagecollector", "namespace", "nodeipam", "nodelifecycle",
+         "taint-eviction-controller", "serviceaccount", "root-ca-cert-publisher", "clusterrole-aggregation", "podgc")
 SYNC_TIMEOUT = 60.0
 
 
@@ -137,6 +138,7 @@ def build(client: Client, informers: SharedInformers, settings: Settings) -> lis
         "deployment": lambda: DeploymentController(client, informers),
         "replicaset": lambda: ReplicaSetController(client, informers),
         "job": lambda: JobController(client, informers),
+        "daemonset": lambda: DaemonSetController(client, informers),
         "cronjob": lambda: CronJobController(client, informers),
         "disruption": lambda: DisruptionController(client, informers),
         "ttl-after-finished-controller": lambda: TTLAfterFinishedController(client, informers),

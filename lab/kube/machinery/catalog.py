@@ -79,6 +79,10 @@ RESOURCES: tuple[Resource, ...] = (
              short_names=("deploy",), categories=("all",), subresources=("status", "scale")),
     Resource("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, "replicasets",
              short_names=("rs",), categories=("all",), subresources=("status", "scale")),
+    Resource("apps", "v1", "daemonsets", "daemonset", "DaemonSet", True, "daemonsets",
+             short_names=("ds",), categories=("all",), subresources=("status",)),
+    Resource("apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision", True,
+             "controllerrevisions"),
     Resource("batch", "v1", "jobs", "job", "Job", True, "jobs", categories=("all",), subresources=("status",)),
     Resource("batch", "v1", "cronjobs", "cronjob", "CronJob", True, "cronjobs", short_names=("cj",),
              categories=("all",), subresources=("status",)),
@@ -153,6 +157,8 @@ CONFIGMAPS = _named("configmaps")
 SECRETS = _named("secrets")
 DEPLOYMENTS = _named("deployments", "apps")
 REPLICASETS = _named("replicasets", "apps")
+DAEMONSETS = _named("daemonsets", "apps")
+CONTROLLER_REVISIONS = _named("controllerrevisions", "apps")
 JOBS = _named("jobs", "batch")
 CRONJOBS = _named("cronjobs", "batch")
 ENDPOINTSLICES = _named("endpointslices", "discovery.k8s.io")

@@ -25,7 +25,8 @@ KINDS = {F.TYPE_STRING: "string", F.TYPE_BYTES: "bytes", F.TYPE_BOOL: "bool",
 ROOTS = [
     ".k8s.io.api.core.v1." + k for k in (
         "Namespace", "Pod", "Node", "Service", "Endpoints", "Event", "ConfigMap", "Secret", "Binding")
-] + [".k8s.io.api.apps.v1.Deployment", ".k8s.io.api.apps.v1.ReplicaSet",
+] + [".k8s.io.api.apps.v1.Deployment", ".k8s.io.api.apps.v1.ReplicaSet", ".k8s.io.api.apps.v1.DaemonSet",
+     ".k8s.io.api.apps.v1.ControllerRevision",
      ".k8s.io.api.discovery.v1.EndpointSlice", ".k8s.io.api.coordination.v1.Lease",
      ".k8s.io.api.autoscaling.v1.Scale", ".k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions",
      ".k8s.io.apimachinery.pkg.runtime.Unknown",

@@ -255,6 +255,14 @@ def controller_roles() -> list[Obj]:
             r(["update"], ["batch"], ["cronjobs/finalizers", "cronjobs/status"]),
             r(["delete", "list"], [LEGACY], ["pods"]),
         ]),
+        c("daemon-set-controller", [
+            r(READ, [APPS], ["daemonsets"]),
+            r(["update"], [APPS], ["daemonsets/finalizers", "daemonsets/status"]),
+            r(["list", "watch"], [LEGACY], ["nodes"]),
+            r(["create", "delete", "list", "patch", "watch"], [LEGACY], ["pods"]),
+            r(["create"], [LEGACY], ["pods/binding"]),
+            r(["create", "delete", "get", "list", "patch", "update", "watch"], [APPS], ["controllerrevisions"]),
+        ]),
         c("deployment-controller", [
             r(["get", "list", "update", "watch"], [APPS], ["deployments"]),
             r(["update"], [APPS], ["deployments/finalizers", "deployments/status"]),
@@ -321,7 +329,8 @@ NODE_ROUTES = "kubelab:node-routes"
 # /.well-known/openid-configuration and /openid/v1/jwks to verify ServiceAccount tokens.
 PUBLIC_ISSUER_DISCOVERY = "kubelab:service-account-issuer-discovery"
 """What our controllers do beyond upstream's controller roles (status and revision patches)."""
-CONTROLLERS = ("clusterrole-aggregation-controller", "cronjob-controller", "deployment-controller",
+CONTROLLERS = ("clusterrole-aggregation-controller", "cronjob-controller", "daemon-set-controller",
+               "deployment-controller",
                "disruption-controller", "endpoint-controller", "endpointslice-controller", "generic-garbage-collector",
                "job-controller", "namespace-controller", "node-controller", "pod-garbage-collector",
                "replicaset-controller",

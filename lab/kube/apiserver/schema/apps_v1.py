@@ -1,9 +1,9 @@
-"""apps/v1 definitions: Deployment and ReplicaSet."""
+"""apps/v1 definitions: Deployment, ReplicaSet, DaemonSet and ControllerRevision."""
 
 from __future__ import annotations
 
 from .core_v1_pod import POD_TEMPLATE_SPEC
-from .meta_v1 import INT_OR_STRING, LABEL_SELECTOR, OBJECT_META, TIME
+from .meta_v1 import INT_OR_STRING, LABEL_SELECTOR, OBJECT_META, RAW, TIME
 from .types import I32, I64, Arr, B, Desc, Group, S
 
 apps = Group("io.k8s.api.apps.v1")
@@ -53,3 +53,27 @@ apps.define("ReplicaSet", {
     }, required=("replicas",)),
 }, desc="ReplicaSet ensures that a specified number of pod replicas are running at any given time.",
     gvk=("apps", "v1", "ReplicaSet"))
+
+apps.define("DaemonSet", {
+    "apiVersion": S, "kind": S, "metadata": OBJECT_META,
+    "spec": apps.define("DaemonSetSpec", {
+        "minReadySeconds": I32, "revisionHistoryLimit": I32, "selector": SELECTOR, "template": TEMPLATE,
+        "updateStrategy": apps.define("DaemonSetUpdateStrategy", {
+            "rollingUpdate": apps.define("RollingUpdateDaemonSet", {
+                "maxSurge": INT_OR_STRING, "maxUnavailable": INT_OR_STRING}),
+            "type": Desc(S, "Type of daemon set update. Can be 'RollingUpdate' or 'OnDelete'."),
+        }),
+    }, required=("selector", "template"), desc="DaemonSetSpec is the specification of a daemon set."),
+    "status": apps.define("DaemonSetStatus", {
+        "collisionCount": I32, "conditions": _conditions("DaemonSet"), "currentNumberScheduled": I32,
+        "desiredNumberScheduled": I32, "numberAvailable": I32, "numberMisscheduled": I32, "numberReady": I32,
+        "numberUnavailable": I32, "observedGeneration": I64, "updatedNumberScheduled": I32,
+    }, required=("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady")),
+}, desc="DaemonSet represents the configuration of a daemon set.", gvk=("apps", "v1", "DaemonSet"))
+
+apps.define("ControllerRevision", {
+    "apiVersion": S, "kind": S, "metadata": OBJECT_META,
+    "data": Desc(RAW, "Data is the serialized representation of the state."),
+    "revision": Desc(I64, "Revision indicates the revision of the state represented by Data."),
+}, required=("revision",), desc="ControllerRevision implements an immutable snapshot of state data.",
+    gvk=("apps", "v1", "ControllerRevision"))

@@ -10,8 +10,9 @@ from lab.kube.machinery.catalog import Resource
 _BY_RESOURCE: dict[Resource, Strategy] = {
     s.resource: s
     for s in (pods.STRATEGY, namespaces.STRATEGY, nodes.STRATEGY, services.STRATEGY,
-              apps.DEPLOYMENTS, apps.REPLICASETS, batch.JOBS, batch.CRONJOBS, core.CONFIGMAPS, core.SECRETS,
-              core.EVENTS, core.ENDPOINTS, core.ENDPOINTSLICES, core.LEASES,
+              apps.DEPLOYMENTS, apps.REPLICASETS, apps.DAEMONSETS, apps.CONTROLLER_REVISIONS, batch.JOBS,
+              batch.CRONJOBS, core.CONFIGMAPS, core.SECRETS, core.EVENTS, core.ENDPOINTS, core.ENDPOINTSLICES,
+              core.LEASES,
               rbac.ROLES, rbac.CLUSTERROLES, rbac.ROLEBINDINGS, rbac.CLUSTERROLEBINDINGS,
               scheduling.PRIORITY_CLASSES, policy.PDBS)
 }

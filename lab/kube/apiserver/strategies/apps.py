@@ -138,5 +138,98 @@ class ReplicaSetStrategy(WorkloadStrategy):
                 int(status.get("readyReplicas", 0)), age(obj), *_template_cells(obj)]
 
 
+@dataclass
+class DaemonSetStrategy(Strategy):
+    tracks_generation: bool = True
+
+    def defaults(self, obj: Obj) -> None:
+        spec = obj.setdefault("spec", {})
+        if not isinstance(spec, dict):
+            return
+        strategy = spec.setdefault("updateStrategy", {})
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            ru = strategy.setdefault("rollingUpdate", {})
+            ru.setdefault("maxUnavailable", 1)
+            ru.setdefault("maxSurge", 0)
+        spec.setdefault("revisionHistoryLimit", 10)
+        template = spec.get("template")
+        if isinstance(template, dict):
+            template.setdefault("metadata", {})
+            if isinstance(template.get("spec"), dict):
+                default_pod_spec(template["spec"])
+
+    def validate(self, obj: Obj) -> list[Cause]:
+        causes = super().validate(obj) + validate_selector_template(obj.get("spec"))
+        spec = spec_of(obj)
+        restart = spec_of(spec.get("template") or {}).get("restartPolicy")
+        if restart != "Always":
+            causes.append(v.not_supported("spec.template.spec.restartPolicy", restart, ["Always"]))
+        kind = (spec.get("updateStrategy") or {}).get("type")
+        if kind not in ("RollingUpdate", "OnDelete"):
+            causes.append(v.not_supported("spec.updateStrategy.type", kind, ["OnDelete", "RollingUpdate"]))
+        return causes
+
+    def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
+        causes = self.validate(new)
+        if spec_of(old).get("selector") != spec_of(new).get("selector"):
+            causes.append(v.immutable("spec.selector", spec_of(new).get("selector")))
+        return causes
+
+    def columns(self) -> list[dict[str, Any]]:
+        return [NAME_COLUMN,
+                column("Desired", "integer", "The total number of nodes that should be running the daemon pod."),
+                column("Current", "integer", "The number of nodes that are running at least 1 daemon pod and are "
+                       "supposed to run the daemon pod."),
+                column("Ready", "integer", "numberReady is the number of nodes that should be running the daemon "
+                       "pod and have one or more of the daemon pod running with a Ready Condition."),
+                column("Up-to-date", "integer", "The total number of nodes that are running updated daemon pod"),
+                column("Available", "integer", "The number of nodes that should be running the daemon pod and "
+                       "have one or more of the daemon pod running and available (ready for at least "
+                       "spec.minReadySeconds)"),
+                column("Node Selector", description="NodeSelector is a selector which must be true for the pod to "
+                       "fit on a node. Selector which must match a node's labels for the pod to be scheduled on "
+                       "that node."),
+                AGE_COLUMN, *WIDE]
+
+    def row(self, obj: Obj) -> list[Any]:
+        status = status_of(obj)
+        node_selector = spec_of(spec_of(obj).get("template") or {}).get("nodeSelector") or {}
+        return [meta.name(obj), int(status.get("desiredNumberScheduled", 0)),
+                int(status.get("currentNumberScheduled", 0)), int(status.get("numberReady", 0)),
+                int(status.get("updatedNumberScheduled", 0)), int(status.get("numberAvailable", 0)),
+                joined([f"{k}={v}" for k, v in sorted(node_selector.items())]), age(obj), *_template_cells(obj)]
+
+
+@dataclass
+class ControllerRevisionStrategy(Strategy):
+    def validate(self, obj: Obj) -> list[Cause]:
+        causes = super().validate(obj)
+        revision = obj.get("revision")
+        if not isinstance(revision, int) or revision < 0:
+            causes.append(v.invalid("revision", revision, "must be greater than or equal to 0"))
+        return causes
+
+    def validate_update(self, new: Obj, old: Obj) -> list[Cause]:
+        causes = self.validate(new)
+        if new.get("data") != old.get("data"):
+            causes.append(v.immutable("data", new.get("data")))
+        return causes
+
+    def columns(self) -> list[dict[str, Any]]:
+        return [NAME_COLUMN,
+                column("Controller", description="Controller of the object."),
+                column("Revision", "integer", "Revision indicates the revision of the state represented by Data."),
+                AGE_COLUMN]
+
+    def row(self, obj: Obj) -> list[Any]:
+        ref = meta.controller_ref(obj)
+        owner = f"{ref.get('kind', '').lower()}.{ref.get('apiVersion', '').split('/')[0]}/{ref.get('name')}" \
+            if ref else "<none>"
+        return [meta.name(obj), owner, int(obj.get("revision", 0)), age(obj)]
+
+
 DEPLOYMENTS = DeploymentStrategy(catalog.DEPLOYMENTS)
+DAEMONSETS = DaemonSetStrategy(catalog.DAEMONSETS)
+CONTROLLER_REVISIONS = ControllerRevisionStrategy(catalog.CONTROLLER_REVISIONS)
 REPLICASETS = ReplicaSetStrategy(catalog.REPLICASETS)
