@@ -57,10 +57,12 @@ async def test_the_logind_client_over_a_real_bus(tmp_path: Path) -> None:
         await DBusLogind(f"unix:path={tmp_path}/nothing-here").connect()
 
 
-def shutdown_pod(name: str, image: str, priority: int) -> dict[str, Any]:
+def shutdown_pod(name: str, image: str, priority_class: str = "") -> dict[str, Any]:
     # exits 0 on SIGTERM, so a clean stop is told apart from a SIGKILL
     p = pod(name, "", image, ["/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.2; done"])
-    p["spec"].update(priority=priority, terminationGracePeriodSeconds=30)
+    p["spec"]["terminationGracePeriodSeconds"] = 30
+    if priority_class:  # the Priority admission turns it into spec.priority
+        p["spec"]["priorityClassName"] = priority_class
     return p
 
 
@@ -72,7 +74,7 @@ async def test_a_kubelet_stops_its_pods_before_the_node_shuts_down(
         monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", logind.address)
         # logind's 60 s already cover the 20 s asked for: the host's logind.conf.d is left alone
         logind.delay_usec = 60_000_000
-        pods = [shutdown_pod("app", image, 0), shutdown_pod("critical", image, 2_000_000_000)]
+        pods = [shutdown_pod("app", image), shutdown_pod("critical", image, "system-cluster-critical")]
         async with Client(load_kubeconfig(str(apiserver.kubeconfig))) as client:
             async with kubelet_node(containerd, apiserver, tmp_path, "kt-shut", pods, running=("app", "critical"),
                                     shutdown_grace_period=20.0, shutdown_grace_period_critical_pods=5.0) as node:
