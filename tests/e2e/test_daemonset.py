@@ -17,6 +17,12 @@ NS = "daemons"
 def test_a_daemonset_runs_on_every_worker_and_rolls_back(lab: Lab) -> None:
     lab.kubectl("delete", "namespace", NS, "--ignore-not-found", "--timeout=150s", timeout=180)
     lab.kubectl("create", "namespace", NS)
+    # right after `lab up` a restarted kubelet may still be NotReady (tainted not-ready:NoSchedule,
+    # which daemon pods do not tolerate, as upstream's): start from Ready, untainted workers
+    lab.wait("both workers Ready and untainted", lambda: all(
+        not (n.get("spec") or {}).get("taints") and any(
+            c["type"] == "Ready" and c["status"] == "True" for c in n["status"]["conditions"])
+        for n in lab.get_json("nodes")["items"] if n["metadata"]["name"] in WORKERS), timeout=120)
     ds = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent", "namespace": NS},
           "spec": {"selector": {"matchLabels": {"app": "agent"}}, "template": {
               "metadata": {"labels": {"app": "agent"}},

@@ -60,15 +60,21 @@ def daemon_pod_spec(ds: Obj) -> Obj:
     return spec
 
 
-def should_run(ds: Obj, node: Obj) -> bool:
-    """Upstream `NodeShouldRunDaemonPod`: the node selector and required affinity fit, and every
-    NoSchedule/NoExecute taint is tolerated (with the automatic tolerations)."""
+def fit(ds: Obj, node: Obj) -> tuple[bool, bool]:
+    """Upstream `NodeShouldRunDaemonPod`: (should run a new pod, may keep a running one). The
+    node selector and required affinity decide both; an untolerated NoSchedule taint only keeps
+    new pods away, an untolerated NoExecute one also removes the running pod."""
     pod = {"metadata": {}, "spec": daemon_pod_spec(ds)}
     if not required_matches(pod, node):
-        return False
-    taints = [t for t in spec_of(node).get("taints") or [] if t.get("effect") in (NO_SCHEDULE, NO_EXECUTE)]
+        return False, False
     tolerations = spec_of(pod).get("tolerations") or []
-    return all(tolerated(tolerations, t) for t in taints)
+    untolerated = {t.get("effect") for t in spec_of(node).get("taints") or []
+                   if t.get("effect") in (NO_SCHEDULE, NO_EXECUTE) and not tolerated(tolerations, t)}
+    return not untolerated, NO_EXECUTE not in untolerated
+
+
+def should_run(ds: Obj, node: Obj) -> bool:
+    return fit(ds, node)[0]
 
 
 def revision_data(ds: Obj) -> Obj:
@@ -191,9 +197,10 @@ class DaemonSetController:
                                     f"{meta.key(pod)} on node {name}, will try to kill it")
             delete += failed
             here = [p for p in here if p not in failed]
-            if should_run(ds, node):
-                if not here and not failed:
-                    create.append(name)
+            run, keep = fit(ds, node)
+            if run and not here and not failed:
+                create.append(name)
+            if run or (keep and here):
                 delete += sorted(here, key=lambda p: meta.metadata(p).get("creationTimestamp") or "")[1:]
             else:
                 delete += here

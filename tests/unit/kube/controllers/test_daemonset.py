@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab.kube.apiserver.testing import InMemoryAPI
-from lab.kube.controllers.daemonset import DaemonSetController, should_run
+from lab.kube.controllers.daemonset import DaemonSetController, fit, should_run
 from lab.kube.machinery import catalog, errors
 from tests.support import eventually
 from tests.unit.kube.controllers.harness import running
@@ -59,6 +59,10 @@ def test_a_node_fits_by_selector_affinity_and_tolerated_taints() -> None:
     picky = daemonset()
     picky["spec"]["template"]["spec"]["nodeSelector"] = {"disk": "ssd"}
     assert should_run(picky, node("w1", {"disk": "ssd"})) and not should_run(picky, node("w2"))
+    # an untolerated NoSchedule taint keeps new pods away but lets a running one be; NoExecute does not
+    assert fit(ds, node("w1", taints=[{"key": "dedicated", "effect": "NoSchedule"}])) == (False, True)
+    assert fit(ds, node("w1", taints=[{"key": "dedicated", "effect": "NoExecute"}])) == (False, False)
+    assert fit(picky, node("w2")) == (False, False)
 
 
 async def test_one_pod_per_fitting_node_then_a_rolling_update() -> None:
