@@ -14,7 +14,7 @@ from lab.kube.apiserver.strategies.base import (
     Strategy,
     column,
 )
-from lab.kube.apiserver.strategies.pods import default_pod_spec, validate_pod_spec
+from lab.kube.apiserver.strategies.pods import default_template, validate_pod_spec
 from lab.kube.machinery import catalog, meta
 from lab.kube.machinery.errors import BadRequest, Cause
 from lab.kube.machinery.objects import Obj, spec_of, status_of
@@ -69,11 +69,7 @@ class WorkloadStrategy(Strategy):
         if not isinstance(spec, dict):
             return
         spec.setdefault("replicas", 1)
-        template = spec.get("template")
-        if isinstance(template, dict):
-            template.setdefault("metadata", {})
-            if isinstance(template.get("spec"), dict):
-                default_pod_spec(template["spec"])
+        default_template(spec)
 
     def validate(self, obj: Obj) -> list[Cause]:
         return super().validate(obj) + validate_selector_template(obj.get("spec"))
@@ -153,11 +149,7 @@ class DaemonSetStrategy(Strategy):
             ru.setdefault("maxUnavailable", 1)
             ru.setdefault("maxSurge", 0)
         spec.setdefault("revisionHistoryLimit", 10)
-        template = spec.get("template")
-        if isinstance(template, dict):
-            template.setdefault("metadata", {})
-            if isinstance(template.get("spec"), dict):
-                default_pod_spec(template["spec"])
+        default_template(spec)
 
     def validate(self, obj: Obj) -> list[Cause]:
         causes = super().validate(obj) + validate_selector_template(obj.get("spec"))

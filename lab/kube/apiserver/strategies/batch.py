@@ -12,7 +12,7 @@ from typing import Any
 from lab.kube.apiserver.printers import age, human_duration, joined, label_selector_text
 from lab.kube.apiserver.strategies import validation as v
 from lab.kube.apiserver.strategies.base import AGE_COLUMN, NAME_COLUMN, Strategy, column
-from lab.kube.apiserver.strategies.pods import default_pod_spec, validate_pod_spec
+from lab.kube.apiserver.strategies.pods import default_template, validate_pod_spec
 from lab.kube.machinery import catalog, cron, meta
 from lab.kube.machinery.errors import BadRequest, Cause
 from lab.kube.machinery.objects import Obj, spec_of, status_of
@@ -44,11 +44,7 @@ def default_job_spec(spec: dict[str, Any]) -> None:
     spec.setdefault("completionMode", "NonIndexed")
     spec.setdefault("suspend", False)
     spec.setdefault("podReplacementPolicy", "Failed" if spec.get("podFailurePolicy") else "TerminatingOrFailed")
-    template = spec.get("template")
-    if isinstance(template, dict):
-        template.setdefault("metadata", {})
-        if isinstance(template.get("spec"), dict):
-            default_pod_spec(template["spec"])
+    default_template(spec)
 
 
 def _nonnegative(spec: dict[str, Any], key: str, path: str) -> list[Cause]:
@@ -324,9 +320,8 @@ class CronJobStrategy(Strategy):
         spec.setdefault("successfulJobsHistoryLimit", 3)
         spec.setdefault("failedJobsHistoryLimit", 1)
         job_spec = (spec.get("jobTemplate") or {}).get("spec")
-        template = job_spec.get("template") if isinstance(job_spec, dict) else None
-        if isinstance(template, dict) and isinstance(template.get("spec"), dict):
-            default_pod_spec(template["spec"])
+        if isinstance(job_spec, dict):
+            default_template(job_spec)
 
     def validate(self, obj: Obj) -> list[Cause]:
         causes = super().validate(obj)

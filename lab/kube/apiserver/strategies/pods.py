@@ -53,6 +53,15 @@ def default_pod_spec(spec: dict[str, Any]) -> None:
                 default_container(c)
 
 
+def default_template(spec: dict[str, Any]) -> None:
+    """A workload's `spec.template`: metadata present, its pod spec defaulted."""
+    template = spec.get("template")
+    if isinstance(template, dict):
+        template.setdefault("metadata", {})
+        if isinstance(template.get("spec"), dict):
+            default_pod_spec(template["spec"])
+
+
 def qos_class(spec: dict[str, Any]) -> str:
     containers = [c for c in (spec.get("containers") or []) + (spec.get("initContainers") or [])
                   if isinstance(c, dict)]
