@@ -101,6 +101,14 @@ async def test_a_pod_without_a_budget_is_simply_deleted_and_bad_budgets_are_refu
             bad.value.causes[0].message
 
 
+async def test_a_budget_with_neither_bound_allows_every_healthy_pod() -> None:
+    async with running(DisruptionController) as (api, _):
+        await seed_replicas(api, 2, ready=2)
+        await api.seed(catalog.PDBS, pdb("web"))
+        await eventually(lambda: pdb_status(api, "web", expectedPods=0, desiredHealthy=0, currentHealthy=2,
+                                            disruptionsAllowed=2), 5, "two disruptions allowed")
+
+
 def test_the_table_reads_as_kubectl_get_pdb() -> None:
     assert [c["name"] for c in PDBS.columns()] == ["Name", "Min Available", "Max Unavailable",
                                                    "Allowed Disruptions", "Age"]
