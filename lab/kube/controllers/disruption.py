@@ -101,7 +101,7 @@ class DisruptionController:
         min_available, max_unavailable = spec.get("minAvailable"), spec.get("maxUnavailable")
         if max_unavailable is None and min_available is None:
             return 0, 0  # policy/v1 without either: every healthy pod may go
-        if max_unavailable is None and not is_percent(min_available):
+        if max_unavailable is None and min_available is not None and not is_percent(min_available):
             return len(pods), int(min_available)
         scales = dict(self._scale_of(p) for p in pods)
         expected = sum(scales.values())
