@@ -183,3 +183,20 @@ def test_unknown_fields_are_rejected_by_strict_validation(kubectl: Any, version:
     manifest.write_text(MANIFEST.format(replicas=1).replace("  replicas: 1\n", "  replicas: 1\n  replicaz: 2\n"))
     out = kubectl(version, "-n", ns, "create", "-f", str(manifest))
     assert out.returncode != 0 and "replicaz" in out.stderr
+
+
+def test_workload_and_networking_kinds_from_kubectl_create(kubectl: Any, version: str, ns: str) -> None:
+    """The typed `kubectl create` commands (protobuf bodies from kubectl 1.32+) for the kinds
+    served besides Deployments, and their tables."""
+    ok(kubectl(version, "-n", ns, "create", "ingress", "web", "--class=nginx", "--rule=example.com/=web:80"))
+    ok(kubectl(version, "-n", ns, "create", "pdb", "web", "--selector=app=web", "--min-available=1"))
+    ok(kubectl(version, "-n", ns, "create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *",
+               "--", "true"))
+    ok(kubectl(version, "create", "priorityclass", f"pc-{ns}", "--value=1000", "--description=test"))
+    rows = {line.split()[0]: line.split() for line in ok(kubectl(
+        version, "-n", ns, "get", "ingress,pdb,cronjob", "--no-headers")).splitlines()}
+    assert rows["ingress.networking.k8s.io/web"][1:5] == ["nginx", "example.com", "", "80"] or \
+        rows["ingress.networking.k8s.io/web"][1:4] == ["nginx", "example.com", "80"], rows
+    assert rows["poddisruptionbudget.policy/web"][1:4] == ["1", "N/A", "0"], rows
+    assert rows["cronjob.batch/tick"][1:6] == ["*/5", "*", "*", "*", "*"], rows
+    ok(kubectl(version, "delete", "priorityclass", f"pc-{ns}"))

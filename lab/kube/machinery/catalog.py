@@ -88,6 +88,11 @@ RESOURCES: tuple[Resource, ...] = (
              categories=("all",), subresources=("status",)),
     Resource("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True,
              "endpointslices"),
+    Resource("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", True, "ingress", short_names=("ing",),
+             subresources=("status",)),
+    Resource("networking.k8s.io", "v1", "ingressclasses", "ingressclass", "IngressClass", False, "ingressclasses"),
+    Resource("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", True,
+             "networkpolicies", short_names=("netpol",)),
     Resource("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", True,
              "poddisruptionbudgets", short_names=("pdb",), subresources=("status",)),
     Resource("scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", False,
@@ -165,6 +170,9 @@ ENDPOINTSLICES = _named("endpointslices", "discovery.k8s.io")
 LEASES = _named("leases", "coordination.k8s.io")
 PRIORITY_CLASSES = _named("priorityclasses", "scheduling.k8s.io")
 PDBS = _named("poddisruptionbudgets", "policy")
+INGRESSES = _named("ingresses", "networking.k8s.io")
+INGRESS_CLASSES = _named("ingressclasses", "networking.k8s.io")
+NETWORK_POLICIES = _named("networkpolicies", "networking.k8s.io")
 SERVICEACCOUNTS = _named("serviceaccounts")
 CLUSTERROLES = _named("clusterroles", "rbac.authorization.k8s.io")
 CLUSTERROLEBINDINGS = _named("clusterrolebindings", "rbac.authorization.k8s.io")

@@ -42,6 +42,11 @@ KEEP_ZERO = frozenset({
     "controller", "blockOwnerDeletion", "restartCount", "port",
 })
 
+# Go structs embedded with `json:",inline"`: a field of their own in protobuf, their fields
+# spread into the parent in JSON (a configMapKeyRef's `name`, a volume's `emptyDir`, ...).
+INLINE = frozenset({"volumeSource", "persistentVolumeSource", "ephemeralContainerCommon", "probeHandler",
+                    "localObjectReference", "ingressRuleValue"})
+
 
 @functools.cache
 def _table() -> dict[str, dict[str, list[Any]]]:
@@ -167,6 +172,8 @@ def message(type_name: str, buf: bytes) -> dict[str, Any]:
             continue
         if repeated:
             out.setdefault(name, []).append(value)
+        elif name in INLINE and isinstance(value, dict):
+            out.update(value)
         else:
             out[name] = value
     return out

@@ -33,7 +33,8 @@ ROOTS = [
      ".k8s.io.api.core.v1.ServiceAccount", ".k8s.io.api.authentication.v1.TokenRequest",
      ".k8s.io.api.batch.v1.Job", ".k8s.io.api.batch.v1.CronJob",
      ".k8s.io.api.scheduling.v1.PriorityClass", ".k8s.io.api.policy.v1.PodDisruptionBudget",
-     ".k8s.io.api.policy.v1.Eviction"] + [
+     ".k8s.io.api.policy.v1.Eviction", ".k8s.io.api.networking.v1.Ingress",
+     ".k8s.io.api.networking.v1.IngressClass", ".k8s.io.api.networking.v1.NetworkPolicy"] + [
     ".k8s.io.api.rbac.v1." + k for k in ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
 ] + [".k8s.io.api.authentication.v1.TokenReview", ".k8s.io.api.authentication.v1.SelfSubjectReview",
      ".k8s.io.api.authentication.v1beta1.SelfSubjectReview"] + [

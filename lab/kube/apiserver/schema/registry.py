@@ -20,6 +20,7 @@ from . import (  # noqa: F401  (they add to core_v1.core)
     core_v1_volume,
     discovery_v1,
     meta_v1,
+    networking_v1,
     policy_v1,
     rbac_v1,
     reviews,
@@ -36,6 +37,7 @@ _PACKAGES = {
     "coordination.k8s.io": "io.k8s.api.coordination.v1",
     "scheduling.k8s.io": "io.k8s.api.scheduling.v1",
     "policy": "io.k8s.api.policy.v1",
+    "networking.k8s.io": "io.k8s.api.networking.v1",
 }
 
 
@@ -59,8 +61,8 @@ def definitions() -> dict[str, Definition]:
     """Every definition, keyed by upstream name (`io.k8s.api.core.v1.Pod`)."""
     out: dict[str, Definition] = {}
     for group in (core_v1.core, apps_v1.apps, autoscaling_v1.autoscaling, batch_v1.batch, discovery_v1.discovery,
-                  coordination_v1.coordination, policy_v1.policy, rbac_v1.rbac, scheduling_v1.scheduling, reviews.authn,
-                  reviews.authn_beta, reviews.authz):
+                  coordination_v1.coordination, networking_v1.networking, policy_v1.policy, rbac_v1.rbac,
+                  scheduling_v1.scheduling, reviews.authn, reviews.authn_beta, reviews.authz):
         out.update(group.defs)
     out.update(meta_v1.DEFINITIONS)
     out.update(core_v1_serviceaccount.authentication.defs)

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from lab.kube.apiserver.strategies import apps, batch, core, namespaces, nodes, pods, policy, rbac, scheduling, services
+from lab.kube.apiserver.strategies import (
+    apps,
+    batch,
+    core,
+    namespaces,
+    networking,
+    nodes,
+    pods,
+    policy,
+    rbac,
+    scheduling,
+    services,
+)
 from lab.kube.apiserver.strategies import serviceaccounts as service_accounts
 from lab.kube.apiserver.strategies.base import Strategy
 from lab.kube.machinery.catalog import Resource
@@ -14,7 +26,8 @@ _BY_RESOURCE: dict[Resource, Strategy] = {
               batch.CRONJOBS, core.CONFIGMAPS, core.SECRETS, core.EVENTS, core.ENDPOINTS, core.ENDPOINTSLICES,
               core.LEASES,
               rbac.ROLES, rbac.CLUSTERROLES, rbac.ROLEBINDINGS, rbac.CLUSTERROLEBINDINGS,
-              scheduling.PRIORITY_CLASSES, policy.PDBS)
+              scheduling.PRIORITY_CLASSES, policy.PDBS, networking.INGRESSES, networking.INGRESS_CLASSES,
+              networking.NETWORK_POLICIES)
 }
 _BY_RESOURCE[service_accounts.STRATEGY.resource] = service_accounts.STRATEGY
 

@@ -66,3 +66,11 @@ def test_delete_options_with_zero_grace_period() -> None:
 def test_not_a_kubernetes_protobuf() -> None:
     with pytest.raises(BadRequest):
         decode(b"\x0a\x00")
+
+
+def test_inline_structs_spread_into_their_parent_as_in_json() -> None:
+    # Volume{name, volumeSource{emptyDir{medium}}} is `{"name": ..., "emptyDir": {...}}` in JSON
+    volume = field(1, "scratch") + field(2, field(2, field(1, "Memory")))
+    raw = field(1, field(1, "p")) + field(2, field(1, volume))
+    pod = decode(envelope("v1", "Pod", raw))
+    assert pod["spec"]["volumes"] == [{"name": "scratch", "emptyDir": {"medium": "Memory"}}]
