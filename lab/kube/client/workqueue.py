@@ -7,10 +7,31 @@ it is processed are remembered and queued once `done`, and bursts collapse into 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Hashable
+from typing import Protocol
 
 from lab.kube.client.ratelimit import RateLimiter, default_controller_rate_limiter
+
+
+class QueueMetrics(Protocol):
+    """What a named queue reports (upstream `workqueue.MetricsProvider`): set once per process
+    with `set_metrics`, before the queues are made."""
+
+    def added(self, queue: str) -> None: ...
+    def depth(self, queue: str, depth: int) -> None: ...
+    def waited(self, queue: str, seconds: float) -> None: ...
+    def worked(self, queue: str, seconds: float) -> None: ...
+    def retried(self, queue: str) -> None: ...
+
+
+_metrics: QueueMetrics | None = None
+
+
+def set_metrics(metrics: QueueMetrics | None) -> None:
+    global _metrics
+    _metrics = metrics
 
 
 class WorkQueue:
@@ -25,6 +46,9 @@ class WorkQueue:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._timers: dict[Hashable, tuple[float, asyncio.TimerHandle]] = {}
         self._shutting_down = False
+        self._metrics = _metrics if name else None  # unnamed queues report nothing, as upstream's
+        self._added_at: dict[Hashable, float] = {}
+        self._started_at: dict[Hashable, float] = {}
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -38,9 +62,13 @@ class WorkQueue:
         if self._shutting_down or key in self._dirty:
             return
         self._dirty.add(key)
+        if self._metrics is not None:
+            self._metrics.added(self.name)
+            self._added_at.setdefault(key, time.monotonic())
         if key in self._processing:
             return
         self._queue.append(key)
+        self._report_depth()
         self._wake_one()
 
     def add_after(self, key: Hashable, delay: float) -> None:
@@ -65,6 +93,8 @@ class WorkQueue:
         self.add(key)
 
     def add_rate_limited(self, key: Hashable) -> None:
+        if self._metrics is not None:
+            self._metrics.retried(self.name)
         self.add_after(key, self.rate_limiter.when(key))
 
     def forget(self, key: Hashable) -> None:
@@ -91,14 +121,26 @@ class WorkQueue:
         key = self._queue.popleft()
         self._processing.add(key)
         self._dirty.discard(key)
+        if self._metrics is not None:
+            now = time.monotonic()
+            self._metrics.waited(self.name, now - self._added_at.pop(key, now))
+            self._started_at[key] = now
+            self._report_depth()
         return key
 
     def done(self, key: Hashable) -> None:
         """Mark `key` processed; if it was added meanwhile it goes back on the queue."""
         self._processing.discard(key)
+        if self._metrics is not None and (started := self._started_at.pop(key, None)) is not None:
+            self._metrics.worked(self.name, time.monotonic() - started)
         if key in self._dirty:
             self._queue.append(key)
+            self._report_depth()
             self._wake_one()
+
+    def _report_depth(self) -> None:
+        if self._metrics is not None:
+            self._metrics.depth(self.name, len(self._queue))
 
     def shutdown(self) -> None:
         """Stop accepting keys, cancel pending delays, wake every waiting `get`."""

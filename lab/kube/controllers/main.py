@@ -14,11 +14,14 @@ import argparse
 import asyncio
 import ipaddress
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
+
 from lab.kube.client import Client, load_kubeconfig
+from lab.kube.client.workqueue import set_metrics as set_queue_metrics
 from lab.kube.component import (
     HealthServer,
     identity,
@@ -30,6 +33,7 @@ from lab.kube.component import (
     secure_serving,
     setup_logging,
 )
+from lab.kube.component.workqueue_metrics import WorkqueueMetrics
 from lab.kube.controllers.clusterroleaggregation import ClusterRoleAggregationController
 from lab.kube.controllers.cronjob import CronJobController
 from lab.kube.controllers.daemonset import DaemonSetController
@@ -177,11 +181,21 @@ async def run_controllers(client: Client, settings: Settings) -> None:
             tg.create_task(c.run(settings.concurrent_syncs), name=f"controller-{c.name}")
 
 
+def metrics_handler(queues: WorkqueueMetrics) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """/metrics: the process series and every controller's work queue series."""
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(text=process_metrics.render() + queues.render(), content_type="text/plain",
+                            charset="utf-8")
+    return metrics
+
+
 async def run(settings: Settings) -> None:
     client_cfg = load_kubeconfig(settings.kubeconfig or None)
     holder = identity()
     health = HealthServer()
-    health.add_route("/metrics", process_metrics.handler)
+    queues = WorkqueueMetrics()
+    set_queue_metrics(queues)  # before the controllers make their queues
+    health.add_route("/metrics", metrics_handler(queues))
     async with secure_serving.secure_serving(health, settings.serving, client_cfg, pair="kube-controller-manager"), \
             Client(client_cfg) as client:
         await run_leading(client, settings.leader_elect, "kube-system", "kube-controller-manager", holder,
