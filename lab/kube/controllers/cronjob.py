@@ -31,10 +31,6 @@ SCHEDULED_TIMESTAMP = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 MAX_MISSED = 100  # upstream: more unmet times than this is a warning, and only the latest runs
 
 
-def rfc3339(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def job_name(cronjob: Obj, scheduled: datetime) -> str:
     return f"{meta.name(cronjob)}-{int(scheduled.timestamp() // 60)}"
 
@@ -187,10 +183,10 @@ class CronJobController:
             self.recorder.event(cronjob, WARNING, "FailedCreate", f"Error creating job: {exc}")
             raise
         if job is not None:
-            log.info("cronjob %s: created job %s for %s", key, meta.name(job), rfc3339(scheduled))
+            log.info("cronjob %s: created job %s for %s", key, meta.name(job), meta.format_time(scheduled))
             self.recorder.event(cronjob, NORMAL, "SuccessfulCreate", f"Created job {meta.name(job)}")
             status["active"] = [*(status.get("active") or []), job_ref(job)]
-        status["lastScheduleTime"] = rfc3339(scheduled)
+        status["lastScheduleTime"] = meta.format_time(scheduled)
         await self._write_status(cronjob, status)
 
     async def _trim_history(self, cronjob: Obj, owned: list[Obj]) -> None:

@@ -18,11 +18,12 @@ import logging
 from typing import Any
 
 from lab.kube.client import Client, WorkQueue, run_controller
-from lab.kube.client.events import NORMAL, WARNING, EventRecorder
+from lab.kube.client.events import WARNING, EventRecorder
 from lab.kube.controllers.deployment_util import compute_hash
 from lab.kube.controllers.equality import semantically_equal
 from lab.kube.controllers.expectations import Expectations
 from lab.kube.controllers.informers import NAMESPACE_INDEX, SharedInformers
+from lab.kube.controllers.podcontrol import create_pod, delete_pod
 from lab.kube.controllers.podutil import is_available, is_ready
 from lab.kube.controllers.refmanager import claim
 from lab.kube.machinery import catalog, errors, meta
@@ -261,21 +262,11 @@ class DaemonSetController:
         if tmeta.get("annotations"):
             md["annotations"] = dict(tmeta["annotations"])
         body = {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": pinned(daemon_pod_spec(ds), node_name)}
-        try:
-            pod = await self.client.create(catalog.PODS, body, meta.namespace(ds))
-        except errors.APIError as exc:
-            self.recorder.event(ds, WARNING, "FailedCreate", f"Error creating: {exc}")
-            raise
-        self.recorder.event(ds, NORMAL, "SuccessfulCreate", f"Created pod: {meta.name(pod)}")
+        await create_pod(self.client, self.recorder, ds, body)
 
     async def _delete(self, ds: Obj, pod: Obj) -> None:
-        try:
-            await self.client.delete(catalog.PODS, meta.name(pod), meta.namespace(pod),
-                                     preconditions={"uid": meta.uid(pod)})
-        except (errors.NotFound, errors.Conflict):
+        if not await delete_pod(self.client, self.recorder, ds, pod):  # already gone: nothing to wait for
             self.expectations.deletion_observed(meta.key(ds), meta.key(pod))
-            return
-        self.recorder.event(ds, NORMAL, "SuccessfulDelete", f"Deleted pod: {meta.name(pod)}")
 
     async def _prune_history(self, ds: Obj, pods: list[Obj], current_hash: str) -> None:
         limit = int(spec_of(ds).get("revisionHistoryLimit", 10))

@@ -39,6 +39,7 @@ from lab.kube.controllers.job_pods import (
     pod_for,
     restarts_past_limit,
 )
+from lab.kube.controllers.podcontrol import create_pod, delete_pod
 from lab.kube.controllers.podutil import condition, is_ready, is_terminal
 from lab.kube.controllers.refmanager import claim
 from lab.kube.controllers.replicaset import deletion_order
@@ -357,22 +358,10 @@ class JobController:
         return len(indexes) - len(failures)
 
     async def _create(self, job: Obj, index: int | None) -> None:
-        try:
-            pod = await self.client.create(catalog.PODS, pod_for(job, index), meta.namespace(job))
-        except errors.APIError as exc:
-            self.recorder.event(job, WARNING, "FailedCreate", f"Error creating: {exc}")
-            raise
-        self.recorder.event(job, NORMAL, "SuccessfulCreate", f"Created pod: {meta.name(pod)}")
+        await create_pod(self.client, self.recorder, job, pod_for(job, index))
 
     async def _delete_pods(self, job: Obj, pods: list[Obj]) -> None:
-        async def delete(pod: Obj) -> None:
-            try:
-                await self.client.delete(catalog.PODS, meta.name(pod), meta.namespace(pod),
-                                         preconditions={"uid": meta.uid(pod)})
-            except (errors.NotFound, errors.Conflict):
-                return
-            self.recorder.event(job, NORMAL, "SuccessfulDelete", f"Deleted pod: {meta.name(pod)}")
-        await asyncio.gather(*(delete(p) for p in pods))
+        await asyncio.gather(*(delete_pod(self.client, self.recorder, job, p) for p in pods))
 
     async def _release(self, pods: list[Obj]) -> set[str]:
         """Remove the tracking finalizer; the uids of the pods now without it (or gone)."""

@@ -16,6 +16,7 @@ from lab.kube.client.events import NORMAL, WARNING, EventRecorder
 from lab.kube.controllers.equality import semantically_equal
 from lab.kube.controllers.expectations import Expectations
 from lab.kube.controllers.informers import NAMESPACE_INDEX, SharedInformers
+from lab.kube.controllers.podcontrol import create_pod
 from lab.kube.controllers.podutil import is_active, is_available, is_ready
 from lab.kube.controllers.refmanager import claim
 from lab.kube.machinery import catalog, errors, meta
@@ -193,14 +194,8 @@ class ReplicaSetController:
                 return created
         return created
 
-    # events as upstream's RealPodControl records them on the ReplicaSet
     async def _create(self, rs: Obj) -> None:
-        try:
-            pod = await self.client.create(catalog.PODS, pod_from_template(rs), meta.namespace(rs))
-        except errors.APIError as exc:
-            self.recorder.event(rs, WARNING, "FailedCreate", f"Error creating: {exc}")
-            raise
-        self.recorder.event(rs, NORMAL, "SuccessfulCreate", f"Created pod: {meta.name(pod)}")
+        await create_pod(self.client, self.recorder, rs, pod_from_template(rs))
 
     async def _delete(self, rs: Obj, pod: Obj) -> None:
         try:

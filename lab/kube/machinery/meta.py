@@ -87,9 +87,14 @@ def is_deleting(obj: Obj) -> bool:
     return bool(metadata(obj).get("deletionTimestamp"))
 
 
+def format_time(t: datetime) -> str:
+    """`t` as upstream `metav1.Time` renders it: RFC 3339 in UTC, seconds, `Z`."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def now() -> str:
-    """The current time as upstream `metav1.Time` renders it: RFC 3339, seconds, `Z`."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current time as `metav1.Time`."""
+    return format_time(datetime.now(UTC))
 
 
 def now_micro() -> str:

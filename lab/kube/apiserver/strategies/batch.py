@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from lab.kube.apiserver.printers import age, human_duration, joined, label_selector_text
@@ -185,7 +186,7 @@ def duration_text(job: Obj) -> str:
     if not status.get("startTime"):
         return ""
     start = meta.parse_time(status["startTime"])
-    end = meta.parse_time(status["completionTime"]) if status.get("completionTime") else meta.parse_time(meta.now())
+    end = meta.parse_time(status["completionTime"]) if status.get("completionTime") else datetime.now(UTC)
     return human_duration((end - start).total_seconds())
 
 
@@ -345,8 +346,7 @@ class CronJobStrategy(Strategy):
         job_spec = spec_of(spec.get("jobTemplate") or {})
         containers = spec_of(job_spec.get("template") or {}).get("containers") or []
         last = status.get("lastScheduleTime")
-        last_text = human_duration((meta.parse_time(meta.now()) - meta.parse_time(last)).total_seconds()) if last \
-            else "<none>"
+        last_text = human_duration((datetime.now(UTC) - meta.parse_time(last)).total_seconds()) if last else "<none>"
         suspend = spec.get("suspend")
         return [meta.name(obj), spec.get("schedule", ""), spec.get("timeZone") or "<none>",
                 "<unset>" if suspend is None else str(bool(suspend)), len(status.get("active") or []), last_text,
